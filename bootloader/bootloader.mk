@@ -1,0 +1,31 @@
+# The BIOS loader: stage 1 (the MBR) and stage 2, joined into loader.bin,
+# which the tool embeds. Stage 2's C runs in real mode (gcc -m16).
+
+LOADER_DIR := $(BUILD)/bootloader
+LOADER_CFLAGS := -std=c11 -Os $(WARN) -m16 -march=i686 -mregparm=3 -ffreestanding \
+	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-mgeneral-regs-only -fno-tree-loop-distribute-patterns -Iinclude -MMD -MP
+LOADER_C := main.c console.c cpu.c disk.c memmap.c paging.c physmem.c
+LOADER_OBJ := $(LOADER_DIR)/entry.o $(LOADER_C:%.c=$(LOADER_DIR)/%.o)
+
+$(LOADER_DIR)/%.o: bootloader/%.c
+	@mkdir -p $(@D)
+	$(LOADER_CC) $(LOADER_CFLAGS) -c $< -o $@
+
+$(LOADER_DIR)/entry.o: bootloader/entry.asm Makefile
+	@mkdir -p $(@D)
+	$(NASM) -f elf32 -DLOADER_NAME='"mkbootimg $(VERSION)"' $< -o $@
+
+$(LOADER_DIR)/stage2.elf: $(LOADER_OBJ) bootloader/stage2.ld
+	$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T bootloader/stage2.ld $(LOADER_OBJ) -o $@
+
+$(LOADER_DIR)/stage2.bin: $(LOADER_DIR)/stage2.elf
+	objcopy -O binary $< $@
+
+$(LOADER_DIR)/stage1.bin: bootloader/stage1.asm $(LOADER_DIR)/stage2.bin
+	$(NASM) -f bin -DSTAGE2_SECTORS=$$(( $$(wc -c < $(LOADER_DIR)/stage2.bin) / 512 )) $< -o $@
+
+$(LOADER_DIR)/loader.bin: $(LOADER_DIR)/stage1.bin $(LOADER_DIR)/stage2.bin
+	cat $^ > $@
+
+-include $(LOADER_OBJ:.o=.d)

@@ -1,0 +1,101 @@
+/* Disk reads through int 13h: extended (LBA) reads, CHS when the BIOS has
+ * no extensions. Every read is retried after a disk reset before it fails. */
+#include "loader.h"
+
+#define TRIES 3
+
+static uint8_t drive;
+static int have_extensions;
+static uint32_t sectors_per_track, heads;
+
+struct dap {
+	uint8_t size, zero;
+	uint16_t count;
+	uint16_t offset, segment;
+	uint64_t lba;
+};
+
+void disk_init(uint8_t boot_drive)
+{
+	struct bios_regs r = { .eax = 0x4100, .ebx = 0x55aa, .edx = boot_drive };
+
+	drive = boot_drive;
+	bios_call(0x13, &r);
+	have_extensions = !(r.eflags & EFLAGS_CF) && (r.ebx & 0xffff) == 0xaa55 && (r.ecx & 1);
+	if (have_extensions)
+		return;
+
+	r = (struct bios_regs){ .eax = 0x0800, .edx = boot_drive };
+	bios_call(0x13, &r);
+	sectors_per_track = r.ecx & 0x3f;
+	heads = ((r.edx >> 8) & 0xff) + 1;
+	if ((r.eflags & EFLAGS_CF) || sectors_per_track == 0)
+		fatal("the BIOS offers no extended disk reads and no disk geometry (BIOS status 0x%02x).\n"
+		      "This machine's firmware is not supported.",
+		      (r.eax >> 8) & 0xff);
+}
+
+static void reset(void)
+{
+	struct bios_regs r = { .edx = drive };
+	bios_call(0x13, &r);
+}
+
+/* One BIOS read; returns the BIOS status (0 on success). */
+static uint8_t read_once(uint64_t lba, uint32_t count, uint32_t dst)
+{
+	struct bios_regs r = { 0 };
+
+	if (have_extensions) {
+		struct dap dap = {
+			.size = sizeof(struct dap),
+			.count = (uint16_t)count,
+			.offset = (uint16_t)(dst & 0xf),
+			.segment = (uint16_t)(dst >> 4),
+			.lba = lba,
+		};
+		r.eax = 0x4200;
+		r.edx = drive;
+		r.esi = (uint32_t)(uintptr_t)&dap; /* on the stack, below 64 KiB */
+		bios_call(0x13, &r);
+	} else {
+		/* count is 1 here: CHS reads must not cross a track. */
+		uint32_t l = (uint32_t)lba;
+		uint32_t sector = l % sectors_per_track + 1;
+		uint32_t track = l / sectors_per_track;
+		uint32_t head = track % heads, cylinder = track / heads;
+		if (lba > UINT32_MAX || cylinder > 1023)
+			return 0xff;
+		r.eax = 0x0201;
+		r.ecx = ((cylinder & 0xff) << 8) | ((cylinder >> 2) & 0xc0) | sector;
+		r.edx = (head << 8) | drive;
+		r.ebx = dst & 0xf;
+		r.es = (uint16_t)(dst >> 4);
+		bios_call(0x13, &r);
+	}
+	if (!(r.eflags & EFLAGS_CF))
+		return 0;
+	return ((r.eax >> 8) & 0xff) ? (uint8_t)(r.eax >> 8) : 0xff; /* a failure must not read as 0 */
+}
+
+void disk_read_low(uint64_t lba, uint32_t count, uint32_t dst)
+{
+	while (count) {
+		uint32_t n = have_extensions ? (count < BOUNCE_SECTORS ? count : BOUNCE_SECTORS) : 1;
+		uint8_t status = 0;
+
+		for (int t = 0; t < TRIES; t++) {
+			status = read_once(lba, n, dst);
+			if (!status)
+				break;
+			reset();
+		}
+		if (status)
+			fatal("disk read failed at sector %u (BIOS status 0x%02x) after %u tries.\n"
+			      "Check the disk or USB stick, or write the image again.",
+			      (uint32_t)lba, status, TRIES);
+		lba += n;
+		count -= n;
+		dst += n * 512;
+	}
+}

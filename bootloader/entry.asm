@@ -1,0 +1,238 @@
+; mkbootimg stage 2: what must be assembly. Real-mode entry, unreal mode,
+; the BIOS call thunk, string helpers and the jump to the kernel.
+;
+; The C part of stage 2 is built with gcc -m16 -mregparm=3: it runs in real
+; mode with 32-bit operands and addresses. Functions here follow that ABI:
+; arguments in EAX, EDX, ECX; result in EAX; EBX, ESI, EDI, EBP preserved;
+; 32-bit return address (o32 call / o32 ret).
+;
+; Memory: CS = DS = ES = SS = 0 throughout. DS, ES, FS and GS carry a 4 GiB
+; limit (unreal mode), so C pointers reach all memory below 4 GiB.
+
+CODE64_SEL equ 0x08
+DATA_SEL   equ 0x10
+
+extern loader_main
+extern __bss_start, __bss_end
+
+bits 16
+
+section .loader_version progbits alloc noexec nowrite
+	db LOADER_NAME
+	times 24 - ($ - $$) db 0
+
+section .text16 progbits alloc exec nowrite align=1
+
+; Entered from stage 1 at 0000:8020 with DL = boot drive.
+global _start
+_start:
+	cli
+	xor ax, ax
+	mov ds, ax
+	mov es, ax
+	mov ss, ax
+	mov esp, 0x7c00
+	sti
+	cld
+	movzx ebx, dl
+	call enter_unreal
+
+	; Clear .bss: memory is not guaranteed to be zero.
+	mov edi, __bss_start
+	mov ecx, __bss_end
+	sub ecx, edi
+	xor eax, eax
+	a32 rep stosb
+
+	mov eax, ebx
+	call dword loader_main          ; does not return
+.halt:
+	cli
+	hlt
+	jmp .halt
+
+; Give DS, ES, FS, GS a 4 GiB limit, keeping base 0.
+; BIOSes that enter protected mode inside a call (USB stacks on real PCs) may
+; reset the limits, so this runs again after every BIOS call.
+; in: nothing; out: DS = ES = FS = GS = 0 with 4 GiB limits; clobbers: nothing
+enter_unreal:
+	pushfd
+	push eax
+	cli
+	o32 lgdt [gdt_descriptor]
+	mov eax, cr0
+	or al, 1
+	mov cr0, eax
+	mov ax, DATA_SEL
+	mov ds, ax
+	mov es, ax
+	mov fs, ax
+	mov gs, ax
+	mov eax, cr0
+	and al, 0xfe
+	mov cr0, eax
+	xor ax, ax
+	mov ds, ax
+	mov es, ax
+	mov fs, ax
+	mov gs, ax
+	pop eax
+	popfd
+	ret
+
+; void bios_call(uint32_t intno, struct bios_regs *regs)
+; in: EAX = interrupt number, EDX = regs (below 64 KiB: on the stack);
+; the registers of *regs are loaded, the interrupt is raised, and the
+; registers it returns (and EFLAGS) are stored back into *regs.
+; clobbers: EAX, ECX, EDX (per the ABI)
+; struct bios_regs: eax ebx ecx edx esi edi ebp eflags (dwords), ds es (words)
+global bios_call
+bios_call:
+	pushad
+	push ds
+	push es
+	mov [.intno], al
+	jmp .flush                      ; the byte just written must not be prefetched
+.flush:
+	mov [regs_ptr], edx
+	mov ebx, [edx + 4]
+	mov ecx, [edx + 8]
+	mov esi, [edx + 16]
+	mov edi, [edx + 20]
+	mov ebp, [edx + 24]
+	push word [edx + 32]
+	push word [edx + 34]
+	mov eax, [edx + 0]
+	mov edx, [edx + 12]
+	pop es
+	pop ds
+	db 0xcd                         ; int imm8
+.intno:	db 0
+	push ds
+	push es
+	pushfd
+	push edx
+	xor dx, dx
+	mov ds, dx
+	mov edx, [regs_ptr]
+	mov [edx + 0], eax
+	mov [edx + 4], ebx
+	mov [edx + 8], ecx
+	pop dword [edx + 12]
+	mov [edx + 16], esi
+	mov [edx + 20], edi
+	mov [edx + 24], ebp
+	pop dword [edx + 28]
+	pop word [edx + 34]
+	pop word [edx + 32]
+	pop es
+	pop ds
+	call enter_unreal
+	popad
+	o32 ret
+
+; void *memcpy(void *dst, const void *src, uint32_t n)
+global memcpy
+memcpy:
+	push esi
+	push edi
+	mov edi, eax
+	mov esi, edx
+	push ecx
+	shr ecx, 2
+	a32 rep movsd
+	pop ecx
+	and ecx, 3
+	a32 rep movsb
+	pop edi
+	pop esi
+	o32 ret
+
+; void *memset(void *dst, int c, uint32_t n)
+global memset
+memset:
+	push edi
+	push eax
+	mov edi, eax
+	movzx eax, dl
+	imul eax, eax, 0x01010101
+	push ecx
+	shr ecx, 2
+	a32 rep stosd
+	pop ecx
+	and ecx, 3
+	a32 rep stosb
+	pop eax
+	pop edi
+	o32 ret
+
+; void enter_kernel(const struct handoff *h)  -- does not return
+; in: EAX = handoff below 64 KiB: { cr3, entry, stack_top, info } as
+;     uint64_t each, then uint32_t efer_bits (LME and, when present, NXE).
+; Goes straight from real mode to long mode: PAE, CR3 and EFER.LME first,
+; then PE and PG together.
+global enter_kernel
+enter_kernel:
+	cli
+	mov esi, eax
+	o32 lidt [idt_null]             ; a fault now is a clean triple fault
+	mov eax, cr4
+	or eax, (1 << 5) | (1 << 9) | (1 << 10) ; PAE, OSFXSR, OSXMMEXCPT
+	mov cr4, eax
+	mov eax, [esi]
+	mov cr3, eax
+	mov ecx, 0xc0000080             ; EFER
+	rdmsr
+	or eax, [esi + 32]
+	wrmsr
+	mov eax, cr0
+	and eax, ~((1 << 2) | (1 << 3)) ; EM, TS: SSE must not trap
+	or eax, (1 << 31) | (1 << 16) | (1 << 5) | (1 << 1) | 1 ; PG, WP, NE, MP, PE
+	mov cr0, eax
+	jmp dword CODE64_SEL:.long_mode
+
+bits 64
+.long_mode:
+	mov ax, DATA_SEL
+	mov ds, ax
+	mov es, ax
+	mov ss, ax
+	mov fs, ax
+	mov gs, ax
+	mov esi, esi                    ; upper halves are undefined after the switch
+	fninit
+	mov rsp, [rsi + 16]
+	push 0                          ; a null return address: RSP + 8 is 16-byte aligned
+	mov rdi, [rsi + 24]
+	mov rax, [rsi + 8]
+	xor ebx, ebx
+	xor ecx, ecx
+	xor edx, edx
+	xor esi, esi
+	xor ebp, ebp
+	xor r8d, r8d
+	xor r9d, r9d
+	xor r10d, r10d
+	xor r11d, r11d
+	xor r12d, r12d
+	xor r13d, r13d
+	xor r14d, r14d
+	xor r15d, r15d
+	jmp rax
+
+bits 16
+section .data
+
+align 8
+gdt:
+	dq 0
+	dq 0x00af9a000000ffff           ; 0x08: 64-bit code
+	dq 0x00cf92000000ffff           ; 0x10: flat 4 GiB data
+gdt_descriptor:
+	dw gdt_descriptor - gdt - 1
+	dd gdt
+idt_null:
+	dw 0
+	dd 0
+regs_ptr:
+	dd 0

@@ -1,0 +1,80 @@
+/*
+ * Stage 2 internals. Built with gcc -m16: real mode, 32-bit registers,
+ * unreal-mode data segments, so pointers reach everything below 4 GiB.
+ */
+#ifndef MKB_LOADER_H
+#define MKB_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PAGE_SIZE 4096u
+#define MiB (1024u * 1024u)
+#define GiB (UINT64_C(1) << 30)
+
+/* Low memory, all below 1 MiB (see the memory map in bootloader/README). */
+#define LOW_STACK_TOP 0x7c00u  /* real-mode stack grows down from here */
+#define STAGE2_BASE 0x8000u
+#define BOUNCE_BUFFER 0x20000u /* 64 KiB-aligned, so no transfer crosses 64 KiB */
+#define BOUNCE_SECTORS 127u    /* some BIOSes refuse more than 127 per read */
+#define MANIFEST_BUFFER 0x30000u
+#define SCRATCH 0x40000u       /* large tables that do not fit below 64 KiB */
+#define SCRATCH_END 0x60000u
+#define LOADER_END SCRATCH_END
+
+/* gcc -m16 encodes a constant address as a 16-bit displacement, truncating
+ * it: addresses above 64 KiB must reach memory through a register. */
+static inline void *flat(uint32_t address)
+{
+	__asm__("" : "+r"(address));
+	return (void *)(uintptr_t)address;
+}
+
+/* entry.asm */
+struct bios_regs {
+	uint32_t eax, ebx, ecx, edx, esi, edi, ebp, eflags;
+	uint16_t ds, es;
+};
+#define EFLAGS_CF 1u
+
+struct handoff {
+	uint64_t cr3, entry, stack_top, info;
+	uint32_t efer_bits;
+};
+
+void bios_call(uint32_t intno, struct bios_regs *regs);
+__attribute__((noreturn)) void enter_kernel(const struct handoff *h);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+
+/* console.c: COM1 and the VGA text screen */
+void console_init(void);
+void print(const char *fmt, ...);
+__attribute__((noreturn)) void fatal(const char *fmt, ...);
+
+/* cpu.c */
+struct cpu_features {
+	int nx;         /* EFER.NXE and the NX page bit are available */
+	int gib_pages;  /* 1 GiB pages */
+};
+void a20_enable(void);
+void cpu_check(struct cpu_features *f);
+
+/* disk.c */
+void disk_init(uint8_t drive);
+/* Read count sectors from lba into dst (below 1 MiB, not crossing 64 KiB). */
+void disk_read_low(uint64_t lba, uint32_t count, uint32_t dst);
+
+/* paging.c */
+void paging_init(const struct cpu_features *f);
+void map_range(uint64_t va, uint64_t pa, uint64_t len, uint64_t flags);
+void map_kernel_page(uint64_t va, uint64_t pa, uint64_t flags);
+uint64_t paging_root(void);
+
+#define PTE_P (UINT64_C(1) << 0)
+#define PTE_W (UINT64_C(1) << 1)
+#define PTE_PS (UINT64_C(1) << 7)
+#define PTE_KERNEL (UINT64_C(1) << 9) /* available bit: set by a kernel segment */
+#define PTE_NX (UINT64_C(1) << 63)
+
+#endif

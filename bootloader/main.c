@@ -1,0 +1,313 @@
+/*
+ * Stage 2: from the BIOS to the kernel's entry point.
+ *
+ *   A20, CPU check, E820 --> manifest --> every planned range checked against
+ *   the memory map --> payload loaded and checksummed --> stack, page tables,
+ *   boot information --> long mode and the kernel.
+ */
+#include <mkbootimg/image.h>
+#include <mkbootimg/protocol.h>
+
+#include "loader.h"
+#include "memmap.h"
+#include "physmem.h"
+
+#define MAX_E820 256
+#define MAX_MAP_INPUT (MAX_E820 + MANIFEST_MAX_SEGMENTS + 64 + 2)
+#define MAX_MAP (2 * MAX_MAP_INPUT)
+#define SMAP 0x534d4150u
+
+struct tables {
+	struct mm_range e820[MAX_E820];           /* as the BIOS gave it */
+	struct mm_range ram[2 * MAX_E820];        /* sanitized */
+	struct mm_range map_input[MAX_MAP_INPUT]; /* E820 and the loader's claims */
+	struct mm_range final_map[MAX_MAP];       /* the kernel's memory map */
+};
+typedef char tables_fit[sizeof(struct tables) <= SCRATCH_END - SCRATCH ? 1 : -1];
+
+static struct mm_range *e820, *ram, *map_input, *final_map;
+static size_t e820_count, ram_count;
+static struct handoff handoff;
+
+static uint64_t page_down(uint64_t x)
+{
+	return x & ~(uint64_t)(PAGE_SIZE - 1);
+}
+
+static uint64_t page_up(uint64_t x)
+{
+	return page_down(x + PAGE_SIZE - 1);
+}
+
+static void read_e820(void)
+{
+	struct {
+		uint64_t base, length;
+		uint32_t type, attributes;
+	} e; /* on the stack: the BIOS needs it below 64 KiB */
+	uint32_t next = 0;
+
+	do {
+		e.attributes = 1; /* stays "valid" when the BIOS returns 20 bytes */
+		struct bios_regs r = {
+			.eax = 0xe820, .ebx = next, .ecx = sizeof(e), .edx = SMAP,
+			.edi = (uint32_t)(uintptr_t)&e,
+		};
+		bios_call(0x15, &r);
+		if ((r.eflags & EFLAGS_CF) || r.eax != SMAP)
+			break;
+		/* ACPI 3.0: an entry with bit 0 of its attributes clear is to be ignored. */
+		if (e.length && (e.attributes & 1)) {
+			uint64_t end = e.base + e.length;
+			e820[e820_count++] = (struct mm_range){ e.base, end < e.base ? UINT64_MAX : end, e.type };
+		}
+		next = r.ebx;
+	} while (next && e820_count < MAX_E820);
+
+	if (!e820_count)
+		fatal("the BIOS gave no memory map (int 15h, E820).\n"
+		      "This machine's firmware is not supported.");
+	ram_count = memmap_sanitize(ram, 2 * MAX_E820, e820, e820_count);
+}
+
+static const struct mkb_manifest *read_manifest(void)
+{
+	const struct mkb_stage2_header *stage2 = (const void *)STAGE2_BASE;
+	const struct mkb_manifest *m = flat(MANIFEST_BUFFER);
+	uint64_t lba = MKB_STAGE2_LBA + stage2->sectors;
+
+	disk_read_low(lba, 1, MANIFEST_BUFFER);
+	if (m->magic != MKB_MANIFEST_MAGIC || m->version != MKB_MANIFEST_VERSION ||
+	    m->header_size != sizeof(*m) || m->sectors == 0 ||
+	    m->sectors > MKB_MANIFEST_MAX_BYTES / MKB_SECTOR_SIZE)
+		fatal("the image has no valid manifest at sector %u.\n"
+		      "Rebuild the image with the same version of mkbootimg.",
+		      (uint32_t)lba);
+	if (m->sectors > 1)
+		disk_read_low(lba + 1, m->sectors - 1, MANIFEST_BUFFER + MKB_SECTOR_SIZE);
+
+	uint32_t bytes = m->sectors * MKB_SECTOR_SIZE;
+	if (m->segment_count == 0 || m->segment_count > MANIFEST_MAX_SEGMENTS ||
+	    m->segment_offset > bytes ||
+	    m->segment_count * sizeof(struct mkb_segment) > bytes - m->segment_offset ||
+	    m->cmdline_offset > bytes || m->cmdline_length >= bytes - m->cmdline_offset ||
+	    m->stack_size == 0 || (m->stack_size & (PAGE_SIZE - 1)))
+		fatal("the image's manifest is damaged.\nRebuild the image with mkbootimg.");
+	return m;
+}
+
+static uint32_t usable_mib(void)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < ram_count; i++)
+		if (ram[i].type == MKBOOTIMG_MEM_USABLE)
+			total += ram[i].end - ram[i].base;
+	return (uint32_t)(total >> 20);
+}
+
+/* Every planned range must be RAM before a byte is written to it. */
+static void check_placement(const struct mkb_segment *seg, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t base = page_down(seg[i].paddr);
+		uint64_t end = page_up(seg[i].paddr + seg[i].memsz);
+		if (!memmap_usable(ram, ram_count, base, end))
+			fatal("the kernel needs memory at 0x%lx-0x%lx (segment %u), which is\n"
+			      "not usable RAM here (this machine has %u MiB usable).\n"
+			      "Give the machine more memory, or link the kernel at a lower address.",
+			      seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, i, usable_mib());
+	}
+}
+
+/* Copy n bytes out of the bounce buffer and add them to the checksum in
+ * one pass. A partial last word is summed with the zero padding the image
+ * has after it, but only its n % 4 real bytes are copied. */
+static void copy_and_sum(uint8_t *dst, const uint32_t *src, uint32_t n, struct mkb_checksum *c)
+{
+	uint32_t words = n / 4, a = c->a, b = c->b;
+	uint32_t *d = (uint32_t *)dst;
+
+	for (uint32_t i = 0; i < words; i++) {
+		uint32_t w = src[i];
+		d[i] = w;
+		a += w;
+		b += a;
+	}
+	if (n & 3) {
+		a += src[words];
+		b += a;
+		memcpy(dst + words * 4, &src[words], n & 3);
+	}
+	c->a = a;
+	c->b = b;
+}
+
+static void load_segment(const struct mkb_manifest *m, const struct mkb_segment *s,
+			 struct mkb_checksum *sum)
+{
+	uint64_t lba = m->payload_lba + s->payload_offset / MKB_SECTOR_SIZE;
+	uint8_t *dst = (uint8_t *)(uintptr_t)s->paddr;
+	uint64_t left = s->filesz;
+
+	while (left) {
+		uint32_t chunk = left < BOUNCE_SECTORS * MKB_SECTOR_SIZE ? (uint32_t)left
+									: BOUNCE_SECTORS * MKB_SECTOR_SIZE;
+		uint32_t sectors = (chunk + MKB_SECTOR_SIZE - 1) / MKB_SECTOR_SIZE;
+		disk_read_low(lba, sectors, BOUNCE_BUFFER);
+		copy_and_sum(dst, flat(BOUNCE_BUFFER), chunk, sum);
+		lba += sectors;
+		dst += chunk;
+		left -= chunk;
+	}
+	memset(dst, 0, (size_t)(s->memsz - s->filesz)); /* .bss */
+}
+
+static void load_payload(const struct mkb_manifest *m, const struct mkb_segment *seg)
+{
+	struct mkb_checksum sum;
+
+	mkb_checksum_init(&sum);
+	for (uint32_t i = 0; i < m->segment_count; i++)
+		load_segment(m, &seg[i], &sum);
+	if (mkb_checksum_value(&sum) != m->payload_checksum)
+		fatal("the kernel in this image is damaged: payload checksum mismatch\n"
+		      "(expected 0x%lx, read 0x%lx). Write the image again.",
+		      m->payload_checksum, mkb_checksum_value(&sum));
+}
+
+/* Highest end of anything that is memory rather than a hole or MMIO. */
+static uint64_t memory_top(void)
+{
+	uint64_t top = 4 * GiB;
+	for (size_t i = 0; i < ram_count; i++)
+		if (ram[i].type != MKBOOTIMG_MEM_RESERVED && ram[i].end > top)
+			top = ram[i].end;
+	return (top + GiB - 1) & ~(GiB - 1);
+}
+
+static void build_page_tables(const struct mkb_manifest *m, const struct mkb_segment *seg,
+			      const struct cpu_features *cpu, uint64_t stack)
+{
+	uint64_t nx = cpu->nx ? PTE_NX : 0;
+
+	paging_init(cpu);
+	map_range(0, 0, 4 * GiB, PTE_W);
+	map_range(m->direct_map_offset, 0, memory_top(), PTE_W | nx);
+	for (uint32_t i = 0; i < m->segment_count; i++) {
+		uint64_t flags = (seg[i].flags & MKB_SEG_W ? PTE_W : 0) |
+				 (seg[i].flags & MKB_SEG_X ? 0 : nx);
+		uint64_t va = page_down(seg[i].vaddr), pa = page_down(seg[i].paddr);
+		for (; va < seg[i].vaddr + seg[i].memsz; va += PAGE_SIZE, pa += PAGE_SIZE)
+			map_kernel_page(va, pa, flags);
+	}
+	/* The page below the stack stays unmapped: an overflow faults. */
+	for (uint64_t off = 0; off < m->stack_size; off += PAGE_SIZE)
+		map_kernel_page(m->stack_top - m->stack_size + off, stack + off, PTE_W | nx);
+}
+
+static size_t add_range(size_t n, uint64_t base, uint64_t end, uint32_t type)
+{
+	map_input[n] = (struct mm_range){ base, end, type };
+	return n + 1;
+}
+
+/* The kernel's map: the BIOS's, with everything the loader placed marked. */
+static size_t build_memory_map(const struct mkb_manifest *m, const struct mkb_segment *seg,
+			       struct mkbootimg_memory_region *out, size_t cap)
+{
+	size_t n = 0, claim_count;
+	const struct mm_range *claims = physmem_claims(&claim_count);
+
+	for (size_t i = 0; i < e820_count; i++)
+		n = add_range(n, e820[i].base, e820[i].end, e820[i].type);
+	n = add_range(n, 0, PAGE_SIZE, MKBOOTIMG_MEM_RESERVED); /* real-mode IVT and BIOS data */
+	n = add_range(n, PAGE_SIZE, LOADER_END, MKBOOTIMG_MEM_LOADER_RECLAIMABLE);
+	for (uint32_t i = 0; i < m->segment_count; i++)
+		n = add_range(n, page_down(seg[i].paddr), page_up(seg[i].paddr + seg[i].memsz),
+			      MKBOOTIMG_MEM_KERNEL);
+	for (size_t i = 0; i < claim_count; i++)
+		n = add_range(n, claims[i].base, claims[i].end, claims[i].type);
+
+	size_t count = memmap_sanitize(final_map, cap < MAX_MAP ? cap : MAX_MAP, map_input, n);
+	for (size_t i = 0; i < count; i++)
+		out[i] = (struct mkbootimg_memory_region){
+			final_map[i].base, final_map[i].end - final_map[i].base, final_map[i].type, 0
+		};
+	return count;
+}
+
+static void copy_string(char *dst, const char *src, uint32_t n)
+{
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+void loader_main(uint32_t drive)
+{
+	struct cpu_features cpu = { 0 };
+	struct tables *t = flat(SCRATCH);
+
+	e820 = t->e820;
+	ram = t->ram;
+	map_input = t->map_input;
+	final_map = t->final_map;
+	console_init();
+	cpu_check(&cpu);
+	a20_enable();
+	read_e820();
+	disk_init((uint8_t)drive);
+
+	const struct mkb_manifest *m = read_manifest();
+	const struct mkb_segment *seg = (const void *)((const char *)m + m->segment_offset);
+	const char *cmdline = (const char *)m + m->cmdline_offset;
+	const struct mkb_stage2_header *stage2 = (const void *)STAGE2_BASE;
+
+	check_placement(seg, m->segment_count);
+	load_payload(m, seg);
+
+	/* Nothing the loader allocates may sit under the kernel's physical pages,
+	 * nor where its segments take over the identity map. */
+	physmem_init(ram, ram_count);
+	for (uint32_t i = 0; i < m->segment_count; i++) {
+		physmem_avoid(page_down(seg[i].paddr), page_up(seg[i].paddr + seg[i].memsz));
+		if (seg[i].vaddr < 4 * GiB)
+			physmem_avoid(page_down(seg[i].vaddr), page_up(seg[i].vaddr + seg[i].memsz));
+	}
+	uint64_t stack = alloc_pages(m->stack_size / PAGE_SIZE, MKBOOTIMG_MEM_KERNEL_STACK);
+
+	size_t map_cap = MAX_MAP;
+	uint32_t name_length = sizeof(stage2->loader_version);
+	uint64_t info_bytes = sizeof(struct mkbootimg_info) +
+			      map_cap * sizeof(struct mkbootimg_memory_region) + m->cmdline_length +
+			      1 + name_length + 1;
+	uint64_t info_phys = alloc_pages(page_up(info_bytes) / PAGE_SIZE, MKBOOTIMG_MEM_BOOT_INFO);
+	struct mkbootimg_info *info = (struct mkbootimg_info *)(uintptr_t)info_phys;
+	struct mkbootimg_memory_region *regions = (void *)(info + 1);
+	char *cmdline_copy = (char *)(regions + map_cap);
+	char *name_copy = cmdline_copy + m->cmdline_length + 1;
+
+	build_page_tables(m, seg, &cpu, stack);
+
+	info->magic = MKBOOTIMG_INFO_MAGIC;
+	info->version = MKBOOTIMG_INFO_VERSION;
+	info->size = sizeof(*info);
+	info->direct_map_offset = m->direct_map_offset;
+	info->boot_drive = drive;
+	copy_string(cmdline_copy, cmdline, m->cmdline_length);
+	info->cmdline = (uintptr_t)cmdline_copy;
+	info->cmdline_length = m->cmdline_length;
+	copy_string(name_copy, stage2->loader_version, name_length);
+	info->loader_name = (uintptr_t)name_copy;
+	info->stack_top = m->stack_top;
+	info->stack_size = m->stack_size;
+	/* Last: every allocation is done, so the map shows them all. */
+	info->memory_map = (uintptr_t)regions;
+	info->memory_map_count = (uint32_t)build_memory_map(m, seg, regions, map_cap);
+
+	handoff.cr3 = paging_root();
+	handoff.entry = m->entry;
+	handoff.stack_top = m->stack_top;
+	handoff.info = info_phys;
+	handoff.efer_bits = (1u << 8) | (cpu.nx ? 1u << 11 : 0); /* LME, NXE */
+	enter_kernel(&handoff);
+}

@@ -1,0 +1,116 @@
+/*
+ * mkbootimg image format: what the tool writes and the BIOS loader reads.
+ *
+ *   LBA 0                 MBR: stage 1, disk signature, partition table, 0x55AA
+ *   LBA 1..33             zero (room for a GPT)
+ *   LBA 34                stage 2 (MKB_STAGE2_LBA), a whole number of sectors
+ *   after stage 2         the manifest: struct mkb_manifest, the segment table,
+ *                         the command line
+ *   after the manifest    the payload: each segment's file bytes, starting on a
+ *                         sector boundary, zero-padded to the next one
+ *
+ * All integers are little-endian. The loader never parses ELF: the tool has
+ * checked and planned everything, and the manifest says where each byte goes.
+ */
+#ifndef MKBOOTIMG_IMAGE_H
+#define MKBOOTIMG_IMAGE_H
+
+#include <stdint.h>
+
+#define MKB_SECTOR_SIZE 512
+#define MKB_STAGE2_LBA 34
+
+#define MKB_STAGE2_MAGIC   0x32424b4du /* "MKB2", first dword of stage 2 */
+#define MKB_MANIFEST_MAGIC 0x4d424b4du /* "MKBM" */
+#define MKB_MANIFEST_VERSION 1
+#define MKB_MANIFEST_MAX_BYTES 0x10000 /* the loader reads it into one 64 KiB buffer */
+
+/* Offsets inside the MBR (LBA 0). */
+#define MKB_MBR_BPB_START 0x03 /* 0x03..0x59 may be overwritten by BIOSes: no code there */
+#define MKB_MBR_BPB_END 0x5a
+#define MKB_MBR_SIGNATURE 0x1b8 /* 32-bit disk signature */
+#define MKB_MBR_PARTITIONS 0x1be /* four 16-byte entries */
+#define MKB_MBR_BOOT_SIGNATURE 0x1fe /* 0x55, 0xAA */
+#define MKB_PARTITION_TYPE 0xda /* "non-filesystem data" */
+
+/* Segment flags, as ELF p_flags. */
+#define MKB_SEG_X 1u
+#define MKB_SEG_W 2u
+#define MKB_SEG_R 4u
+
+/* Stage 2 begins with this header (stage 1 checks the magic). */
+struct mkb_stage2_header {
+	uint32_t magic;         /* MKB_STAGE2_MAGIC */
+	uint16_t sectors;       /* size of stage 2 in sectors */
+	uint16_t version;       /* MKB_MANIFEST_VERSION the loader understands */
+	char loader_version[24]; /* "mkbootimg 0.1", NUL-padded */
+};
+
+struct mkb_manifest {
+	uint32_t magic;             /* MKB_MANIFEST_MAGIC */
+	uint16_t version;           /* MKB_MANIFEST_VERSION */
+	uint16_t header_size;       /* sizeof(struct mkb_manifest) */
+	uint32_t sectors;           /* sectors of header + segment table + command line */
+	uint32_t segment_count;
+	uint32_t segment_offset;    /* bytes from the manifest's start to the segment table */
+	uint32_t cmdline_offset;    /* bytes from the manifest's start to the command line */
+	uint32_t cmdline_length;    /* bytes, without a NUL (one follows all the same) */
+	uint32_t reserved0;
+	uint64_t entry;             /* kernel entry point (virtual) */
+	uint64_t stack_top;         /* virtual address just above the stack */
+	uint64_t stack_size;        /* bytes, a multiple of 4096 */
+	uint64_t direct_map_offset; /* all physical memory is mapped at this virtual offset */
+	uint64_t payload_lba;       /* first sector of the payload */
+	uint64_t payload_sectors;   /* sectors of payload */
+	uint64_t payload_checksum;  /* mkb_checksum over every segment's file bytes, in order */
+	uint64_t image_sectors;     /* the whole image, for a truncation check */
+};
+
+struct mkb_segment {
+	uint64_t vaddr;          /* where the kernel sees it */
+	uint64_t paddr;          /* where it is loaded, >= 1 MiB, below 4 GiB */
+	uint64_t filesz;         /* bytes from the payload */
+	uint64_t memsz;          /* bytes in memory; the rest after filesz is zeroed */
+	uint64_t payload_offset; /* byte offset in the payload, a multiple of 512 */
+	uint32_t flags;          /* MKB_SEG_R | MKB_SEG_W | MKB_SEG_X */
+	uint32_t reserved;
+};
+
+/*
+ * Payload checksum: Fletcher-style over little-endian 32-bit words, each
+ * segment's file bytes in segment order, the last word of a segment padded
+ * with zero bytes. a starts at 1 so that runs of zeros still change b.
+ * Result: (b << 32) | a.
+ */
+struct mkb_checksum {
+	uint32_t a, b;
+};
+
+static inline void mkb_checksum_init(struct mkb_checksum *c)
+{
+	c->a = 1;
+	c->b = 0;
+}
+
+/* Add n words (n * 4 bytes) at p, which must be 4-byte aligned. */
+static inline void mkb_checksum_words(struct mkb_checksum *c, const uint32_t *p, uint64_t n)
+{
+	uint32_t a = c->a, b = c->b;
+	for (uint64_t i = 0; i < n; i++) {
+		a += p[i];
+		b += a;
+	}
+	c->a = a;
+	c->b = b;
+}
+
+static inline uint64_t mkb_checksum_value(const struct mkb_checksum *c)
+{
+	return (uint64_t)c->b << 32 | c->a;
+}
+
+typedef char mkb_check_manifest_size[sizeof(struct mkb_manifest) == 96 ? 1 : -1];
+typedef char mkb_check_segment_size[sizeof(struct mkb_segment) == 48 ? 1 : -1];
+typedef char mkb_check_stage2_size[sizeof(struct mkb_stage2_header) == 32 ? 1 : -1];
+
+#endif
