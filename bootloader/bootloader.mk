@@ -17,7 +17,7 @@ $(LOADER_DIR)/entry.o: bootloader/entry.asm Makefile
 	$(NASM) -f elf32 -DLOADER_NAME='"mkbootimg $(VERSION)"' $< -o $@
 
 $(LOADER_DIR)/stage2.elf: $(LOADER_OBJ) bootloader/stage2.ld
-	$(LD) -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T bootloader/stage2.ld $(LOADER_OBJ) -o $@
+	$(LD) -m elf_i386 -nostdlib --no-warn-rwx-segments -T bootloader/stage2.ld $(LOADER_OBJ) -o $@
 
 $(LOADER_DIR)/stage2.bin: $(LOADER_DIR)/stage2.elf
 	objcopy -O binary $< $@

@@ -129,6 +129,9 @@ bios_call:
 	pop ds
 	call enter_unreal
 	popad
+	; The C code addresses its stack through all of ESP; a BIOS that
+	; switches stacks may hand back SP with garbage in ESP's upper half.
+	and esp, 0xffff
 	o32 ret
 
 ; void *memcpy(void *dst, const void *src, uint32_t n)
@@ -221,6 +224,7 @@ bits 64
 	jmp rax
 
 bits 16
+section .note.GNU-stack noalloc noexec nowrite progbits
 section .data
 
 align 8

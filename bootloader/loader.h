@@ -12,7 +12,7 @@
 #define MiB (1024u * 1024u)
 #define GiB (UINT64_C(1) << 30)
 
-/* Low memory, all below 1 MiB (see the memory map in bootloader/README). */
+/* Low memory, all below 1 MiB (see bootloader/README.md). */
 #define LOW_STACK_TOP 0x7c00u  /* real-mode stack grows down from here */
 #define STAGE2_BASE 0x8000u
 #define BOUNCE_BUFFER 0x20000u /* 64 KiB-aligned, so no transfer crosses 64 KiB */
