@@ -13,7 +13,7 @@
 #include "physmem.h"
 
 #define MAX_E820 256
-#define MAX_MAP_INPUT (MAX_E820 + MANIFEST_MAX_SEGMENTS + 64 + 2)
+#define MAX_MAP_INPUT (MAX_E820 + MKB_MAX_SEGMENTS + 64 + 2)
 #define MAX_MAP (2 * MAX_MAP_INPUT)
 #define SMAP 0x534d4150u
 
@@ -87,7 +87,7 @@ static const struct mkb_manifest *read_manifest(void)
 		disk_read_low(lba + 1, m->sectors - 1, MANIFEST_BUFFER + MKB_SECTOR_SIZE);
 
 	uint32_t bytes = m->sectors * MKB_SECTOR_SIZE;
-	if (m->segment_count == 0 || m->segment_count > MANIFEST_MAX_SEGMENTS ||
+	if (m->segment_count == 0 || m->segment_count > MKB_MAX_SEGMENTS ||
 	    m->segment_offset > bytes ||
 	    m->segment_count * sizeof(struct mkb_segment) > bytes - m->segment_offset ||
 	    m->cmdline_offset > bytes || m->cmdline_length >= bytes - m->cmdline_offset ||

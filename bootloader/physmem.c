@@ -1,5 +1,6 @@
 /* Physical memory below 4 GiB: what is claimed (for the final memory map)
  * and where the loader may allocate its page tables, stack and boot info. */
+#include <mkbootimg/image.h>
 #include <mkbootimg/protocol.h>
 
 #include "loader.h"
@@ -7,7 +8,7 @@
 #include "physmem.h"
 
 #define MAX_CLAIMS 64
-#define MAX_AVOID (MANIFEST_MAX_SEGMENTS * 2 + 4)
+#define MAX_AVOID (MKB_MAX_SEGMENTS * 2 + 4)
 
 static const struct mm_range *map;
 static size_t map_count;
@@ -26,7 +27,7 @@ void physmem_init(const struct mm_range *usable_map, size_t n)
 void physmem_avoid(uint64_t base, uint64_t end)
 {
 	if (avoid_count == MAX_AVOID)
-		fatal("too many kernel segments for the loader (at most %u).", MANIFEST_MAX_SEGMENTS);
+		fatal("too many kernel segments for the loader (at most %u).", MKB_MAX_SEGMENTS);
 	avoid[avoid_count++] = (struct mm_range){ base, end, 0 };
 }
 

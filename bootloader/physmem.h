@@ -4,8 +4,6 @@
 
 #include "memmap.h"
 
-#define MANIFEST_MAX_SEGMENTS 128
-
 void physmem_init(const struct mm_range *usable_map, size_t n);
 /* Never allocate from [base, end). */
 void physmem_avoid(uint64_t base, uint64_t end);

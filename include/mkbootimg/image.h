@@ -24,6 +24,14 @@
 #define MKB_MANIFEST_MAGIC 0x4d424b4du /* "MKBM" */
 #define MKB_MANIFEST_VERSION 1
 #define MKB_MANIFEST_MAX_BYTES 0x10000 /* the loader reads it into one 64 KiB buffer */
+#define MKB_MAX_SEGMENTS 128            /* the loader's tables hold this many */
+
+/*
+ * Images are padded to whole cylinders of the geometry BIOSes guess for a
+ * disk (16 heads x 63 sectors): SeaBIOS refuses a disk under one cylinder,
+ * and CHS reads reach only whole cylinders.
+ */
+#define MKB_CYLINDER_SECTORS (16 * 63)
 
 /* Offsets inside the MBR (LBA 0). */
 #define MKB_MBR_BPB_START 0x03 /* 0x03..0x59 may be overwritten by BIOSes: no code there */

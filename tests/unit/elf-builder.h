@@ -1,0 +1,50 @@
+/*
+ * A small ELF64 writer for tests: start from a valid x86-64 executable
+ * header, add program headers with patterned file bytes, corrupt any field
+ * in e->ehdr or e->ph[] and write the file.
+ */
+#ifndef ELF_BUILDER_H
+#define ELF_BUILDER_H
+
+#include <elf.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EB_MAX_PH 16
+
+struct eb_elf {
+	Elf64_Ehdr ehdr;         /* e_phoff 64, e_phnum kept up to date by eb_add */
+	Elf64_Phdr ph[EB_MAX_PH];
+	uint8_t *data;           /* the whole file; headers are filled in by eb_write */
+	size_t size;
+};
+
+/* A valid ELFCLASS64, little-endian, EM_X86_64, ET_EXEC header and no segments. */
+void eb_init(struct eb_elf *e, uint64_t entry);
+
+/*
+ * Add a program header; its filesz bytes go on a fresh file page at the
+ * offset congruent to vaddr, filled with eb_pattern(file offset).
+ * Returns the program header index.
+ */
+unsigned eb_add(struct eb_elf *e, uint32_t type, uint32_t flags, uint64_t vaddr,
+                uint64_t paddr, uint64_t filesz, uint64_t memsz);
+
+/* Append n bytes that no segment covers (like debug info), filled with fill. Returns their offset. */
+size_t eb_append(struct eb_elf *e, size_t n, uint8_t fill);
+
+/* The byte at file offset off of a segment's data. */
+uint8_t eb_pattern(uint64_t off);
+
+/* Write the file; returns 0 or -1. */
+int eb_write(struct eb_elf *e, const char *path);
+void eb_free(struct eb_elf *e);
+
+/* A fresh directory under $TMPDIR (or /tmp); path into buf. Returns 0 or -1. */
+int eb_temp_dir(char *buf, size_t size);
+/* Remove dir and the files directly inside it. */
+void eb_remove_dir(const char *dir);
+/* Number of entries in dir whose names start with prefix. */
+int eb_count_entries(const char *dir, const char *prefix);
+
+#endif

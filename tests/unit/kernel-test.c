@@ -1,0 +1,416 @@
+/* kernel.c: every check kernel_open makes, on ELF files built here. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "elf-builder.h"
+#include "kernel.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char dir[512];
+static char path[1024];
+
+static int setup(void **state)
+{
+	(void)state;
+	return eb_temp_dir(dir, sizeof dir);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	eb_remove_dir(dir);
+	return 0;
+}
+
+static const char *file(const char *name)
+{
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return path;
+}
+
+#define HH UINT64_C(0xffffffff80000000)
+
+/* A good higher-half kernel: text at 0xffffffff80100000 (AT 1 MiB), data + bss after. */
+static void good(struct eb_elf *e)
+{
+	eb_init(e, HH + 0x100000);
+	eb_add(e, PT_LOAD, PF_R | PF_X, HH + 0x100000, 0x100000, 0x1234, 0x1234);
+	eb_add(e, PT_LOAD, PF_R | PF_W, HH + 0x102000, 0x102000, 0x100, 0x3000);
+}
+
+/* Write e, expect kernel_open to refuse it with a message holding both the path and want. */
+static void expect_refused(struct eb_elf *e, const char *want)
+{
+	struct kernel k;
+	const char *p = file("bad.elf");
+
+	assert_int_equal(eb_write(e, p), 0);
+	eb_free(e);
+	assert_int_equal(kernel_open(&k, p), -1);
+	assert_int_equal(k.fd, -1);
+	assert_null(k.segments);
+	if (strstr(mkb_error(), want) == NULL || strncmp(mkb_error(), p, strlen(p)) != 0)
+		fail_msg("message \"%s\" lacks \"%s\" or the path", mkb_error(), want);
+}
+
+static void test_kernel_not_elf(void **state)
+{
+	struct kernel k;
+	FILE *f = fopen(file("text.elf"), "w");
+
+	(void)state;
+	fputs("#!/bin/sh\necho this is no kernel\n", f);
+	fclose(f);
+	assert_int_equal(kernel_open(&k, path), -1);
+	assert_non_null(strstr(mkb_error(), "not an ELF file"));
+}
+
+static void test_kernel_empty_file(void **state)
+{
+	struct kernel k;
+	FILE *f = fopen(file("empty.elf"), "w");
+
+	(void)state;
+	fclose(f);
+	assert_int_equal(kernel_open(&k, path), -1);
+	assert_non_null(strstr(mkb_error(), "not an ELF file"));
+}
+
+static void test_kernel_missing_file(void **state)
+{
+	struct kernel k;
+
+	(void)state;
+	assert_int_equal(kernel_open(&k, file("nonexistent.elf")), -1);
+	assert_non_null(strstr(mkb_error(), "nonexistent.elf: No such file or directory"));
+}
+
+static void test_kernel_directory(void **state)
+{
+	struct kernel k;
+
+	(void)state;
+	assert_int_equal(kernel_open(&k, dir), -1);
+	assert_non_null(strstr(mkb_error(), "not a regular file"));
+}
+
+static void test_kernel_class32(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ehdr.e_ident[EI_CLASS] = ELFCLASS32;
+	expect_refused(&e, "ELF class is 32-bit, not 64-bit");
+}
+
+static void test_kernel_big_endian(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ehdr.e_ident[EI_DATA] = ELFDATA2MSB;
+	expect_refused(&e, "data encoding is big-endian, not little-endian");
+}
+
+static void test_kernel_machine(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ehdr.e_machine = EM_AARCH64;
+	expect_refused(&e, "ELF machine is 183, not x86-64");
+}
+
+static void test_kernel_pie(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ehdr.e_type = ET_DYN;
+	expect_refused(&e, "PIE kernels are not supported, link with -no-pie or -static");
+}
+
+static void test_kernel_relocatable(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ehdr.e_type = ET_REL;
+	expect_refused(&e, "ELF type is ET_REL (an object file; link it first), not an executable");
+}
+
+static void test_kernel_no_program_headers(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ehdr.e_phnum = 0;
+	expect_refused(&e, "no program headers");
+}
+
+static void test_kernel_phdrs_outside_file(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ehdr.e_phoff = 0x100000;
+	expect_refused(&e, "program header table (offset 0x100000, 2 entries) lies outside the file");
+}
+
+static void test_kernel_phdrs_offset_overflow(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ehdr.e_phoff = UINT64_MAX - 8;
+	expect_refused(&e, "lies outside the file");
+}
+
+static void test_kernel_phentsize(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ehdr.e_phentsize = 32;
+	expect_refused(&e, "e_phentsize is 32, not 56");
+}
+
+static void test_kernel_no_load_segment(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	eb_init(&e, 0x200000);
+	eb_add(&e, PT_NOTE, PF_R, 0, 0, 0x20, 0x20);
+	expect_refused(&e, "no PT_LOAD segment");
+}
+
+static void test_kernel_filesz_exceeds_memsz(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ph[1].p_filesz = 0x2000;
+	e.ph[1].p_memsz = 0x1000;
+	expect_refused(&e, "bad.elf: segment 1: p_filesz 0x2000 exceeds p_memsz 0x1000");
+}
+
+static void test_kernel_segment_outside_file(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ph[1].p_filesz = 0x2000; /* the file ends 0x100 bytes into the segment */
+	expect_refused(&e, "segment 1: file bytes at offset 0x3000, size 0x2000 lie outside the file");
+}
+
+static void test_kernel_segment_offset_overflow(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ph[0].p_offset = UINT64_MAX - 0x1000; /* offset + filesz wraps around */
+	expect_refused(&e, "segment 0: file bytes at offset 0xffffffffffffefff");
+}
+
+static void test_kernel_virtual_wraps(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ph[1].p_memsz = UINT64_MAX;
+	expect_refused(&e, "segment 1: virtual range 0xffffffff80102000 + 0xffffffffffffffff wraps");
+}
+
+static void test_kernel_virtual_overlap(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	eb_add(&e, PT_LOAD, PF_R, HH + 0x103000, 0x200000, 0x10, 0x10);
+	expect_refused(&e, "segments 1 and 2 overlap in virtual memory "
+	                   "(0xffffffff80102000-0xffffffff80105000 and "
+	                   "0xffffffff80103000-0xffffffff80103010)");
+}
+
+static void test_kernel_entry_not_executable(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ehdr.e_entry = HH + 0x102010; /* inside the data segment */
+	expect_refused(&e, "entry point 0xffffffff80102010 is not inside an executable (PF_X) segment");
+}
+
+static void test_kernel_entry_outside(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ehdr.e_entry = HH + 0x101234; /* one past the text segment */
+	expect_refused(&e, "entry point 0xffffffff80101234 is not inside");
+}
+
+static void test_kernel_higher_half(void **state)
+{
+	struct eb_elf e;
+	struct kernel k;
+	const char *p = file("hh.elf");
+
+	(void)state;
+	good(&e);
+	assert_int_equal(eb_write(&e, p), 0);
+	assert_int_equal(kernel_open(&k, p), 0);
+	assert_true(k.fd >= 0);
+	assert_string_equal(k.path, p);
+	assert_int_equal(k.file_size, e.size);
+	assert_int_equal(k.entry, HH + 0x100000);
+	assert_int_equal(k.segment_count, 2);
+	assert_int_equal(k.segments[0].index, 0);
+	assert_int_equal(k.segments[0].vaddr, HH + 0x100000);
+	assert_int_equal(k.segments[0].paddr, 0x100000);
+	assert_int_equal(k.segments[0].filesz, 0x1234);
+	assert_int_equal(k.segments[0].memsz, 0x1234);
+	assert_int_equal(k.segments[0].offset, e.ph[0].p_offset);
+	assert_int_equal(k.segments[0].flags, PF_R | PF_X);
+	assert_int_equal(k.segments[1].vaddr, HH + 0x102000);
+	assert_int_equal(k.segments[1].filesz, 0x100);
+	assert_int_equal(k.segments[1].memsz, 0x3000);
+	assert_int_equal(k.segments[1].flags, PF_R | PF_W);
+	kernel_close(&k);
+	assert_int_equal(k.fd, -1);
+	eb_free(&e);
+}
+
+static void test_kernel_flat(void **state)
+{
+	struct eb_elf e;
+	struct kernel k;
+	const char *p = file("flat.elf");
+
+	(void)state;
+	eb_init(&e, 0x200000);
+	eb_add(&e, PT_LOAD, PF_R | PF_X, 0x200000, 0x200000, 0x3000, 0x3000);
+	eb_add(&e, PT_LOAD, PF_R | PF_W, 0x203000, 0x203000, 0x10, 0x10000);
+	assert_int_equal(eb_write(&e, p), 0);
+	assert_int_equal(kernel_open(&k, p), 0);
+	assert_int_equal(k.segment_count, 2);
+	assert_int_equal(k.segments[1].vaddr, 0x203000);
+	assert_int_equal(k.segments[1].memsz, 0x10000);
+	kernel_close(&k);
+	eb_free(&e);
+}
+
+static void test_kernel_shared_page(void **state)
+{
+	struct eb_elf e;
+	struct kernel k;
+	const char *p = file("shared.elf");
+
+	(void)state;
+	eb_init(&e, 0x200000);
+	eb_add(&e, PT_LOAD, PF_R | PF_X, 0x200000, 0x200000, 0x800, 0x800);
+	eb_add(&e, PT_LOAD, PF_R | PF_W, 0x200800, 0x200800, 0x100, 0x200);
+	assert_int_equal(eb_write(&e, p), 0);
+	assert_int_equal(kernel_open(&k, p), 0);
+	assert_int_equal(k.segment_count, 2);
+	assert_int_equal(k.segments[1].vaddr, 0x200800);
+	kernel_close(&k);
+	eb_free(&e);
+}
+
+/* Non-LOAD headers and empty PT_LOADs are not segments; indexes stay program header numbers. */
+static void test_kernel_skips_empty_and_other(void **state)
+{
+	struct eb_elf e;
+	struct kernel k;
+	const char *p = file("mixed.elf");
+
+	(void)state;
+	eb_init(&e, 0x200000);
+	eb_add(&e, PT_NOTE, PF_R, 0, 0, 0x20, 0x20);
+	eb_add(&e, PT_LOAD, PF_R | PF_W, 0x300000, 0x300000, 0, 0); /* empty */
+	eb_add(&e, PT_LOAD, PF_R | PF_X, 0x200000, 0x200000, 0x100, 0x100);
+	eb_add(&e, PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0);
+	assert_int_equal(eb_write(&e, p), 0);
+	assert_int_equal(kernel_open(&k, p), 0);
+	assert_int_equal(k.segment_count, 1);
+	assert_int_equal(k.segments[0].index, 2);
+	kernel_close(&k);
+	eb_free(&e);
+}
+
+/* An unstripped kernel: megabytes of debug info the model does not cover. */
+static void test_kernel_unstripped(void **state)
+{
+	struct eb_elf e;
+	struct kernel k;
+	const char *p = file("debug.elf");
+
+	(void)state;
+	good(&e);
+	eb_append(&e, 8 << 20, 0xdb);
+	assert_int_equal(eb_write(&e, p), 0);
+	assert_int_equal(kernel_open(&k, p), 0);
+	assert_int_equal(k.file_size, e.size);
+	assert_int_equal(k.segment_count, 2);
+	assert_int_equal(k.segments[1].filesz, 0x100);
+	kernel_close(&k);
+	eb_free(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kernel_not_elf),
+		cmocka_unit_test(test_kernel_empty_file),
+		cmocka_unit_test(test_kernel_missing_file),
+		cmocka_unit_test(test_kernel_directory),
+		cmocka_unit_test(test_kernel_class32),
+		cmocka_unit_test(test_kernel_big_endian),
+		cmocka_unit_test(test_kernel_machine),
+		cmocka_unit_test(test_kernel_pie),
+		cmocka_unit_test(test_kernel_relocatable),
+		cmocka_unit_test(test_kernel_no_program_headers),
+		cmocka_unit_test(test_kernel_phdrs_outside_file),
+		cmocka_unit_test(test_kernel_phdrs_offset_overflow),
+		cmocka_unit_test(test_kernel_phentsize),
+		cmocka_unit_test(test_kernel_no_load_segment),
+		cmocka_unit_test(test_kernel_filesz_exceeds_memsz),
+		cmocka_unit_test(test_kernel_segment_outside_file),
+		cmocka_unit_test(test_kernel_segment_offset_overflow),
+		cmocka_unit_test(test_kernel_virtual_wraps),
+		cmocka_unit_test(test_kernel_virtual_overlap),
+		cmocka_unit_test(test_kernel_entry_not_executable),
+		cmocka_unit_test(test_kernel_entry_outside),
+		cmocka_unit_test(test_kernel_higher_half),
+		cmocka_unit_test(test_kernel_flat),
+		cmocka_unit_test(test_kernel_shared_page),
+		cmocka_unit_test(test_kernel_skips_empty_and_other),
+		cmocka_unit_test(test_kernel_unstripped),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,56 @@
+# Unit tests (cmocka): one binary per tool module, linked with the module
+# objects (not main.c), and one per host-testable loader module.
+# `make check-unit` runs them all and ends with "N passed, N failed".
+
+UNIT_TESTS  := util kernel plan image
+# Loader modules in plain C are tested on the host too: tests/unit/X-test.c
+# with bootloader/X.c compiled for the host (one source file per test).
+UNIT_LOADER_TESTS := $(foreach t,$(filter-out $(UNIT_TESTS),\
+		$(patsubst tests/unit/%-test.c,%,$(wildcard tests/unit/*-test.c))),\
+		$(if $(wildcard bootloader/$(t).c),$(t)))
+UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%-test) \
+               $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test)
+UNIT_CFLAGS := $(TOOL_CFLAGS) -Itool $(shell $(PKG_CONFIG) --cflags cmocka)
+UNIT_LIBS   := $(TOOL_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+.PHONY: check-unit
+check-unit: $(UNIT_BINS)
+	@pass=0; fail=0; skip=0; \
+	for t in $(UNIT_BINS); do \
+		out=$$(CMOCKA_MESSAGE_OUTPUT=STDOUT $$t 2>&1); rc=$$?; printf '%s\n' "$$out"; \
+		p=$$(printf '%s\n' "$$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p'); \
+		f=$$(printf '%s\n' "$$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p'); \
+		s=$$(printf '%s\n' "$$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p'); \
+		pass=$$((pass + $${p:-0})); fail=$$((fail + $${f:-0})); skip=$$((skip + $${s:-0})); \
+		if [ $$rc -ne 0 ] && [ -z "$$f" ]; then \
+			echo "$$t: exited with status $$rc"; fail=$$((fail + 1)); \
+		fi; \
+	done; \
+	if [ $$skip -ne 0 ]; then echo "($$skip skipped)"; fi; \
+	echo "$$pass passed, $$fail failed"; \
+	[ $$fail -eq 0 ]
+
+UNIT_LOADER_OBJS := $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test.o) \
+		    $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/loader/%.o)
+UNIT_OBJS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%-test.o) $(BUILD)/tests/unit/elf-builder.o \
+	     $(UNIT_LOADER_OBJS)
+
+$(UNIT_TESTS:%=$(BUILD)/tests/unit/%-test): $(BUILD)/tests/unit/%-test: \
+		$(BUILD)/tests/unit/%-test.o $(BUILD)/tests/unit/elf-builder.o $(TOOL_MODULE_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS)
+
+$(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test): $(BUILD)/tests/unit/%-test: \
+		$(BUILD)/tests/unit/%-test.o $(BUILD)/tests/unit/loader/%.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS)
+
+$(UNIT_LOADER_OBJS): UNIT_CFLAGS += -Ibootloader
+
+$(filter-out $(BUILD)/tests/unit/loader/%,$(UNIT_OBJS)): $(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/loader/%.o): $(BUILD)/tests/unit/loader/%.o: bootloader/%.c
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(UNIT_OBJS:.o=.d)

@@ -1,0 +1,267 @@
+#include "image.h"
+#include "kernel.h"
+#include "plan.h"
+#include "util.h"
+
+#include <mkbootimg/image.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The format is little-endian and mkb_checksum_words reads host-order words. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "mkbootimg writes little-endian structures directly: build it on a little-endian host"
+#endif
+
+#define CHUNK (1024 * 1024) /* large reads and writes: building should cost about a cp */
+
+int image_check_loader(const struct loader_blob *l, uint64_t *stage2_sectors)
+{
+	struct mkb_stage2_header h;
+
+	if (l->size < 2 * MKB_SECTOR_SIZE || l->size % MKB_SECTOR_SIZE != 0)
+		return mkb_fail("embedded loader: %zu bytes, not stage 1 and stage 2 in whole sectors",
+		                l->size);
+	if (l->data[510] != 0x55 || l->data[511] != 0xaa)
+		return mkb_fail("embedded loader: stage 1 has no 0x55AA boot signature");
+	memcpy(&h, l->data + MKB_SECTOR_SIZE, sizeof h);
+	if (h.magic != MKB_STAGE2_MAGIC)
+		return mkb_fail("embedded loader: stage 2 magic is 0x%08" PRIx32 ", not 0x%08" PRIx32,
+		                h.magic, (uint32_t)MKB_STAGE2_MAGIC);
+	if (h.sectors != l->size / MKB_SECTOR_SIZE - 1)
+		return mkb_fail("embedded loader: stage 2 header says %u sectors, the blob holds %zu",
+		                (unsigned)h.sectors, l->size / MKB_SECTOR_SIZE - 1);
+	if (h.version != MKB_MANIFEST_VERSION)
+		return mkb_fail("embedded loader: it reads manifest version %u, this tool writes %u",
+		                (unsigned)h.version, (unsigned)MKB_MANIFEST_VERSION);
+	*stage2_sectors = h.sectors;
+	return 0;
+}
+
+/* CHS as BIOSes assume for LBA disks: 255 heads, 63 sectors per track. */
+static void put_chs(uint8_t out[3], uint64_t lba)
+{
+	uint64_t c = lba / (255 * 63), h = lba / 63 % 255, s = lba % 63 + 1;
+
+	if (c > 1023) {
+		/* Beyond CHS reach: the customary "use the LBA fields" marker 1023/254/63. */
+		c = 1023;
+		h = 254;
+		s = 63;
+	}
+	out[0] = (uint8_t)h;
+	out[1] = (uint8_t)(s | (c >> 2 & 0xc0));
+	out[2] = (uint8_t)c;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> 8 * i);
+}
+
+void image_build_mbr(uint8_t mbr[512], const uint8_t stage1[512], uint32_t disk_signature,
+                     uint64_t first_lba, uint64_t sectors)
+{
+	uint8_t *e = mbr + MKB_MBR_PARTITIONS;
+
+	/* Stage 1 keeps the BPB area zero itself: BIOSes may patch it on USB sticks. */
+	memcpy(mbr, stage1, 512);
+	put32(mbr + MKB_MBR_SIGNATURE, disk_signature);
+	mbr[0x1bc] = 0; /* "copy-protected" word: zero */
+	mbr[0x1bd] = 0;
+	memset(e, 0, 4 * 16);
+	/* One active entry: many BIOSes boot a USB stick as a hard disk only then. */
+	e[0] = 0x80;
+	put_chs(e + 1, first_lba);
+	e[4] = MKB_PARTITION_TYPE;
+	put_chs(e + 5, first_lba + sectors - 1);
+	put32(e + 8, (uint32_t)first_lba);
+	put32(e + 12, (uint32_t)sectors);
+	mbr[MKB_MBR_BOOT_SIGNATURE] = 0x55;
+	mbr[MKB_MBR_BOOT_SIGNATURE + 1] = 0xaa;
+}
+
+size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint64_t checksum)
+{
+	size_t size = (size_t)p->manifest_sectors * MKB_SECTOR_SIZE;
+	size_t seg_off = sizeof(struct mkb_manifest);
+	size_t cmd_off = seg_off + p->segment_count * sizeof(struct mkb_segment);
+	struct mkb_manifest m = {
+		.magic = MKB_MANIFEST_MAGIC,
+		.version = MKB_MANIFEST_VERSION,
+		.header_size = sizeof(struct mkb_manifest),
+		.sectors = (uint32_t)p->manifest_sectors,
+		.segment_count = (uint32_t)p->segment_count,
+		.segment_offset = (uint32_t)seg_off,
+		.cmdline_offset = (uint32_t)cmd_off,
+		.cmdline_length = (uint32_t)p->cmdline_length,
+		.entry = p->entry,
+		.stack_top = p->stack_top,
+		.stack_size = p->stack_size,
+		.direct_map_offset = p->direct_map_offset,
+		.payload_lba = p->payload_lba,
+		.payload_sectors = p->payload_sectors,
+		.payload_checksum = checksum,
+		.image_sectors = p->image_sectors,
+	};
+
+	if (size > cap || cmd_off + p->cmdline_length + 1 > size)
+		return 0;
+	memset(buf, 0, size);
+	memcpy(buf, &m, sizeof m);
+	for (size_t i = 0; i < p->segment_count; i++) {
+		const struct plan_segment *s = &p->segments[i];
+		struct mkb_segment e = {
+			.vaddr = s->vaddr, .paddr = s->paddr, .filesz = s->filesz, .memsz = s->memsz,
+			.payload_offset = s->payload_offset, .flags = s->flags,
+		};
+		memcpy(buf + seg_off + i * sizeof e, &e, sizeof e);
+	}
+	memcpy(buf + cmd_off, p->cmdline, p->cmdline_length); /* the NUL is already there */
+	return size;
+}
+
+/* Same kernel, same image: the disk signature comes from the payload, not a clock. */
+static uint32_t disk_signature(uint64_t checksum)
+{
+	uint64_t z = checksum + UINT64_C(0x9e3779b97f4a7c15); /* splitmix64 finalizer */
+	z = (z ^ z >> 30) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ z >> 27) * UINT64_C(0x94d049bb133111eb);
+	z ^= z >> 31;
+	return (uint32_t)z ? (uint32_t)z : 1; /* 0 would mean "no signature" to some systems */
+}
+
+/* Copy every segment's file bytes to the payload, summing them on the way. */
+static int write_payload(int fd, const char *out_path, const struct kernel *k,
+                         const struct plan *p, uint8_t *buf, uint64_t *checksum)
+{
+	struct mkb_checksum sum;
+
+	mkb_checksum_init(&sum);
+	for (size_t i = 0; i < p->segment_count; i++) {
+		const struct plan_segment *s = &p->segments[i];
+		uint64_t base = p->payload_lba * MKB_SECTOR_SIZE + s->payload_offset;
+		for (uint64_t done = 0; done < s->filesz;) {
+			size_t n = s->filesz - done < CHUNK ? (size_t)(s->filesz - done) : CHUNK;
+			size_t padded = MKB_ALIGN_UP(n, MKB_SECTOR_SIZE);
+			ssize_t r = mkb_pread_full(k->fd, buf, n, (off_t)(s->file_offset + done));
+			if (r < 0)
+				return mkb_fail("%s: read: %s", k->path, strerror(errno));
+			if ((size_t)r < n)
+				return mkb_fail("%s: segment %u: the file ends early "
+				                "(did it change while mkbootimg read it?)", k->path, s->index);
+			/* Zero the tail: it pads the last word for the sum and the last sector. */
+			memset(buf + n, 0, padded - n);
+			mkb_checksum_words(&sum, (const uint32_t *)(void *)buf, (n + 3) / 4);
+			if (mkb_pwrite_full(fd, buf, padded, (off_t)(base + done)) != 0)
+				return mkb_fail("%s: write: %s", out_path, strerror(errno));
+			done += n;
+		}
+	}
+	*checksum = mkb_checksum_value(&sum);
+	return 0;
+}
+
+static int write_all(int fd, const char *out_path, const struct kernel *k, const struct plan *p,
+                     const struct loader_blob *l)
+{
+	uint64_t checksum = 0;
+	uint8_t mbr[MKB_SECTOR_SIZE];
+	uint8_t *buf = malloc(CHUNK);
+	size_t msize;
+	int r = -1;
+
+	if (buf == NULL)
+		return mkb_fail("%s: %s", out_path, strerror(ENOMEM));
+	/* Setting the size first makes LBA 1..33 and every padding byte zero. */
+	if (ftruncate(fd, (off_t)(p->image_sectors * MKB_SECTOR_SIZE)) != 0 ||
+	    mkb_pwrite_full(fd, l->data + MKB_SECTOR_SIZE, l->size - MKB_SECTOR_SIZE,
+	                    MKB_STAGE2_LBA * MKB_SECTOR_SIZE) != 0) {
+		mkb_fail("%s: write: %s", out_path, strerror(errno));
+		goto out;
+	}
+	if (write_payload(fd, out_path, k, p, buf, &checksum) != 0)
+		goto out;
+	/* The manifest and MBR last: they carry the checksum and what derives from it. */
+	msize = image_build_manifest(buf, CHUNK, p, checksum);
+	if (msize == 0) {
+		mkb_fail("%s: manifest does not fit its planned %" PRIu64 " sectors", out_path,
+		         p->manifest_sectors);
+		goto out;
+	}
+	image_build_mbr(mbr, l->data, disk_signature(checksum), MKB_STAGE2_LBA,
+	                p->image_sectors - MKB_STAGE2_LBA);
+	if (mkb_pwrite_full(fd, buf, msize, (off_t)(p->manifest_lba * MKB_SECTOR_SIZE)) != 0 ||
+	    mkb_pwrite_full(fd, mbr, sizeof mbr, 0) != 0) {
+		mkb_fail("%s: write: %s", out_path, strerror(errno));
+		goto out;
+	}
+	r = 0;
+out:
+	free(buf);
+	return r;
+}
+
+int image_write(const char *out_path, const struct kernel *k, const struct plan *p,
+                const struct loader_blob *l)
+{
+	uint64_t stage2_sectors;
+	struct stat st;
+	char *tmp;
+	mode_t mask;
+	int fd;
+
+	if (image_check_loader(l, &stage2_sectors) != 0)
+		return -1;
+	if (stage2_sectors != p->stage2_sectors)
+		return mkb_fail("embedded loader: stage 2 has %" PRIu64 " sectors, the plan says %" PRIu64,
+		                stage2_sectors, p->stage2_sectors);
+	/* rename() would replace a device node with a file: refuse anything but a file. */
+	if (stat(out_path, &st) == 0 && !S_ISREG(st.st_mode))
+		return mkb_fail("%s: exists and is not a regular file", out_path);
+
+	/* A temporary file beside the output, so rename() is atomic (same file system). */
+	tmp = malloc(strlen(out_path) + sizeof ".XXXXXX");
+	if (tmp == NULL)
+		return mkb_fail("%s: %s", out_path, strerror(ENOMEM));
+	sprintf(tmp, "%s.XXXXXX", out_path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		mkb_fail("%s: cannot create a temporary file beside it: %s", out_path, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	/* mkstemp makes 0600; an image is an ordinary file, readable as umask allows. */
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) != 0) {
+		mkb_fail("%s: %s", tmp, strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	if (write_all(fd, out_path, k, p, l) != 0) {
+		close(fd);
+		goto fail;
+	}
+	/* No fsync: like cp, a build product trusts the file system's ordering on rename. */
+	if (close(fd) != 0) {
+		mkb_fail("%s: write: %s", out_path, strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, out_path) != 0) {
+		mkb_fail("%s: cannot rename %s into place: %s", out_path, tmp, strerror(errno));
+		goto fail;
+	}
+	free(tmp);
+	return 0;
+fail:
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}

@@ -1,0 +1,38 @@
+/*
+ * The kernel model: what the rest of the tool needs from the ELF file, read
+ * and checked once with libelf. Segment bytes stay in the file; image.c
+ * reads them through fd.
+ */
+#ifndef MKB_KERNEL_H
+#define MKB_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kernel_segment {
+	unsigned index;  /* program header number, as messages name it */
+	uint64_t vaddr;
+	uint64_t paddr;
+	uint64_t filesz;
+	uint64_t memsz;
+	uint64_t offset; /* in the file */
+	uint32_t flags;  /* p_flags: PF_R/PF_W/PF_X, the same bits as MKB_SEG_* */
+};
+
+struct kernel {
+	char *path;       /* a copy of the path as given, for messages */
+	int fd;
+	uint64_t file_size;
+	uint64_t entry;
+	struct kernel_segment *segments; /* non-empty PT_LOAD segments, in file order */
+	size_t segment_count;
+};
+
+/*
+ * Open and check path. On failure returns -1 with mkb_error() set to a
+ * message naming the file, and leaves nothing open.
+ */
+int kernel_open(struct kernel *k, const char *path);
+void kernel_close(struct kernel *k);
+
+#endif

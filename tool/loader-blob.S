@@ -1,0 +1,17 @@
+/*
+ * The BIOS loader, embedded so that build/mkbootimg is one self-contained
+ * file. MKB_LOADER_BIN (from tool.mk) is the path of loader.bin: stage 1,
+ * then stage 2 in whole sectors.
+ */
+	.section .rodata
+	.balign 16
+	.globl mkb_loader_bin
+	.globl mkb_loader_bin_end
+	.type mkb_loader_bin, @object
+mkb_loader_bin:
+	.incbin MKB_LOADER_BIN
+mkb_loader_bin_end:
+	.size mkb_loader_bin, mkb_loader_bin_end - mkb_loader_bin
+
+	/* No executable stack for the tool. */
+	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,259 @@
+#include "plan.h"
+#include "kernel.h"
+#include "util.h"
+
+#include <mkbootimg/image.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE UINT64_C(4096)
+#define PAGE_SHIFT 12
+#define NONCANONICAL_START UINT64_C(0x0000800000000000)
+#define NONCANONICAL_END   UINT64_C(0xffff800000000000)
+
+static uint64_t first_page(const struct plan_segment *s)
+{
+	return s->vaddr >> PAGE_SHIFT;
+}
+
+/* Page numbers avoid overflow at the very top of the address space. */
+static uint64_t last_page(const struct plan_segment *s)
+{
+	return (s->vaddr + s->memsz - 1) >> PAGE_SHIFT;
+}
+
+static int overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
+{
+	return a < b_end && b < a_end;
+}
+
+static int check_virtual(const char *path, const struct plan_segment *s, uint64_t stack_low)
+{
+	uint64_t start = s->vaddr, end = s->vaddr + s->memsz;
+
+	/* Both ends in one canonical half (kernel.c rejected wrapping ranges). */
+	if ((start >= NONCANONICAL_START && start < NONCANONICAL_END) ||
+	    (end - 1 >= NONCANONICAL_START && end - 1 < NONCANONICAL_END) ||
+	    (start < NONCANONICAL_START) != (end - 1 < NONCANONICAL_START))
+		return mkb_fail("%s: segment %u: virtual range 0x%" PRIx64 "-0x%" PRIx64 " is not "
+		                "canonical (x86-64 addresses lie below 0x%" PRIx64 " or from 0x%" PRIx64 ")",
+		                path, s->index, start, end, NONCANONICAL_START, NONCANONICAL_END);
+	if (start < PLAN_LOW_LIMIT)
+		return mkb_fail("%s: segment %u: virtual address 0x%" PRIx64 " is below 1 MiB, "
+		                "where the loader and the BIOS live", path, s->index, start);
+	if (overlaps(start, end, PLAN_DIRECT_MAP, PLAN_DIRECT_MAP_END))
+		return mkb_fail("%s: segment %u: virtual range 0x%" PRIx64 "-0x%" PRIx64 " overlaps "
+		                "the direct map of physical memory at 0x%" PRIx64 "-0x%" PRIx64,
+		                path, s->index, start, end, PLAN_DIRECT_MAP, PLAN_DIRECT_MAP_END);
+	if (overlaps(start, end, stack_low, PLAN_STACK_TOP))
+		return mkb_fail("%s: segment %u: virtual range 0x%" PRIx64 "-0x%" PRIx64 " overlaps "
+		                "the stack and its guard page at 0x%" PRIx64 "-0x%" PRIx64,
+		                path, s->index, start, end, stack_low, PLAN_STACK_TOP);
+	return 0;
+}
+
+static int by_vaddr(const void *a, const void *b)
+{
+	const struct plan_segment *x = *(struct plan_segment *const *)a;
+	const struct plan_segment *y = *(struct plan_segment *const *)b;
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+struct range {
+	uint64_t start, end;
+};
+
+/* MiB of physical memory the segments' pages take, for the "does not fit" message. */
+static uint64_t needed_mib(const struct plan *p)
+{
+	uint64_t pages = 0;
+	for (size_t i = 0; i < p->segment_count; i++) {
+		uint64_t n = last_page(&p->segments[i]) - first_page(&p->segments[i]) + 1;
+		pages = pages + n < pages ? UINT64_MAX : pages + n;
+	}
+	return pages / 256 + (pages % 256 != 0);
+}
+
+/*
+ * Segments with a usable p_paddr stay there. The others, sorted by vaddr,
+ * are grouped where they share a virtual page (a page maps to one physical
+ * page, so a group moves as a whole) and each group goes first-fit from
+ * 1 MiB, page-aligned, around what is already placed.
+ */
+static int place_physical(struct plan *p, const char *path)
+{
+	size_t n = p->segment_count, m = 0, used = 0;
+	struct plan_segment **todo = calloc(n, sizeof *todo);
+	struct range *taken = calloc(n, sizeof *taken);
+	int r = 0;
+
+	if (todo == NULL || taken == NULL) {
+		r = mkb_fail("%s: %s", path, strerror(ENOMEM));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct plan_segment *s = &p->segments[i];
+		if (s->paddr >= PLAN_LOW_LIMIT && s->paddr <= PLAN_HIGH_LIMIT &&
+		    s->memsz <= PLAN_HIGH_LIMIT - s->paddr) {
+			s->fixed = 1;
+			taken[used++] = (struct range){ MKB_ALIGN_DOWN(s->paddr, PAGE),
+			                                MKB_ALIGN_UP(s->paddr + s->memsz, PAGE) };
+		} else {
+			todo[m++] = s;
+		}
+	}
+	qsort(todo, m, sizeof *todo, by_vaddr);
+
+	for (size_t i = 0; i < m;) {
+		uint64_t first = first_page(todo[i]), last = last_page(todo[i]);
+		size_t j = i + 1;
+		while (j < m && first_page(todo[j]) <= last) {
+			if (last_page(todo[j]) > last)
+				last = last_page(todo[j]);
+			j++;
+		}
+		uint64_t span = (last - first + 1) << PAGE_SHIFT;
+		uint64_t at = PLAN_LOW_LIMIT;
+	retry:
+		if (last - first >= PLAN_HIGH_LIMIT >> PAGE_SHIFT || span > PLAN_HIGH_LIMIT - at) {
+			r = mkb_fail("%s: kernel needs %" PRIu64 " MiB of physical memory below 4 GiB: "
+			             "segment %u (0x%" PRIx64 " bytes) finds no room between 1 MiB and "
+			             "4 GiB", path, needed_mib(p), todo[i]->index, todo[i]->memsz);
+			goto out;
+		}
+		for (size_t t = 0; t < used; t++) {
+			if (overlaps(at, at + span, taken[t].start, taken[t].end)) {
+				at = taken[t].end;
+				goto retry;
+			}
+		}
+		for (; i < j; i++)
+			todo[i]->paddr = at + (todo[i]->vaddr - (first << PAGE_SHIFT));
+		taken[used++] = (struct range){ at, at + span };
+	}
+out:
+	free(todo);
+	free(taken);
+	return r;
+}
+
+static int check_physical(const struct plan *p, const char *path)
+{
+	for (size_t i = 0; i < p->segment_count; i++) {
+		const struct plan_segment *a = &p->segments[i];
+		/* Paging maps whole pages: the offset in the page must match. */
+		if ((a->paddr ^ a->vaddr) & (PAGE - 1))
+			return mkb_fail("%s: segment %u: p_paddr 0x%" PRIx64 " and p_vaddr 0x%" PRIx64
+			                " differ modulo 4096, so no page mapping can place it",
+			                path, a->index, a->paddr, a->vaddr);
+	}
+	for (size_t i = 0; i < p->segment_count; i++) {
+		const struct plan_segment *a = &p->segments[i];
+		for (size_t j = i + 1; j < p->segment_count; j++) {
+			const struct plan_segment *b = &p->segments[j];
+			if (overlaps(a->paddr, a->paddr + a->memsz, b->paddr, b->paddr + b->memsz))
+				return mkb_fail("%s: segments %u and %u overlap in physical memory "
+				                "(0x%" PRIx64 "-0x%" PRIx64 " and 0x%" PRIx64 "-0x%" PRIx64 ")",
+				                path, a->index, b->index, a->paddr, a->paddr + a->memsz,
+				                b->paddr, b->paddr + b->memsz);
+			if (first_page(a) <= last_page(b) && first_page(b) <= last_page(a) &&
+			    a->paddr - a->vaddr != b->paddr - b->vaddr)
+				return mkb_fail("%s: segments %u and %u share the virtual page 0x%" PRIx64
+				                " but not a physical page (p_paddr 0x%" PRIx64 " and 0x%" PRIx64 ")",
+				                path, a->index, b->index,
+				                (first_page(a) > first_page(b) ? first_page(a) : first_page(b))
+				                        << PAGE_SHIFT, a->paddr, b->paddr);
+		}
+	}
+	return 0;
+}
+
+static uint32_t seg_flags(uint32_t pf)
+{
+	/* ELF PF_X/PF_W/PF_R and MKB_SEG_X/W/R are the same bits; say so explicitly. */
+	return (pf & 1 ? MKB_SEG_X : 0) | (pf & 2 ? MKB_SEG_W : 0) | (pf & 4 ? MKB_SEG_R : 0);
+}
+
+/* Manifest, then payload: each segment's file bytes from a sector boundary. */
+static int place_disk(struct plan *p, const char *path)
+{
+	uint64_t bytes = sizeof(struct mkb_manifest) +
+	                 (uint64_t)p->segment_count * sizeof(struct mkb_segment) +
+	                 p->cmdline_length + 1;
+	uint64_t off = 0;
+
+	p->manifest_lba = MKB_STAGE2_LBA + p->stage2_sectors;
+	p->manifest_sectors = MKB_ALIGN_UP(bytes, MKB_SECTOR_SIZE) / MKB_SECTOR_SIZE;
+	if (p->manifest_sectors * MKB_SECTOR_SIZE > MKB_MANIFEST_MAX_BYTES)
+		return mkb_fail("%s: manifest needs %" PRIu64 " bytes (%zu segments, a command line of "
+		                "%zu bytes), more than the loader's limit of %u", path,
+		                p->manifest_sectors * MKB_SECTOR_SIZE, p->segment_count,
+		                p->cmdline_length, (unsigned)MKB_MANIFEST_MAX_BYTES);
+	p->payload_lba = p->manifest_lba + p->manifest_sectors;
+	for (size_t i = 0; i < p->segment_count; i++) {
+		p->segments[i].payload_offset = off;
+		off += MKB_ALIGN_UP(p->segments[i].filesz, MKB_SECTOR_SIZE);
+	}
+	p->payload_sectors = off / MKB_SECTOR_SIZE;
+	uint64_t used = p->payload_lba + p->payload_sectors;
+	p->image_sectors = (used + MKB_CYLINDER_SECTORS - 1) / MKB_CYLINDER_SECTORS * MKB_CYLINDER_SECTORS;
+	return 0;
+}
+
+int plan_make(struct plan *p, const struct kernel *k, const struct plan_options *o)
+{
+	const char *path = k->path;
+	uint64_t stack = o->stack_size ? o->stack_size : PLAN_STACK_DEFAULT;
+	uint64_t stack_low;
+
+	*p = (struct plan){
+		.entry = k->entry,
+		.stack_top = PLAN_STACK_TOP,
+		.direct_map_offset = PLAN_DIRECT_MAP,
+		.cmdline = o->cmdline ? o->cmdline : "",
+		.stage2_sectors = o->stage2_sectors,
+	};
+	p->cmdline_length = strlen(p->cmdline);
+	if (stack < PLAN_STACK_MIN)
+		return mkb_fail("stack size %" PRIu64 " bytes is below the minimum of 64 KiB", stack);
+	if (stack > PLAN_STACK_MAX)
+		return mkb_fail("stack size %" PRIu64 " bytes exceeds the maximum of 1 GiB", stack);
+	p->stack_size = MKB_ALIGN_UP(stack, PAGE);
+	stack_low = p->stack_top - p->stack_size - PAGE; /* one unmapped guard page */
+
+	if (k->segment_count > MKB_MAX_SEGMENTS)
+		return mkb_fail("%s: %zu loadable segments, more than the loader's limit of %u", path,
+		                k->segment_count, (unsigned)MKB_MAX_SEGMENTS);
+	p->segments = calloc(k->segment_count ? k->segment_count : 1, sizeof *p->segments);
+	if (p->segments == NULL)
+		return mkb_fail("%s: %s", path, strerror(ENOMEM));
+	p->segment_count = k->segment_count;
+	for (size_t i = 0; i < k->segment_count; i++) {
+		const struct kernel_segment *ks = &k->segments[i];
+		struct plan_segment *s = &p->segments[i];
+		*s = (struct plan_segment){
+			.index = ks->index, .vaddr = ks->vaddr, .paddr = ks->paddr,
+			.filesz = ks->filesz, .memsz = ks->memsz, .file_offset = ks->offset,
+			.flags = seg_flags(ks->flags),
+		};
+		if (check_virtual(path, s, stack_low) != 0)
+			goto fail;
+	}
+	if (place_physical(p, path) != 0 || check_physical(p, path) != 0 ||
+	    place_disk(p, path) != 0)
+		goto fail;
+	return 0;
+fail:
+	plan_free(p);
+	return -1;
+}
+
+void plan_free(struct plan *p)
+{
+	free(p->segments);
+	p->segments = NULL;
+	p->segment_count = 0;
+}

@@ -1,0 +1,62 @@
+/*
+ * The load plan: where every segment goes in physical memory and where
+ * every byte goes on the disk. Pure computation on the kernel model, so
+ * every rule can be unit-tested without files.
+ */
+#ifndef MKB_PLAN_H
+#define MKB_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kernel;
+
+#define PLAN_STACK_TOP         UINT64_C(0xffffff0000000000)
+#define PLAN_STACK_DEFAULT     (64 * UINT64_C(1024))
+#define PLAN_STACK_MIN         (64 * UINT64_C(1024))
+#define PLAN_STACK_MAX         (UINT64_C(1) << 30) /* the loader finds it in RAM below 4 GiB */
+#define PLAN_DIRECT_MAP        UINT64_C(0xffff800000000000)
+#define PLAN_DIRECT_MAP_END    UINT64_C(0xffffc00000000000)
+#define PLAN_LOW_LIMIT         UINT64_C(0x100000)    /* 1 MiB: loader and BIOS below */
+#define PLAN_HIGH_LIMIT        UINT64_C(0x100000000) /* 4 GiB: the loader's reach */
+
+struct plan_options {
+	const char *cmdline;    /* NULL for none */
+	uint64_t stack_size;    /* 0 for the default; at least PLAN_STACK_MIN */
+	uint64_t stage2_sectors; /* size of the loader's stage 2, decides where the manifest goes */
+};
+
+struct plan_segment {
+	unsigned index;          /* program header number */
+	uint64_t vaddr;
+	uint64_t paddr;          /* planned physical address */
+	uint64_t filesz;
+	uint64_t memsz;
+	uint64_t file_offset;    /* in the kernel file */
+	uint64_t payload_offset; /* in the payload, a multiple of 512 */
+	uint32_t flags;          /* MKB_SEG_* */
+	int fixed;               /* 1: loaded at p_paddr; 0: placed by the planner */
+};
+
+struct plan {
+	struct plan_segment *segments; /* in program header order */
+	size_t segment_count;
+	uint64_t entry;
+	uint64_t stack_top;
+	uint64_t stack_size;
+	uint64_t direct_map_offset;
+	const char *cmdline;           /* "" when none; not owned */
+	size_t cmdline_length;
+	uint64_t stage2_sectors;
+	uint64_t manifest_lba;
+	uint64_t manifest_sectors;
+	uint64_t payload_lba;
+	uint64_t payload_sectors;
+	uint64_t image_sectors;
+};
+
+/* Returns 0, or -1 with mkb_error() set (messages start with the kernel's path). */
+int plan_make(struct plan *p, const struct kernel *k, const struct plan_options *o);
+void plan_free(struct plan *p);
+
+#endif

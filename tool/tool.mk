@@ -1,0 +1,25 @@
+# The host program: build/mkbootimg, with the BIOS loader embedded.
+
+TOOL_CFLAGS := -std=c11 -O2 -g $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude \
+               $(shell $(PKG_CONFIG) --cflags libelf) $(CPPFLAGS) $(CFLAGS)
+TOOL_LIBS   := $(shell $(PKG_CONFIG) --libs libelf)
+
+# The loader fragment builds this; override it to try the tool with another loader.
+MKB_LOADER_BIN ?= $(BUILD)/bootloader/loader.bin
+
+# Modules (everything but main.c) are also linked into the unit tests.
+TOOL_MODULE_OBJS := $(patsubst tool/%.c,$(BUILD)/tool/%.o,$(filter-out tool/main.c,$(wildcard tool/*.c)))
+TOOL_OBJS := $(TOOL_MODULE_OBJS) $(BUILD)/tool/main.o $(BUILD)/tool/loader-blob.o
+
+$(BUILD)/mkbootimg: $(TOOL_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(TOOL_LIBS)
+
+$(BUILD)/tool/%.o: tool/%.c
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tool/loader-blob.o: tool/loader-blob.S $(MKB_LOADER_BIN)
+	@mkdir -p $(@D)
+	$(CC) -DMKB_LOADER_BIN='"$(MKB_LOADER_BIN)"' -c -o $@ $<
+
+-include $(TOOL_OBJS:.o=.d)
