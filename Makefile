@@ -1,6 +1,7 @@
 # mkbootimg: one non-recursive Makefile. Each folder contributes a fragment
 # (tool/tool.mk, bootloader/bootloader.mk, ...); every product goes to build/.
 
+# The one place the version lives: the tool and the loader take it from here.
 VERSION    := 0.1
 BUILD      := build
 CC         ?= cc

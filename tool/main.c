@@ -7,7 +7,6 @@
 #include "kernel.h"
 #include "plan.h"
 #include "util.h"
-#include "version.h"
 
 #include <mkbootimg/image.h>
 

@@ -1,6 +1,6 @@
 # The host program: build/mkbootimg, with the BIOS loader embedded.
 
-TOOL_CFLAGS := -std=c11 -O2 -g $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude \
+TOOL_CFLAGS := -std=c11 -O2 -g $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -DMKB_VERSION='"$(VERSION)"' \
                $(shell $(PKG_CONFIG) --cflags libelf) $(CPPFLAGS) $(CFLAGS)
 TOOL_LIBS   := $(shell $(PKG_CONFIG) --libs libelf)
 
@@ -17,6 +17,9 @@ $(BUILD)/mkbootimg: $(TOOL_OBJS)
 $(BUILD)/tool/%.o: tool/%.c
 	@mkdir -p $(@D)
 	$(CC) $(TOOL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The version lives in the Makefile, for the tool and the loader alike.
+$(BUILD)/tool/main.o: Makefile
 
 $(BUILD)/tool/loader-blob.o: tool/loader-blob.S $(MKB_LOADER_BIN)
 	@mkdir -p $(@D)
