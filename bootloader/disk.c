@@ -91,9 +91,10 @@ void disk_read_low(uint64_t lba, uint32_t count, uint32_t dst)
 			reset();
 		}
 		if (status)
-			fatal("disk read failed at sector %u (BIOS status 0x%02x) after %u tries.\n"
+			fatal("disk read failed at sector %u (BIOS status 0x%02x) after %u tries%s.\n"
 			      "Check the disk or USB stick, or write the image again.",
-			      (uint32_t)lba, status, TRIES);
+			      (uint32_t)lba, status, TRIES,
+			      have_extensions ? "" : "\n(this BIOS has no int 13h extensions; the CHS read failed)");
 		lba += n;
 		count -= n;
 		dst += n * 512;

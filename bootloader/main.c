@@ -115,7 +115,8 @@ static void check_placement(const struct mkb_segment *seg, uint32_t n)
 			fatal("the kernel needs memory at 0x%lx-0x%lx (segment %u), which is\n"
 			      "not usable RAM here (this machine has %u MiB usable).\n"
 			      "Give the machine more memory, or link the kernel at a lower address.",
-			      seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, i, usable_mib());
+			      seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, seg[i].elf_index,
+			      usable_mib());
 	}
 }
 

@@ -119,7 +119,7 @@ size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint
 		const struct plan_segment *s = &p->segments[i];
 		struct mkb_segment e = {
 			.vaddr = s->vaddr, .paddr = s->paddr, .filesz = s->filesz, .memsz = s->memsz,
-			.payload_offset = s->payload_offset, .flags = s->flags,
+			.payload_offset = s->payload_offset, .flags = s->flags, .elf_index = s->index,
 		};
 		memcpy(buf + seg_off + i * sizeof e, &e, sizeof e);
 	}

@@ -81,7 +81,7 @@ struct mkb_segment {
 	uint64_t memsz;          /* bytes in memory; the rest after filesz is zeroed */
 	uint64_t payload_offset; /* byte offset in the payload, a multiple of 512 */
 	uint32_t flags;          /* MKB_SEG_R | MKB_SEG_W | MKB_SEG_X */
-	uint32_t reserved;
+	uint32_t elf_index;      /* program header number, so messages name segments alike */
 };
 
 /*

@@ -209,7 +209,7 @@ static void test_image_manifest_fields(void **state)
 	struct plan_segment segs[2] = {
 		{ .vaddr = HH + 0x100000, .paddr = 0x100000, .filesz = 0x1234, .memsz = 0x2000,
 		  .payload_offset = 0, .flags = MKB_SEG_R | MKB_SEG_X },
-		{ .vaddr = HH + 0x200000, .paddr = 0x200000, .filesz = 0, .memsz = 0x1000,
+		{ .index = 3, .vaddr = HH + 0x200000, .paddr = 0x200000, .filesz = 0, .memsz = 0x1000,
 		  .payload_offset = 0x1400, .flags = MKB_SEG_R | MKB_SEG_W },
 	};
 	struct plan p = {
@@ -251,7 +251,7 @@ static void test_image_manifest_fields(void **state)
 	assert_int_equal(s.memsz, 0x1000);
 	assert_int_equal(s.payload_offset, 0x1400);
 	assert_int_equal(s.flags, MKB_SEG_R | MKB_SEG_W);
-	assert_int_equal(s.reserved, 0);
+	assert_int_equal(s.elf_index, 3); /* the loader's messages number segments as the tool does */
 	assert_string_equal((char *)buf + 192, "console=ttyS0");
 	for (size_t i = 192 + 13; i < 512; i++)
 		assert_int_equal(buf[i], 0);
