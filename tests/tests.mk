@@ -1,0 +1,110 @@
+# Tests: unit tests (tests/unit/unit.mk), test kernels (tests/kernels/) and
+# the QEMU integration tests (tests/integration/run.py).
+#
+#   make check-integration   build the tool, the kernels and their images; boot each
+#   make test-kernels        only build the test kernels (no tool needed)
+
+include tests/unit/unit.mk
+
+.PHONY: check-integration test-kernels
+
+TEST_KERNELS := $(BUILD)/tests/kernels
+
+# The command line every test image gets; entry-check and rust-check compare
+# what they were handed with it. No quotes or dollars: it passes through the shell.
+TEST_CMDLINE := mkbootimg-test root=/dev/sda1 a=1 b=two
+
+# Changing this file rebuilds the kernels: it holds their -D settings.
+ENTRY_CHECK_DEPS := tests/kernels/entry.S tests/kernels/entry-check.c include/mkbootimg/protocol.h \
+		    tests/kernels/kernel.ld tests/tests.mk
+
+$(TEST_KERNELS)/pattern.o: tests/kernels/pattern.S
+	@mkdir -p $(@D)
+	$(CC) -c -o $@ $<
+
+# entry-check, built once per layout: $(1) variant, $(2) linker script,
+# $(3) extra compiler flags, $(4) the expected command line.
+define ENTRY_CHECK
+$(TEST_KERNELS)/entry-check-$(1).elf: $(ENTRY_CHECK_DEPS) tests/kernels/$(2) $(TEST_KERNELS)/pattern.o
+	@mkdir -p $$(@D)
+	$(CC) $(KERNEL_CFLAGS) $(3) -DVARIANT='"$(1)"' -DEXPECTED_CMDLINE='"$(4)"' \
+		-Ltests/kernels -T tests/kernels/$(2) $(KERNEL_LDFLAGS) -o $$@ \
+		tests/kernels/entry.S tests/kernels/entry-check.c $(TEST_KERNELS)/pattern.o
+endef
+
+$(eval $(call ENTRY_CHECK,higher-half,higher-half.ld,,$(TEST_CMDLINE)))
+$(eval $(call ENTRY_CHECK,flat,flat.ld,-mcmodel=small,$(TEST_CMDLINE)))
+$(eval $(call ENTRY_CHECK,noat,noat.ld,,$(TEST_CMDLINE)))
+$(eval $(call ENTRY_CHECK,segments,segments.ld,,$(TEST_CMDLINE)))
+# Big stack: no --cmdline at all, so the command line must be "".
+$(eval $(call ENTRY_CHECK,bigstack,higher-half.ld,-DEXPECTED_STACK_SIZE=0x100000,))
+
+TEST_KERNEL_NAMES := entry-check-higher-half entry-check-flat entry-check-noat \
+		     entry-check-segments entry-check-bigstack tiny
+
+$(TEST_KERNELS)/tiny.elf: tests/kernels/tiny.S tests/kernels/tiny.ld
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) -T tests/kernels/tiny.ld $(KERNEL_LDFLAGS) -o $@ $<
+
+# The same entry-check, compiled by clang and linked by ld.lld, when both exist.
+CLANG ?= clang
+LD_LLD ?= ld.lld
+ifneq ($(and $(shell command -v $(CLANG) 2>/dev/null),$(shell command -v $(LD_LLD) 2>/dev/null)),)
+TEST_KERNEL_NAMES += entry-check-clang
+$(TEST_KERNELS)/pattern-clang.o: tests/kernels/pattern.S
+	@mkdir -p $(@D)
+	$(CLANG) -c -o $@ $<
+
+# clang 14 warns that -no-pie is unused: it makes no PIE without -pie anyway.
+CLANG_KERNEL_LDFLAGS := $(filter-out -no-pie,$(KERNEL_LDFLAGS))
+# Compiled and linked in two steps: clang -Werror rejects link flags when compiling.
+$(TEST_KERNELS)/clang/%.o: tests/kernels/% $(ENTRY_CHECK_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(KERNEL_CFLAGS) -DVARIANT='"clang"' -DEXPECTED_CMDLINE='"$(TEST_CMDLINE)"' -c -o $@ $<
+
+$(TEST_KERNELS)/entry-check-clang.elf: $(TEST_KERNELS)/clang/entry.S.o $(TEST_KERNELS)/clang/entry-check.c.o \
+		$(TEST_KERNELS)/pattern-clang.o tests/kernels/higher-half.ld tests/kernels/kernel.ld
+	$(CLANG) -fuse-ld=lld -Ltests/kernels -T tests/kernels/higher-half.ld $(CLANG_KERNEL_LDFLAGS) -o $@ \
+		$(filter %.o,$^)
+else
+TEST_SKIPPED += entry-check-clang
+$(TEST_KERNELS)/entry-check-clang.skip:
+	@mkdir -p $(@D)
+	echo "$(CLANG) or $(LD_LLD) not found" > $@
+endif
+
+# A Rust #![no_std] kernel: rustc builds a static library for the host
+# target (the only one installed), ld links it with the higher-half script.
+RUSTC ?= rustc
+RUSTFLAGS_KERNEL := --edition 2021 --crate-type staticlib --crate-name rust_check \
+		    --target x86_64-unknown-linux-gnu -C opt-level=2 -C panic=abort \
+		    -C relocation-model=static -C code-model=kernel
+ifneq ($(shell command -v $(RUSTC) 2>/dev/null),)
+TEST_KERNEL_NAMES += rust-check
+$(TEST_KERNELS)/librust-check.a: tests/kernels/rust-check.rs tests/tests.mk
+	@mkdir -p $(@D)
+	EXPECTED_CMDLINE='$(TEST_CMDLINE)' $(RUSTC) $(RUSTFLAGS_KERNEL) -o $@ $<
+
+$(TEST_KERNELS)/rust-check.elf: $(TEST_KERNELS)/librust-check.a tests/kernels/higher-half.ld tests/kernels/kernel.ld
+	$(CC) -Ltests/kernels -T tests/kernels/higher-half.ld $(KERNEL_LDFLAGS) \
+		-Wl,--gc-sections -Wl,--undefined=_start -o $@ $<
+else
+TEST_SKIPPED += rust-check
+$(TEST_KERNELS)/rust-check.skip:
+	@mkdir -p $(@D)
+	echo "$(RUSTC) not found" > $@
+endif
+
+# Images. Every one gets TEST_CMDLINE, except where a target says otherwise.
+TEST_IMAGE_FLAGS = --cmdline "$(TEST_CMDLINE)"
+$(TEST_KERNELS)/entry-check-bigstack.img: TEST_IMAGE_FLAGS = --stack-size 1M
+
+$(TEST_KERNELS)/%.img: $(TEST_KERNELS)/%.elf $(BUILD)/mkbootimg
+	$(BUILD)/mkbootimg $(TEST_IMAGE_FLAGS) -o $@ $<
+
+test-kernels: $(TEST_KERNEL_NAMES:%=$(TEST_KERNELS)/%.elf)
+
+check-integration: $(BUILD)/mkbootimg $(BUILD)/sample-kernel.img \
+		   $(TEST_KERNEL_NAMES:%=$(TEST_KERNELS)/%.img) $(TEST_SKIPPED:%=$(TEST_KERNELS)/%.skip)
+	$(PYTHON) tests/integration/run.py --qemu $(QEMU) --images $(TEST_KERNELS) \
+		--sample $(BUILD)/sample-kernel.img
