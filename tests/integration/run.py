@@ -287,7 +287,8 @@ def screen_test(args, test, tmp):
             raise Failure("cannot corrupt %s: %s" % (image, e))
         image = corrupted
     expected = test.options["expect"]
-    qemu = Qemu(args, image, test.machine, tmp, test.options.get("qemu_args", ()))
+    qemu = Qemu(args, image, test.machine, tmp, test.options.get("qemu_args", ()),
+                memory=test.options.get("memory", "256M"))
     deadline = time.monotonic() + args.timeout
     screen, on_screen, on_com1 = None, False, False
     while time.monotonic() < deadline:
@@ -347,6 +348,9 @@ def all_tests(args):
                       expect="long mode", qemu_args=("-cpu", "qemu32")))
     tests.append(Test("screen/bad-checksum", image("entry-check-higher-half"), "q35", screen_test,
                       expect="checksum", corrupt=True))
+    # The kernel's 5 MiB at 1 MiB do not fit in 4 MiB of RAM: the loader says so, and where.
+    tests.append(Test("screen/no-memory", image("entry-check-higher-half"), "q35", screen_test,
+                      expect="not usable RAM here", memory="4M"))
     return tests
 
 
