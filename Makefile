@@ -19,13 +19,14 @@ KERNEL_CFLAGS  := -std=c11 -O2 $(WARN) -ffreestanding -fno-pic -fno-pie -mno-red
                   -Iinclude
 KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000
 
-.PHONY: all deps run check clean
+.PHONY: all deps run check clean bench
 all: $(BUILD)/mkbootimg $(BUILD)/sample-kernel.elf $(BUILD)/sample-kernel.img
 
 include bootloader/bootloader.mk
 include tool/tool.mk
 include sample-kernel/sample-kernel.mk
 include tests/tests.mk
+include bench/bench.mk
 
 # Install missing build and test dependencies (apt-get; other systems: README).
 deps:
