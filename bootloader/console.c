@@ -11,18 +11,6 @@
 static unsigned row, col;
 static int screen_ready;
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 void console_init(void)
 {
 	outb(COM1 + 1, 0x00); /* no interrupts */

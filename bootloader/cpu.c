@@ -1,18 +1,6 @@
 /* The A20 line and the CPU features the kernel's entry state needs. */
 #include "loader.h"
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 /* With A20 off, 0x100500 aliases 0x500. */
 static int a20_is_on(void)
 {

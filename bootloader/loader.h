@@ -30,6 +30,18 @@ static inline void *flat(uint32_t address)
 	return (void *)(uintptr_t)address;
 }
 
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
 /* entry.asm */
 struct bios_regs {
 	uint32_t eax, ebx, ecx, edx, esi, edi, ebp, eflags;

@@ -167,7 +167,6 @@ fail:
 msg_disk:   db "mkbootimg: cannot read the boot disk.", 13, 10, 0
 msg_stage2: db "mkbootimg: no loader: rewrite the image.", 13, 10, 0
 
-
 dap:
 	db 16, 0
 	dw STAGE2_SECTORS

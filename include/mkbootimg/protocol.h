@@ -9,6 +9,8 @@
  *   long mode, 4-level paging, interrupts off, SSE on;
  *   RDI = physical address of struct mkbootimg_info (identity-mapped, below 4 GiB);
  *   RSP + 8 16-byte aligned, RBP = 0, the stack has an unmapped guard page below it.
+ * The GDT, like the rest of the loader, lives in memory the map marks
+ * LOADER_RECLAIMABLE: load your own before reusing that memory.
  *
  * Addresses in the boot information are physical and below 4 GiB unless a
  * field says otherwise; the first 4 GiB are identity-mapped, so they are
