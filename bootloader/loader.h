@@ -80,7 +80,7 @@ void disk_read_low(uint64_t lba, uint32_t count, uint32_t dst);
 /* paging.c */
 void paging_init(const struct cpu_features *f);
 void map_range(uint64_t va, uint64_t pa, uint64_t len, uint64_t flags);
-void map_kernel_page(uint64_t va, uint64_t pa, uint64_t flags);
+void map_kernel_range(uint64_t va, uint64_t pa, uint64_t len, uint64_t flags);
 uint64_t paging_root(void);
 
 #define PTE_P (UINT64_C(1) << 0)

@@ -197,13 +197,12 @@ static void build_page_tables(const struct mkb_manifest *m, const struct mkb_seg
 	for (uint32_t i = 0; i < m->segment_count; i++) {
 		uint64_t flags = (seg[i].flags & MKB_SEG_W ? PTE_W : 0) |
 				 (seg[i].flags & MKB_SEG_X ? 0 : nx);
-		uint64_t va = page_down(seg[i].vaddr), pa = page_down(seg[i].paddr);
-		for (; va < seg[i].vaddr + seg[i].memsz; va += PAGE_SIZE, pa += PAGE_SIZE)
-			map_kernel_page(va, pa, flags);
+		uint64_t va = page_down(seg[i].vaddr);
+		map_kernel_range(va, page_down(seg[i].paddr), page_up(seg[i].vaddr + seg[i].memsz) - va,
+				 flags);
 	}
 	/* The page below the stack stays unmapped: an overflow faults. */
-	for (uint64_t off = 0; off < m->stack_size; off += PAGE_SIZE)
-		map_kernel_page(m->stack_top - m->stack_size + off, stack + off, PTE_W | nx);
+	map_kernel_range(m->stack_top - m->stack_size, stack, m->stack_size, PTE_W | nx);
 }
 
 static size_t add_range(size_t n, uint64_t base, uint64_t end, uint32_t type)

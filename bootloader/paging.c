@@ -63,7 +63,9 @@ uint64_t paging_root(void)
 }
 
 /* Map with the largest pages alignment allows. Meant for the identity and
- * direct maps, before any 4 KiB kernel page exists in the range. */
+ * direct maps, before any 4 KiB kernel page exists in the range. Entries of
+ * one table are filled in a tight loop: a walk from the root per entry made
+ * these maps the slowest part of the loader under emulation. */
 void map_range(uint64_t va, uint64_t pa, uint64_t len, uint64_t flags)
 {
 	while (len) {
@@ -72,23 +74,39 @@ void map_range(uint64_t va, uint64_t pa, uint64_t len, uint64_t flags)
 			level = 3;
 		else if (!((va | pa) & (2 * MiB - 1)) && len >= 2 * MiB)
 			level = 2;
-		*leaf(va, level) = pa | flags | PTE_P | (level > 1 ? PTE_PS : 0);
-		va += entry_span(level);
-		pa += entry_span(level);
-		len -= entry_span(level);
+		uint64_t span = entry_span(level);
+		uint64_t *e = leaf(va, level);
+		uint64_t entry = pa | flags | PTE_P | (level > 1 ? PTE_PS : 0);
+		unsigned n = 512 - index_of(va, level);
+		if (n > len / span)
+			n = (unsigned)(len / span);
+		for (unsigned i = 0; i < n; i++, entry += span)
+			e[i] = entry;
+		va += n * span;
+		pa += n * span;
+		len -= n * span;
 	}
 }
 
-/* Map one kernel page. Where two segments share a page, it gets the union
- * of their rights: writable if either is, executable if either is. */
-void map_kernel_page(uint64_t va, uint64_t pa, uint64_t flags)
+/* Map kernel pages, a page table at a time. Where two segments share a page,
+ * it gets the union of their rights: writable if either is, executable if
+ * either is. */
+void map_kernel_range(uint64_t va, uint64_t pa, uint64_t len, uint64_t flags)
 {
-	uint64_t *e = leaf(va, 1);
-	uint64_t want = pa | flags | PTE_P | PTE_KERNEL;
-
-	if ((*e & PTE_KERNEL) && (*e & ADDR_MASK) == pa) {
-		uint64_t nx = *e & want & PTE_NX;
-		want = ((*e | want) & ~PTE_NX) | nx;
+	while (len) {
+		uint64_t *e = leaf(va, 1);
+		unsigned n = 512 - index_of(va, 1);
+		if (n > len / PAGE_SIZE)
+			n = (unsigned)(len / PAGE_SIZE);
+		for (unsigned i = 0; i < n; i++, pa += PAGE_SIZE) {
+			uint64_t want = pa | flags | PTE_P | PTE_KERNEL;
+			if ((e[i] & PTE_KERNEL) && (e[i] & ADDR_MASK) == pa) {
+				uint64_t nx = e[i] & want & PTE_NX;
+				want = ((e[i] | want) & ~PTE_NX) | nx;
+			}
+			e[i] = want;
+		}
+		va += (uint64_t)n * PAGE_SIZE;
+		len -= (uint64_t)n * PAGE_SIZE;
 	}
-	*e = want;
 }
