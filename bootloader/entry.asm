@@ -9,8 +9,9 @@
 ; Memory: CS = DS = ES = SS = 0 throughout. DS, ES, FS and GS carry a 4 GiB
 ; limit (unreal mode), so C pointers reach all memory below 4 GiB.
 
-CODE64_SEL equ 0x08
-DATA_SEL   equ 0x10
+CODE64_SEL    equ 0x08
+DATA_SEL      equ 0x10
+LOW_STACK_TOP equ 0x7000                ; as in loader.h
 
 extern loader_main
 extern __bss_start, __bss_end
@@ -31,7 +32,10 @@ _start:
 	mov ds, ax
 	mov es, ax
 	mov ss, ax
-	mov esp, 0x7c00
+	; Not 0x7c00: under QEMU's TCG every write to a page holding translated
+	; code (stage 1 lives at 0x7c00) takes a slow path, which made a stack in
+	; that page cost seconds per 64 MiB loaded.
+	mov esp, LOW_STACK_TOP
 	sti
 	cld
 	movzx ebx, dl
@@ -81,19 +85,19 @@ enter_unreal:
 	ret
 
 ; void bios_call(uint32_t intno, struct bios_regs *regs)
-; in: EAX = interrupt number, EDX = regs (below 64 KiB: on the stack);
-; the registers of *regs are loaded, the interrupt is raised, and the
-; registers it returns (and EFLAGS) are stored back into *regs.
+; in: EAX = interrupt number (0x10, 0x13 or 0x15), EDX = regs (below
+; 64 KiB: on the stack); the registers of *regs are loaded, the interrupt is
+; raised, and the registers it returns (and EFLAGS) are stored back.
 ; clobbers: EAX, ECX, EDX (per the ABI)
 ; struct bios_regs: eax ebx ecx edx esi edi ebp eflags (dwords), ds es (words)
+; The interrupt number picks one of three fixed int instructions: patching
+; the number into the code would make the emulator retranslate the page.
 global bios_call
 bios_call:
 	pushad
 	push ds
 	push es
-	mov [.intno], al
-	jmp .flush                      ; the byte just written must not be prefetched
-.flush:
+	mov [intno], al
 	mov [regs_ptr], edx
 	mov ebx, [edx + 4]
 	mov ecx, [edx + 8]
@@ -104,10 +108,19 @@ bios_call:
 	push word [edx + 34]
 	mov eax, [edx + 0]
 	mov edx, [edx + 12]
+	cmp byte [intno], 0x13
 	pop es
-	pop ds
-	db 0xcd                         ; int imm8
-.intno:	db 0
+	pop ds                          ; pops leave the flags as cmp set them
+	je .int13
+	jb .int10
+	int 0x15
+	jmp .returned
+.int10:
+	int 0x10
+	jmp .returned
+.int13:
+	int 0x13
+.returned:
 	push ds
 	push es
 	pushfd
@@ -240,3 +253,5 @@ idt_null:
 	dd 0
 regs_ptr:
 	dd 0
+intno:
+	db 0

@@ -13,7 +13,7 @@
 #define GiB (UINT64_C(1) << 30)
 
 /* Low memory, all below 1 MiB (see bootloader/README.md). */
-#define LOW_STACK_TOP 0x7c00u  /* real-mode stack grows down from here */
+#define LOW_STACK_TOP 0x7000u  /* below stage 1's page: see entry.asm */
 #define STAGE2_BASE 0x8000u
 #define BOUNCE_BUFFER 0x20000u /* 64 KiB-aligned, so no transfer crosses 64 KiB */
 #define BOUNCE_SECTORS 127u    /* some BIOSes refuse more than 127 per read */
