@@ -1,16 +1,60 @@
-# make bench: loader overhead as ratios against floors, measured in one run.
-# Results: build/bench/results.md.
+# make bench: the loader's speed as ratios against floors, measured in one
+# run (bench/bench.py). Results: build/bench/results.md and load.svg.
 
-BENCH_DIR := $(BUILD)/bench
+BENCH_DIR   := $(BUILD)/bench
+BENCH_SIZES := 1 16 64 256
+# Every image is padded to whole 16x63 cylinders: SeaBIOS refuses smaller disks.
+CYLINDER    := $$((16 * 63 * 512))
 
-# The floor boot sector, padded to one 16x63 cylinder like every image
-# (SeaBIOS refuses smaller disks).
 $(BENCH_DIR)/floor-exit.img: bench/floor-exit.asm
 	@mkdir -p $(@D)
 	$(NASM) -f bin $< -o $@
-	truncate -s $$((16 * 63 * 512)) $@
+	truncate -s $(CYLINDER) $@
+
+# N MiB of pseudo-random data and the sum the load kernel must find.
+$(BENCH_DIR)/data-%.bin: bench/bench-data.py
+	@mkdir -p $(@D)
+	$(PYTHON) $< $* $@ > $@.sum
+
+$(BENCH_DIR)/load-%.elf: bench/load-check.S bench/load.ld $(BENCH_DIR)/data-%.bin
+	$(CC) -c -DBENCH_DATA='"$(BENCH_DIR)/data-$*.bin"' bench/load-check.S -o $(BENCH_DIR)/load-$*.o
+	$(LD) -T bench/load.ld -z max-page-size=0x1000 $(BENCH_DIR)/load-$*.o -o $@
+
+$(BENCH_DIR)/load-%.img: $(BENCH_DIR)/load-%.elf $(BUILD)/mkbootimg
+	$(BUILD)/mkbootimg --cmdline "sum=$$(cat $(BENCH_DIR)/data-$*.bin.sum)" -o $@ $<
+
+# The read floor: the load image itself with a boot sector that only reads
+# N MiB of it from LBA 1 on, in 127-sector reads: the same bytes, the same file.
+$(BENCH_DIR)/floor-read-%.img: bench/floor-read.asm $(BENCH_DIR)/load-%.img
+	$(NASM) -f bin -DSECTORS=$$(($* * 2048)) $< -o $(BENCH_DIR)/floor-read-$*.bin
+	cp $(BENCH_DIR)/load-$*.img $@
+	dd if=$(BENCH_DIR)/floor-read-$*.bin of=$@ conv=notrunc status=none
+
+# The copy floor: the same reads, each also copied into place with rep movsd.
+$(BENCH_DIR)/floor-copy-%.img: bench/floor-copy.asm $(BENCH_DIR)/load-%.img
+	$(NASM) -f bin -DSECTORS=$$(($* * 2048)) $< -o $(BENCH_DIR)/floor-copy-$*.bin
+	cp $(BENCH_DIR)/load-$*.img $@
+	dd if=$(BENCH_DIR)/floor-copy-$*.bin of=$@ conv=notrunc status=none
+
+# The tiny kernel as Multiboot 2 under GRUB, where grub-mkrescue is installed.
+$(BENCH_DIR)/grub.iso: bench/multiboot2-tiny.asm bench/multiboot2-tiny.ld bench/grub.cfg
+	@mkdir -p $(BENCH_DIR)/iso/boot/grub
+	$(NASM) -f elf32 bench/multiboot2-tiny.asm -o $(BENCH_DIR)/multiboot2-tiny.o
+	$(LD) -m elf_i386 -T bench/multiboot2-tiny.ld $(BENCH_DIR)/multiboot2-tiny.o -o $(BENCH_DIR)/iso/boot/tiny.elf
+	cp bench/grub.cfg $(BENCH_DIR)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BENCH_DIR)/iso 2>/dev/null
+
+.PRECIOUS: $(BENCH_DIR)/data-%.bin $(BENCH_DIR)/load-%.elf $(BENCH_DIR)/load-%.img
+
+BENCH_GRUB := $(if $(shell command -v grub-mkrescue 2>/dev/null),$(BENCH_DIR)/grub.iso)
 
 .PHONY: bench
-bench: $(BENCH_DIR)/floor-exit.img $(TEST_KERNELS)/tiny.img
-	$(PYTHON) bench/bench.py $(BENCH_DIR) $(BENCH_DIR)/floor-exit.img $(TEST_KERNELS)/tiny.img
-	@echo "loader: $$(wc -c < $(LOADER_DIR)/loader.bin) bytes (stage 1 + stage 2)" | tee -a $(BENCH_DIR)/results.md
+bench:
+	@scripts/deps.sh --if-missing --bench
+	@$(MAKE) --no-print-directory bench-run
+
+.PHONY: bench-run
+bench-run: $(BENCH_DIR)/floor-exit.img $(TEST_KERNELS)/tiny.img $(BENCH_GRUB) \
+	   $(BENCH_SIZES:%=$(BENCH_DIR)/floor-read-%.img) $(BENCH_SIZES:%=$(BENCH_DIR)/floor-copy-%.img) \
+	   $(BENCH_SIZES:%=$(BENCH_DIR)/load-%.img)
+	$(PYTHON) bench/bench.py $(BENCH_DIR) $(BUILD)/mkbootimg $(TEST_KERNELS)/tiny.img

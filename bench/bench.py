@@ -1,55 +1,151 @@
 #!/usr/bin/env python3
-"""mkbootimg benchmarks: ratios against a floor, measured in one run.
+"""mkbootimg benchmarks: ratios against floors, measured in one run.
 
-Commands are alternated (floor, subject, floor, subject, ...) after a warm-up,
-so machine noise hits both alike; the table gives medians and their ratio.
+Each comparison alternates its two commands (a, b, a, b, ...) after a warm-up,
+so that noise on the machine hits both alike, and reports medians.
 
-usage: bench.py OUTDIR FLOOR_IMAGE TINY_IMAGE
+usage: bench.py BENCH_DIR MKBOOTIMG TINY_IMAGE
+
+BENCH_DIR holds what bench.mk built: floor-exit.img, and for each size N
+(MiB) load-N.img, floor-read-N.img and floor-copy-N.img, load-64.elf, and
+grub.iso where GRUB is installed. Results go to BENCH_DIR/results.md and BENCH_DIR/load.svg.
 """
+import os
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 
-RUNS = 15
-QEMU = "qemu-system-x86_64"
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+SIZES = (1, 16, 64, 256)
+QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
 
 
-def boot_seconds(image, machine):
-    cmd = [QEMU, "-accel", "tcg", "-M", machine, "-m", "256M", "-display", "none",
-           "-serial", "none", "-monitor", "none", "-no-reboot",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-           "-drive", f"format=raw,file={image},snapshot=on"]
+def seconds(cmd):
     start = time.perf_counter()
-    status = subprocess.run(cmd, stdin=subprocess.DEVNULL, timeout=60).returncode
-    elapsed = time.perf_counter() - start
-    if status != 33:
+    status = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            timeout=600).returncode
+    return time.perf_counter() - start, status
+
+
+def boot(image, machine, cdrom=False):
+    """Seconds from starting QEMU to the guest's exit through isa-debug-exit."""
+    disk = ["-cdrom", image] if cdrom else ["-drive", f"format=raw,file={image},snapshot=on"]
+    cmd = [QEMU, "-accel", "tcg", "-M", machine, "-m", "512M", "-display", "none",
+           "-serial", "none", "-monitor", "none", "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + disk
+    elapsed, status = seconds(cmd)
+    if status != 33:  # 33: the guest wrote 0x10 (pass); a kernel's failed check writes 0x11
         sys.exit(f"bench: {image} on {machine}: QEMU exited {status}, expected 33")
     return elapsed
 
 
-def alternate(a, b, machine):
-    boot_seconds(a, machine), boot_seconds(b, machine)  # warm-up
-    ta, tb = [], []
-    for _ in range(RUNS):
-        ta.append(boot_seconds(a, machine))
-        tb.append(boot_seconds(b, machine))
-    return statistics.median(ta), statistics.median(tb)
+def alternate(*runners, runs=RUNS):
+    """Medians of each runner's seconds, the runners taking turns."""
+    for run in runners:  # warm-up: caches, page cache, lazy host allocations
+        run()
+    times = [[] for _ in runners]
+    for _ in range(runs):
+        for run, t in zip(runners, times):
+            t.append(run())
+    return tuple(statistics.median(t) for t in times)
+
+
+def build_vs_cp(mkbootimg, kernel, tmp):
+    def build():
+        elapsed, status = seconds([mkbootimg, "-o", os.path.join(tmp, "build.img"), kernel])
+        if status:
+            sys.exit(f"bench: {mkbootimg} failed on {kernel}")
+        return elapsed
+
+    def copy():
+        return seconds(["cp", kernel, os.path.join(tmp, "copy.elf")])[0]
+
+    return alternate(copy, build)
+
+
+def plot(bench, points):
+    """Boot time against kernel size: mkbootimg and the read floor (q35)."""
+    data = os.path.join(bench, "load.dat")
+    with open(data, "w") as f:
+        for size, floor, copy, ours in points:
+            f.write(f"{size} {floor:.4f} {copy:.4f} {ours:.4f}\n")
+    if not shutil.which("gnuplot"):
+        print("bench: gnuplot not found, no plot (make deps-bench installs it)")
+        return
+    script = f"""set terminal svg size 640,400 dynamic
+set output '{bench}/load.svg'
+set title 'Loading a kernel of N MiB on QEMU q35 (TCG), medians of {RUNS} runs'
+set xlabel 'kernel size (MiB)'
+set ylabel 'seconds from QEMU start to kernel entry'
+set logscale x 2
+set key left top
+set grid
+plot '{data}' using 1:4 with linespoints title 'mkbootimg (copied, checksummed, kernel sums it)', \\
+     '{data}' using 1:3 with linespoints title 'copy floor: int 13h reads + rep movsd to 1 MiB up', \\
+     '{data}' using 1:2 with linespoints title 'read floor: int 13h reads only'
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
 
 
 def main():
-    outdir, floor, tiny = sys.argv[1:4]
-    rows = ["| measure | machine | floor (s) | mkbootimg (s) | ratio |",
-            "|---|---|---|---|---|"]
+    bench, mkbootimg, tiny = sys.argv[1:4]
+    path = lambda name: os.path.join(bench, name)
+    rows = ["| measure | machine | floor | mkbootimg | ratio | goal |", "|---|---|---|---|---|---|"]
+
+    def row(what, machine, floor, ours, goal):
+        rows.append(f"| {what} | {machine} | {floor:.3f} s | {ours:.3f} s | {ours / floor:.2f} | {goal} |")
+        print(rows[-1], flush=True)
+
+    print("\n".join(rows), flush=True)
     for machine in ("q35", "pc"):
-        f, t = alternate(floor, tiny, machine)
-        rows.append(f"| boot to kernel entry | {machine} | {f:.3f} | {t:.3f} | {t / f:.2f} |")
+        f, t = alternate(lambda: boot(path("floor-exit.img"), machine), lambda: boot(tiny, machine))
+        row("boot to kernel entry (tiny kernel vs. a boot sector that exits)", machine, f, t, "<= 1.10")
+    for machine in ("q35", "pc"):
+        f, c, t = alternate(lambda: boot(path("floor-read-64.img"), machine),
+                            lambda: boot(path("floor-copy-64.img"), machine),
+                            lambda: boot(path("load-64.img"), machine))
+        row("load 64 MiB, checksummed (vs. int 13h reads alone)", machine, f, t, "<= 1.15")
+        row("load 64 MiB, checksummed (vs. reads + rep movsd into place)", machine, c, t, "-")
+    if os.path.exists(path("grub.iso")):
+        for machine in ("q35", "pc"):
+            g, t = alternate(lambda: boot(path("grub.iso"), machine, cdrom=True),
+                             lambda: boot(tiny, machine))
+            rows.append(f"| tiny kernel: GRUB 2 (Multiboot 2, timeout 0) vs. mkbootimg | {machine} "
+                        f"| GRUB {g:.3f} s | {t:.3f} s | {t / g:.2f} | < 1 |")
+            print(rows[-1], flush=True)
+    else:
+        print("bench: no grub.iso (grub-mkrescue missing), GRUB not compared")
+    c, b = build_vs_cp(mkbootimg, path("load-64.elf"), bench)
+    rows.append(f"| image build of the 64 MiB kernel vs. cp of it | host | cp {c:.3f} s | {b:.3f} s "
+                f"| {b / c:.2f} | <= 1.5 |")
+    print(rows[-1], flush=True)
+
+    points = []
+    for size in SIZES:
+        f, c, t = alternate(lambda: boot(path(f"floor-read-{size}.img"), "q35"),
+                            lambda: boot(path(f"floor-copy-{size}.img"), "q35"),
+                            lambda: boot(path(f"load-{size}.img"), "q35"))
+        points.append((size, f, c, t))
+        print(f"q35 load {size} MiB: read floor {f:.3f} s, copy floor {c:.3f} s, mkbootimg {t:.3f} s, "
+              f"ratios {t / f:.2f} and {t / c:.2f}", flush=True)
+    plot(bench, points)
+
+    loader = os.path.getsize(os.path.join(os.path.dirname(mkbootimg), "bootloader", "loader.bin"))
     table = "\n".join(rows)
-    print(table)
-    with open(f"{outdir}/results.md", "w") as out:
-        out.write(f"Medians of {RUNS} alternating runs after a warm-up, QEMU TCG.\n"
-                  "Boot times come in steps of about 50 ms (BIOS disk waits end on a timer\n"
-                  "tick), so a ratio moves in steps too.\n\n{table}\n")
+    with open(path("results.md"), "w") as out:
+        out.write(f"Medians of {RUNS} alternating runs after a warm-up, QEMU TCG, 512 MiB.\n"
+                  "Boot times come in steps of about 50 ms, so ratios of short boots move\n"
+                  "in steps too.\n\n" + table + "\n\n")
+        out.write("Load against size on q35 (load.svg):\n\n"
+                  "| MiB | read floor | copy floor | mkbootimg | vs. read | vs. copy |\n"
+                  "|---|---|---|---|---|---|\n")
+        for size, f, c, t in points:
+            out.write(f"| {size} | {f:.3f} s | {c:.3f} s | {t:.3f} s | {t / f:.2f} | {t / c:.2f} |\n")
+        out.write(f"\nLoader: {loader} bytes (stage 1 + stage 2).\n")
+    print(f"loader: {loader} bytes (stage 1 + stage 2)")
+    print(f"results: {path('results.md')}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@
 
 static uint8_t drive;
 static int have_extensions;
+/* 128 sectors fill the 64 KiB bounce buffer; Phoenix's EDD specification
+ * allows only 127, and some BIOSes refuse more: fall back on the first error. */
+static uint32_t transfer_sectors = BOUNCE_SECTORS;
 static uint32_t sectors_per_track, heads;
 
 struct dap {
@@ -24,6 +27,7 @@ void disk_init(uint8_t boot_drive)
 	have_extensions = !(r.eflags & EFLAGS_CF) && (r.ebx & 0xffff) == 0xaa55 && (r.ecx & 1);
 	if (have_extensions)
 		return;
+	transfer_sectors = 1; /* CHS reads must not cross a track */
 
 	r = (struct bios_regs){ .eax = 0x0800, .edx = boot_drive };
 	bios_call(0x13, &r);
@@ -59,7 +63,7 @@ static uint8_t read_once(uint64_t lba, uint32_t count, uint32_t dst)
 		r.esi = (uint32_t)(uintptr_t)&dap; /* on the stack, below 64 KiB */
 		bios_call(0x13, &r);
 	} else {
-		/* count is 1 here: CHS reads must not cross a track. */
+		/* count is 1 here (transfer_sectors). */
 		uint32_t l = (uint32_t)lba;
 		uint32_t sector = l % sectors_per_track + 1;
 		uint32_t track = l / sectors_per_track;
@@ -81,7 +85,7 @@ static uint8_t read_once(uint64_t lba, uint32_t count, uint32_t dst)
 void disk_read_low(uint64_t lba, uint32_t count, uint32_t dst)
 {
 	while (count) {
-		uint32_t n = have_extensions ? (count < BOUNCE_SECTORS ? count : BOUNCE_SECTORS) : 1;
+		uint32_t n = count < transfer_sectors ? count : transfer_sectors;
 		uint8_t status = 0;
 
 		for (int t = 0; t < TRIES; t++) {
@@ -89,6 +93,10 @@ void disk_read_low(uint64_t lba, uint32_t count, uint32_t dst)
 			if (!status)
 				break;
 			reset();
+			if (n > 127) { /* try the classic limit before counting a failure */
+				n = transfer_sectors = 127;
+				t--;
+			}
 		}
 		if (status)
 			fatal("disk read failed at sector %u (BIOS status 0x%02x) after %u tries%s.\n"
@@ -99,4 +107,9 @@ void disk_read_low(uint64_t lba, uint32_t count, uint32_t dst)
 		count -= n;
 		dst += n * 512;
 	}
+}
+
+uint32_t disk_transfer_sectors(void)
+{
+	return transfer_sectors;
 }

@@ -16,7 +16,7 @@
 #define LOW_STACK_TOP 0x7000u  /* below stage 1's page: see entry.asm */
 #define STAGE2_BASE 0x8000u
 #define BOUNCE_BUFFER 0x20000u /* 64 KiB-aligned, so no transfer crosses 64 KiB */
-#define BOUNCE_SECTORS 127u    /* some BIOSes refuse more than 127 per read */
+#define BOUNCE_SECTORS 128u    /* 64 KiB: the most one read may transfer */
 #define MANIFEST_BUFFER 0x30000u
 #define SCRATCH 0x40000u       /* large tables that do not fit below 64 KiB */
 #define SCRATCH_END 0x60000u
@@ -76,6 +76,8 @@ void cpu_check(struct cpu_features *f);
 void disk_init(uint8_t drive);
 /* Read count sectors from lba into dst (below 1 MiB, not crossing 64 KiB). */
 void disk_read_low(uint64_t lba, uint32_t count, uint32_t dst);
+/* The largest read the BIOS has accepted so far, in sectors. */
+uint32_t disk_transfer_sectors(void);
 
 /* paging.c */
 void paging_init(const struct cpu_features *f);

@@ -151,8 +151,8 @@ static void load_segment(const struct mkb_manifest *m, const struct mkb_segment 
 	uint64_t left = s->filesz;
 
 	while (left) {
-		uint32_t chunk = left < BOUNCE_SECTORS * MKB_SECTOR_SIZE ? (uint32_t)left
-									: BOUNCE_SECTORS * MKB_SECTOR_SIZE;
+		uint32_t most = disk_transfer_sectors() * MKB_SECTOR_SIZE;
+		uint32_t chunk = left < most ? (uint32_t)left : most;
 		uint32_t sectors = (chunk + MKB_SECTOR_SIZE - 1) / MKB_SECTOR_SIZE;
 		disk_read_low(lba, sectors, BOUNCE_BUFFER);
 		copy_and_sum(dst, flat(BOUNCE_BUFFER), chunk, sum);

@@ -7,7 +7,10 @@
 #
 # Required: a C compiler (cc), make, nasm, pkg-config, libelf, cmocka,
 # qemu-system-x86_64, python3. Optional, for the tests that build kernels with
-# another compiler and linker: clang, ld.lld.
+# another compiler and linker: clang, ld.lld; for the tests of `mkbootimg
+# install` on loop devices: losetup, mkfs.ext4.
+# With --bench, also what `make bench` uses: GRUB's grub-mkrescue (with
+# xorriso and mtools) for the comparison with GRUB, and gnuplot for the plot.
 #
 # On Debian and Ubuntu the missing packages are installed with apt-get (through
 # sudo when not root). Elsewhere the script prints the install command for the
@@ -16,21 +19,25 @@
 set -eu
 
 quiet=0
-case "${1-}" in
-"") ;;
---if-missing) quiet=1 ;;
--h | --help)
-	sed -n '2,14s/^# \{0,1\}//p' "$0"
-	exit 0
-	;;
-*)
-	echo "usage: scripts/deps.sh [--if-missing]" >&2
-	exit 2
-	;;
-esac
+bench=0
+for arg in "$@"; do
+	case "$arg" in
+	--if-missing) quiet=1 ;;
+	--bench) bench=1 ;;
+	-h | --help)
+		sed -n '2,17s/^# \{0,1\}//p' "$0"
+		exit 0
+		;;
+	*)
+		echo "usage: scripts/deps.sh [--if-missing] [--bench]" >&2
+		exit 2
+		;;
+	esac
+done
 
-# Each dependency: name, how it is checked, whether it is required, and its
-# package on Debian, Fedora, Arch and Homebrew. "-" means no package there.
+# Each dependency: name, how it is checked, whether it is required (1), optional
+# (0) or for the benchmark only (b), and its package on Debian, Fedora, Arch
+# and Homebrew. "-" means no package there.
 #   name        check                  req  debian           fedora               arch      brew
 deps_table='
 cc           cmd:cc                 1    build-essential  gcc                  gcc       -
@@ -43,6 +50,12 @@ qemu         cmd:qemu-system-x86_64 1    qemu-system-x86  qemu-system-x86      q
 python3      cmd:python3            1    python3          python3              python    python
 clang        cmd:clang              0    clang            clang                clang     llvm
 ld.lld       cmd:ld.lld             0    lld              lld                  lld       lld
+losetup      cmd:losetup            0    mount            util-linux           util-linux -
+mkfs.ext4    cmd:mkfs.ext4          0    e2fsprogs        e2fsprogs            e2fsprogs -
+grub         cmd:grub-mkrescue      b    grub-pc-bin      grub2-tools-extra    grub      -
+xorriso      cmd:xorriso            b    xorriso          xorriso              libisoburn xorriso
+mtools       cmd:mformat            b    mtools           mtools               mtools    mtools
+gnuplot      cmd:gnuplot            b    gnuplot-nox      gnuplot              gnuplot   gnuplot
 '
 
 say() {
@@ -83,6 +96,10 @@ add_package() {
 
 while read -r name check required debian fedora arch brew; do
 	[ -n "$name" ] || continue
+	if [ "$required" = b ]; then
+		[ "$bench" -eq 1 ] || continue
+		required=0
+	fi
 	if have "$check"; then
 		say "found    $name"
 		continue
@@ -91,7 +108,7 @@ while read -r name check required debian fedora arch brew; do
 		say "missing  $name"
 		missing_required="${missing_required:+$missing_required }$name"
 	else
-		say "missing  $name (optional: tests that build kernels with clang and lld)"
+		say "missing  $name (optional)"
 		missing_optional="${missing_optional:+$missing_optional }$name"
 	fi
 	case "$system" in
@@ -157,7 +174,7 @@ if [ "$system" = debian ]; then
 	still=""
 	while read -r name check required _; do
 		[ -n "$name" ] || continue
-		if [ "$required" -eq 1 ] && ! have "$check"; then
+		if [ "$required" = 1 ] && ! have "$check"; then
 			still="${still:+$still }$name"
 		fi
 	done <<EOF

@@ -1,0 +1,78 @@
+; The copy floor for "load N MiB": like floor-read.asm, but each 127-sector
+; read is also copied to where a kernel would live (from 1 MiB up) with
+; rep movsd in unreal mode. What is left between this and mkbootimg is the
+; loader's own work (checksum, page tables, mode switch) and the kernel's.
+; SECTORS is passed by the build. QEMU's BIOS leaves A20 on.
+%ifndef SECTORS
+%error "SECTORS must be defined"
+%endif
+bits 16
+org 0x7c00
+	cli
+	xor ax, ax
+	mov ds, ax
+	mov es, ax
+	mov ss, ax
+	mov sp, 0x7c00
+	; Unreal mode: DS and ES keep a 4 GiB limit back in real mode.
+	o32 lgdt [gdt_descriptor]
+	mov eax, cr0
+	or al, 1
+	mov cr0, eax
+	mov bx, 0x08
+	mov ds, bx
+	mov es, bx
+	and al, 0xfe
+	mov cr0, eax
+	xor ax, ax
+	mov ds, ax
+	mov es, ax
+	sti
+	mov ebp, SECTORS
+	mov edi, 0x100000
+	cld
+.next:
+	mov eax, ebp
+	cmp eax, 127
+	jbe .last
+	mov eax, 127
+.last:
+	mov [dap.count], ax
+	mov si, dap
+	mov ah, 0x42
+	int 0x13
+	jc .fail
+	movzx ecx, word [dap.count]
+	add [dap.lba], ecx
+	sub ebp, ecx
+	shl ecx, 7                      ; sectors -> dwords
+	mov esi, 0x10000
+	a32 rep movsd
+	test ebp, ebp
+	jnz .next
+	mov eax, 0x10
+	jmp .exit
+.fail:
+	mov eax, 0x11
+.exit:
+	out 0xf4, eax
+	cli
+	hlt
+
+align 8
+gdt:
+	dq 0
+	dq 0x00cf92000000ffff           ; flat 4 GiB data
+gdt_descriptor:
+	dw gdt_descriptor - gdt - 1
+	dd gdt
+
+align 4
+dap:
+	db 16, 0
+.count:	dw 0
+	dw 0, 0x1000                    ; 1000:0000, 64 KiB-aligned
+.lba:	dq 1
+
+	times 510 - ($ - $$) db 0
+	dw 0xaa55
