@@ -164,6 +164,61 @@ memcpy:
 	pop esi
 	o32 ret
 
+; void copy_sum_words(uint32_t *dst, const uint32_t *src, uint32_t words,
+;                     struct mkb_checksum *sum)
+; in: EAX = dst, EDX = src, ECX = words, [ESP+4] = sum (on the stack)
+; out: the words copied, *sum updated (include/mkbootimg/image.h)
+; clobbers: EAX, ECX, EDX
+; Under emulation the cost is the number of instructions executed: the sum
+; takes two per word, eight words a round, and rep movsd copies them all in
+; one call into the emulator.
+global copy_sum_words
+copy_sum_words:
+	push ebx
+	push esi
+	push edi
+	push ebp
+	mov edi, eax
+	mov esi, edx
+	mov ebp, [esp + 20]             ; sum, below 64 KiB
+	push ecx
+	push esi
+	mov eax, [ebp]                  ; a
+	mov ebx, [ebp + 4]              ; b
+	mov edx, ecx
+	shr ecx, 3
+	jz .rest
+.eight:
+%assign i 0
+%rep 8
+	add eax, [esi + i]
+	add ebx, eax
+%assign i i + 4
+%endrep
+	add esi, 32
+	dec ecx
+	jnz .eight
+.rest:
+	and edx, 7
+	jz .summed
+.one:
+	add eax, [esi]
+	add ebx, eax
+	add esi, 4
+	dec edx
+	jnz .one
+.summed:
+	mov [ebp], eax
+	mov [ebp + 4], ebx
+	pop esi
+	pop ecx
+	a32 rep movsd
+	pop ebp
+	pop edi
+	pop esi
+	pop ebx
+	o32 ret
+
 ; void *memset(void *dst, int c, uint32_t n)
 global memset
 memset:

@@ -58,6 +58,8 @@ void bios_call(uint32_t intno, struct bios_regs *regs);
 __attribute__((noreturn)) void enter_kernel(const struct handoff *h);
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
+struct mkb_checksum;
+void copy_sum_words(uint32_t *dst, const uint32_t *src, uint32_t words, struct mkb_checksum *sum);
 
 /* console.c: COM1 and the VGA text screen */
 void console_init(void);

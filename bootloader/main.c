@@ -120,27 +120,19 @@ static void check_placement(const struct mkb_segment *seg, uint32_t n)
 	}
 }
 
-/* Copy n bytes out of the bounce buffer and add them to the checksum in
- * one pass. A partial last word is summed with the zero padding the image
- * has after it, but only its n % 4 real bytes are copied. */
+/* Copy n bytes out of the bounce buffer and add them to the checksum. A
+ * partial last word is summed with the zero padding the image has after it,
+ * but only its n % 4 real bytes are copied. */
 static void copy_and_sum(uint8_t *dst, const uint32_t *src, uint32_t n, struct mkb_checksum *c)
 {
-	uint32_t words = n / 4, a = c->a, b = c->b;
-	uint32_t *d = (uint32_t *)dst;
+	uint32_t words = n / 4;
 
-	for (uint32_t i = 0; i < words; i++) {
-		uint32_t w = src[i];
-		d[i] = w;
-		a += w;
-		b += a;
-	}
+	copy_sum_words((uint32_t *)dst, src, words, c);
 	if (n & 3) {
-		a += src[words];
-		b += a;
+		c->a += src[words];
+		c->b += c->a;
 		memcpy(dst + words * 4, &src[words], n & 3);
 	}
-	c->a = a;
-	c->b = b;
 }
 
 static void load_segment(const struct mkb_manifest *m, const struct mkb_segment *s,
