@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""Integration tests of `mkbootimg run`: boot small kernels through the command
+as a kernel author (or cargo) would, and check its exit status, its message
+on stderr, what reaches QEMU and the screen it prints.
+
+Every test runs with its own TMPDIR, which must be empty afterwards: the
+temporary image and QMP socket are removed on every way out.
+
+Prints "PASS name" or "FAIL name: why" per test, then "N passed, N failed";
+exits 1 when a test failed. With --bench N, instead times `mkbootimg run
+--test` on the tiny kernel against plain QEMU booting the same image.
+Python 3 standard library only.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SCREEN_HEADER = "---- VGA text screen"
+
+
+class Failure(Exception):
+    def __init__(self, why, details=""):
+        super().__init__(why)
+        self.details = details
+
+
+class Result:
+    def __init__(self, status, stdout, stderr, seconds, command):
+        self.status, self.stdout, self.stderr = status, stdout, stderr
+        self.seconds, self.command = seconds, command
+
+    def details(self):
+        text = "  command: %s\n  exit status %s after %.1f s\n" % (
+            " ".join(self.command), self.status, self.seconds)
+        for name, out in (("stdout", self.stdout), ("stderr", self.stderr)):
+            lines = out.rstrip().splitlines()[-30:]
+            if lines:
+                text += "  %s:\n%s\n" % (name, "\n".join("    | " + l for l in lines))
+        return text
+
+    def screen(self):
+        """What mkbootimg printed as the screen (after its header), or None."""
+        at = self.stdout.find(SCREEN_HEADER)
+        return None if at < 0 else self.stdout[at:]
+
+
+class Context:
+    """One test's private folder and environment."""
+
+    def __init__(self, args, tmp):
+        self.args, self.tmp = args, tmp
+        self.tmpdir = os.path.join(tmp, "tmpdir")  # TMPDIR for mkbootimg
+        os.mkdir(self.tmpdir)
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("CARGO_MANIFEST_DIR", "DISPLAY", "WAYLAND_DISPLAY", "MKBOOTIMG_ACCEL")}
+        self.env["TMPDIR"] = self.tmpdir
+        self.env["PATH"] = os.path.dirname(os.path.abspath(args.qemu_path)) + os.pathsep + self.env.get("PATH", "")
+
+    def kernel(self, name):
+        return os.path.join(self.args.kernels, name + ".elf")
+
+    def run(self, *words, env=None, timeout=60, accel=True, on_start=None):
+        command = [self.args.mkbootimg, "run"] + (["--accel", "tcg"] if accel else []) + list(words)
+        start = time.monotonic()
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=dict(self.env, **(env or {})))
+        if on_start:
+            on_start(proc)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            raise Failure("mkbootimg run still ran after %d s" % timeout,
+                          Result(None, out.decode("latin-1"), err.decode("latin-1"),
+                                 time.monotonic() - start, command).details())
+        result = Result(proc.returncode, out.decode("latin-1"), err.decode("latin-1"),
+                        time.monotonic() - start, command)
+        left = os.listdir(self.tmpdir)
+        if left:
+            raise Failure("left in TMPDIR: %s" % ", ".join(left), result.details())
+        return result
+
+
+def expect(result, status=None, nonzero=False, stderr=None, stdout=None, screen=None, within=None):
+    """Check a result; raise Failure saying the first thing that is wrong."""
+    why = None
+    if status is not None and result.status != status:
+        why = "exit status %s, expected %d" % (result.status, status)
+    elif nonzero and result.status in (0, None):
+        why = "exit status %s, expected a failure" % result.status
+    elif stderr is not None and stderr not in result.stderr:
+        why = "stderr lacks %r" % stderr
+    elif stdout is not None and stdout not in result.stdout:
+        why = "stdout lacks %r" % stdout
+    elif screen is not None and (result.screen() is None or screen not in result.screen()):
+        why = "the printed screen lacks %r" % screen
+    elif within is not None and result.seconds > within:
+        why = "took %.1f s, more than %d s" % (result.seconds, within)
+    if why:
+        raise Failure(why, result.details())
+
+
+# ---- Tests: each takes a Context ----
+
+def test_pass(c):
+    expect(c.run("--test", c.args.tiny), status=0)
+
+
+def test_pass_pc(c):
+    expect(c.run("--test", "--machine", "pc", c.args.tiny), status=0)
+
+
+def test_fail(c):
+    expect(c.run("--test", c.kernel("fail")), status=1,
+           stderr="mkbootimg: test failed: the kernel wrote 0x11 to port 0xf4 (QEMU exit status 35)")
+
+
+def test_triple_fault(c):
+    expect(c.run("--test", c.kernel("triple-fault")), status=1,
+           stderr="mkbootimg: test failed: the machine reset (triple fault?)",
+           screen="run-test: triple fault kernel")
+
+
+def test_halt(c):
+    # Halted with interrupts off: a failure at once, not after the 300 s timeout.
+    expect(c.run("--test", c.kernel("halt")), status=1, within=20,
+           stderr="halted with interrupts off", screen="run-test: halted without a verdict")
+
+
+def test_timeout(c):
+    expect(c.run("--test", "--timeout", "5", c.kernel("loop")), status=124, within=9,
+           stderr="mkbootimg: timeout: killed QEMU after 5 s", screen="run-test: looping forever")
+
+
+def test_image(c):
+    image = os.path.join(c.tmp, "tiny.img")
+    subprocess.run([c.args.mkbootimg, "-o", image, c.args.tiny], check=True)
+    expect(c.run("--test", image), status=0)
+    os.rename(image, os.path.join(c.tmp, "no-suffix"))  # recognised by content, not name
+    expect(c.run("--test", os.path.join(c.tmp, "no-suffix")), status=0)
+
+
+def test_qemu_args(c):
+    log = os.path.join(c.tmp, "debugcon.log")
+    expect(c.run("--test", c.kernel("debugcon"), "--", "-debugcon", "file:" + log), status=0)
+    with open(log) as f:
+        if "run-test: debugcon reached" not in f.read():
+            raise Failure("the kernel's debugcon line is not in %s" % log)
+
+
+def copy_to(c, kernel, folder, name):
+    os.makedirs(os.path.join(c.tmp, folder), exist_ok=True)
+    path = os.path.join(c.tmp, folder, name)
+    shutil.copy(kernel, path)
+    return path
+
+
+def test_deps_binary(c):
+    # No --test: the deps/ folder makes it a test, so isa-debug-exit is there.
+    expect(c.run(copy_to(c, c.args.tiny, "deps", "kernel-0123abcd")), status=0)
+    expect(c.run(copy_to(c, c.kernel("fail"), "deps", "fail-0123abcd")), status=1,
+           stderr="test failed: the kernel wrote 0x11")
+    expect(c.run(copy_to(c, c.kernel("fail"), "rustdoctestAbC123", "rust_out")), status=1,
+           stderr="test failed: the kernel wrote 0x11")
+
+
+BLOG_OS_CARGO_TOML = """\
+[package]
+name = "blog_os"   # a comment
+version = "0.1.0"
+edition = "2018"
+description = '''a [package.metadata.bootimage]
+look-alike in a multi-line string'''
+
+[dependencies]
+bootloader = { version = "0.9", features = ["map_physical_memory"] }
+x86_64 = "0.14.2"
+
+[[test]]
+name = "stack_overflow"
+harness = false
+
+[package.metadata.bootimage]
+test-args = [
+    "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-serial", "stdio",
+    "-display", "none",   # bootimage users spell these out; mkbootimg adds them only once
+]
+test-success-exit-code = 35   # the fail kernel writes 0x11: (0x11 << 1) | 1
+test-timeout = 60
+"""
+
+
+def test_cargo_toml(c):
+    with open(os.path.join(c.tmp, "Cargo.toml"), "w") as f:
+        f.write(BLOG_OS_CARGO_TOML)
+    env = {"CARGO_MANIFEST_DIR": c.tmp}
+    expect(c.run("--test", c.kernel("fail"), env=env), status=0)
+    # The command line wins over Cargo.toml.
+    expect(c.run("--test", "--success-exit-code", "33", c.kernel("fail"), env=env), status=1)
+
+
+def test_cargo_toml_errors(c):
+    with open(os.path.join(c.tmp, "Cargo.toml"), "w") as f:
+        f.write("[package]\nname = \"k\"\n\n[package.metadata.bootimage]\ntest-timeout = \"300\"\n")
+    expect(c.run("--test", c.args.tiny, env={"CARGO_MANIFEST_DIR": c.tmp}), status=1,
+           stderr="Cargo.toml:5: test-timeout: expected a number of seconds")
+    with open(os.path.join(c.tmp, "Cargo.toml"), "w") as f:
+        f.write("[package.metadata.bootimage]\nrun-argz = []\n")
+    expect(c.run("--test", c.args.tiny, env={"CARGO_MANIFEST_DIR": c.tmp}), status=1,
+           stderr="Cargo.toml:2: run-argz: unknown key in [package.metadata.bootimage]")
+
+
+def test_headless_screen(c):
+    result = c.run("--headless", c.args.sample)
+    expect(result, status=0, screen="Hello World!", within=30)
+
+
+def test_headless_reset(c):
+    expect(c.run(c.kernel("triple-fault")), status=1, stderr="the machine reset (triple fault?)",
+           screen="run-test: triple fault kernel")
+
+
+def test_sigterm(c):
+    # SIGTERM while QEMU runs: passed on, temporary files removed, status 128 + 15.
+    def terminate_soon(proc):
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGTERM)
+    expect(c.run("--headless", c.kernel("loop"), on_start=terminate_soon), status=128 + signal.SIGTERM,
+           within=10)
+
+
+def test_qemu_missing(c):
+    expect(c.run("--test", "--qemu", "qemu-system-nonexistent", c.args.tiny), status=1,
+           stderr="qemu-system-nonexistent not found: install QEMU (Debian, Ubuntu: apt install qemu-system-x86")
+
+
+def test_not_a_kernel(c):
+    path = os.path.join(c.tmp, "notes.txt")
+    with open(path, "w") as f:
+        f.write("not a kernel\n")
+    expect(c.run(path), status=1, stderr="neither an ELF kernel nor an image made by mkbootimg")
+
+
+def test_usage(c):
+    expect(c.run(), status=2, stderr="no kernel or image given")
+    expect(c.run("--machine", "isapc", c.args.tiny), status=2, stderr="--machine: 'isapc' is not pc or q35")
+    expect(c.run(c.args.tiny, "extra"), status=2, stderr="QEMU arguments go after --")
+
+
+def test_dry_run(c):
+    # MKBOOTIMG_ACCEL chooses the accelerator when --accel is not given; no QEMU runs.
+    result = c.run("--dry-run", "--qemu", "/nonexistent/qemu", c.args.tiny, "--", "-s",
+                   env={"MKBOOTIMG_ACCEL": "tcg"}, accel=False)
+    expect(result, status=0, stdout="/nonexistent/qemu -M q35 -m 256M -accel tcg -drive format=raw,file=")
+    if not result.stdout.rstrip().endswith(" -s"):
+        raise Failure("the arguments after -- are not last", result.details())
+
+
+TESTS = [test_pass, test_pass_pc, test_fail, test_triple_fault, test_halt, test_timeout, test_image,
+         test_qemu_args, test_deps_binary, test_cargo_toml, test_cargo_toml_errors, test_headless_screen,
+         test_headless_reset, test_sigterm, test_qemu_missing, test_not_a_kernel, test_usage, test_dry_run]
+
+
+def run_one(args, test):
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mkb-run-") as tmp:
+        try:
+            test(Context(args, tmp))
+            result = ("PASS", "", "")
+        except Failure as e:
+            result = ("FAIL", str(e), e.details)
+        except Exception as e:  # a bug in the harness is a failure too
+            result = ("FAIL", "harness error: %s: %s" % (type(e).__name__, e), "")
+    return result + (time.monotonic() - start,)
+
+
+# ---- Benchmark ----
+
+def bench(args, runs):
+    """Alternate mkbootimg run --test on the tiny kernel and plain QEMU on the same image."""
+    with tempfile.TemporaryDirectory(prefix="mkb-bench-") as tmp:
+        image = os.path.join(tmp, "tiny.img")
+        subprocess.run([args.mkbootimg, "-o", image, args.tiny], check=True)
+        mkb = [args.mkbootimg, "run", "--test", "--accel", "tcg", args.tiny]
+        plain = [args.qemu_path, "-M", "q35", "-m", "256M", "-accel", "tcg", "-drive",
+                 "format=raw,file=" + image, "-display", "none", "-serial", "stdio",
+                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-no-reboot"]
+        times = {"mkbootimg run": [], "plain QEMU": []}
+        for _ in range(runs):
+            for name, command in (("mkbootimg run", mkb), ("plain QEMU", plain)):
+                start = time.monotonic()
+                status = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL).returncode
+                times[name].append(time.monotonic() - start)
+                if status != (0 if name == "mkbootimg run" else 33):
+                    print("bench: %s exited %d" % (name, status))
+                    return 1
+    for name, t in times.items():
+        print("%-14s median %.3f s (min %.3f, max %.3f, %d runs)" % (name, statistics.median(t), min(t), max(t), runs))
+    print("ratio mkbootimg run / plain QEMU: %.2f" % (statistics.median(times["mkbootimg run"]) /
+                                                     statistics.median(times["plain QEMU"])))
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mkbootimg", default="build/mkbootimg")
+    parser.add_argument("--qemu", default="qemu-system-x86_64")
+    parser.add_argument("--kernels", default="build/tests/kernels/run", help="folder of the run test kernels")
+    parser.add_argument("--tiny", default="build/tests/kernels/tiny.elf")
+    parser.add_argument("--sample", default="build/sample-kernel.elf")
+    parser.add_argument("--jobs", "-j", type=int, default=max(2, os.cpu_count() or 2))
+    parser.add_argument("--bench", type=int, metavar="N", help="time N runs of each instead of testing")
+    parser.add_argument("names", nargs="*", help="run only tests whose name contains one of these")
+    args = parser.parse_args()
+
+    args.qemu_path = shutil.which(args.qemu)
+    if args.qemu_path is None:
+        print("FAIL setup: %s not found (install qemu-system-x86)" % args.qemu)
+        print("0 passed, 1 failed")
+        return 1
+    for path in ("mkbootimg", "tiny", "sample"):
+        setattr(args, path, os.path.abspath(getattr(args, path)))
+    args.kernels = os.path.abspath(args.kernels)
+    if args.bench:
+        return bench(args, args.bench)
+
+    tests = [t for t in TESTS if not args.names or any(n in t.__name__ for n in args.names)]
+    counts = {"PASS": 0, "FAIL": 0}
+    start = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for test, (verdict, why, details, seconds) in zip(tests, pool.map(lambda t: run_one(args, t), tests)):
+            counts[verdict] += 1
+            name = test.__name__[len("test_"):].replace("_", "-")
+            print("%s run/%s%s (%.1f s)" % (verdict, name, ": " + why if why else "", seconds), flush=True)
+            if details:
+                print(details, end="", flush=True)
+    print("run-command tests took %.1f s with %d jobs" % (time.monotonic() - start, args.jobs))
+    print("%d passed, %d failed" % (counts["PASS"], counts["FAIL"]))
+    return 1 if counts["FAIL"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+/* qemu-command.c: the QEMU command line of a run. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cargo.h"
+#include "qemu-command.h"
+#include "run-options.h"
+#include "run-setup.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct run_options o;
+static struct cargo_config c;
+static struct run_setup s;
+static struct qemu_command cmd;
+static char line[4096];
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&o, 0, sizeof o);
+	o.target = "k.elf";
+	memset(&s, 0, sizeof s);
+	s.qemu = "qemu-system-x86_64";
+	s.machine = "q35";
+	s.memory_mib = 256;
+	s.accel = "tcg";
+	return cargo_config_parse(&c, "Cargo.toml", "", 0);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cargo_config_free(&c);
+	return 0;
+}
+
+static void use_cargo(const char *toml)
+{
+	cargo_config_free(&c);
+	if (cargo_config_parse(&c, "Cargo.toml", toml, strlen(toml)) != 0)
+		fail_msg("%s", mkb_error());
+}
+
+/* The command for image and socket, its words joined by spaces. */
+static const char *build(const char *image, const char *socket)
+{
+	size_t n = 0;
+
+	if (qemu_command_build(&cmd, &s, &o, &c, image, socket) != 0)
+		fail_msg("%s", mkb_error());
+	assert_null(cmd.argv[cmd.argc]);
+	line[0] = '\0';
+	for (size_t i = 0; i < cmd.argc; i++)
+		n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", i ? " " : "", cmd.argv[i]);
+	qemu_command_free(&cmd);
+	return line;
+}
+
+static void test_qemu_command_window(void **state)
+{
+	(void)state;
+	assert_string_equal(build("/tmp/d/kernel.img", NULL),
+	                    "qemu-system-x86_64 -M q35 -m 256M -accel tcg -drive format=raw,file=/tmp/d/kernel.img "
+	                    "-serial stdio");
+}
+
+static void test_qemu_command_test_mode(void **state)
+{
+	(void)state;
+	s.test = s.headless = s.watch = s.no_reboot = 1;
+	assert_string_equal(build("/tmp/d/kernel.img", "/tmp/d/qmp.sock"),
+	                    "qemu-system-x86_64 -M q35 -m 256M -accel tcg -drive format=raw,file=/tmp/d/kernel.img "
+	                    "-display none -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot "
+	                    "-qmp unix:/tmp/d/qmp.sock,server=on,wait=off -S -no-shutdown");
+}
+
+static void test_qemu_command_user_args_last(void **state)
+{
+	char *args[] = { (char *)"-debugcon", (char *)"file:x.log" };
+
+	(void)state;
+	s.headless = 1;
+	o.qemu_args = args;
+	o.qemu_arg_count = 2;
+	use_cargo("[package.metadata.bootimage]\nrun-args = [\"-cpu\", \"max\"]\ntest-args = [\"-smp\", \"2\"]\n");
+	/* run-args without --test, a relative image path made safe from protocol prefixes */
+	assert_string_equal(build("disk.img", NULL),
+	                    "qemu-system-x86_64 -M q35 -m 256M -accel tcg -drive format=raw,file=./disk.img "
+	                    "-display none -serial stdio -cpu max -debugcon file:x.log");
+	s.test = 1;
+	assert_non_null(strstr(build("disk.img", NULL), "iosize=0x04 -smp 2 -debugcon file:x.log"));
+}
+
+/* What the user gives is not added twice: a bootimage configuration works unchanged. */
+static void test_qemu_command_no_duplicates(void **state)
+{
+	char *args[] = { (char *)"--machine", (char *)"pc", (char *)"-m", (char *)"1G", (char *)"-enable-kvm",
+	                 (char *)"-nographic" };
+
+	(void)state;
+	s.test = s.headless = s.no_reboot = 1;
+	use_cargo("[package.metadata.bootimage]\ntest-args = [\"-device\", \"isa-debug-exit,iobase=0xf4,iosize=0x04\","
+	          " \"-serial\", \"stdio\", \"-display\", \"none\", \"-no-reboot\"]\n");
+	assert_string_equal(build("/k.img", NULL),
+	                    "qemu-system-x86_64 -M q35 -m 256M -accel tcg -drive format=raw,file=/k.img "
+	                    "-device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial stdio -display none -no-reboot");
+	o.qemu_args = args;
+	o.qemu_arg_count = 6;
+	assert_string_equal(build("/k.img", NULL),
+	                    "qemu-system-x86_64 -drive format=raw,file=/k.img "
+	                    "-device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial stdio -display none -no-reboot "
+	                    "--machine pc -m 1G -enable-kvm -nographic");
+}
+
+/* A debug-exit device elsewhere is the user's; a different -device is not. */
+static void test_qemu_command_other_device(void **state)
+{
+	char *args[] = { (char *)"-device", (char *)"virtio-rng-pci" };
+
+	(void)state;
+	s.test = 1;
+	o.qemu_args = args;
+	o.qemu_arg_count = 2;
+	assert_non_null(strstr(build("/k.img", NULL), "-device isa-debug-exit,iobase=0xf4,iosize=0x04"));
+}
+
+static void test_qemu_command_run_command(void **state)
+{
+	(void)state;
+	use_cargo("[package.metadata.bootimage]\nrun-command = [\"/opt/qemu\", \"-drive\", \"format=raw,file={}\", "
+	          "\"-name\", \"{}-x\"]\n");
+	s.qemu = "/opt/qemu";
+	assert_string_equal(build("/t/a,b.img", NULL),
+	                    "/opt/qemu -drive format=raw,file=/t/a,,b.img -name /t/a,,b.img-x "
+	                    "-M q35 -m 256M -accel tcg -serial stdio");
+}
+
+static void test_qemu_command_gdb_and_commas(void **state)
+{
+	(void)state;
+	s.gdb_port = 4321;
+	s.headless = 1;
+	assert_string_equal(build("/t/x,y/k.img", NULL),
+	                    "qemu-system-x86_64 -M q35 -m 256M -accel tcg -drive format=raw,file=/t/x,,y/k.img "
+	                    "-display none -serial stdio -gdb tcp:127.0.0.1:4321 -S");
+	s.gdb_port = 0;
+	assert_non_null(strstr(build("/k.img", "/t/a,b/qmp.sock"), "-qmp unix:/t/a,,b/qmp.sock,server=on,wait=off"));
+}
+
+static void test_qemu_command_print_quotes(void **state)
+{
+	char *words[] = { (char *)"qemu", (char *)"-append", (char *)"a b", (char *)"it's", (char *)"", (char *)"x=1,y:2", NULL };
+	struct qemu_command q = { words, 6, 7, 0 };
+	char buf[256] = "";
+	FILE *f = fmemopen(buf, sizeof buf, "w");
+
+	(void)state;
+	assert_non_null(f);
+	qemu_command_print(f, &q);
+	fclose(f);
+	assert_string_equal(buf, "qemu -append 'a b' 'it'\\''s' '' x=1,y:2\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_qemu_command_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_command_test_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_command_user_args_last, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_command_no_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_command_other_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_command_run_command, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_command_gdb_and_commas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_command_print_quotes, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

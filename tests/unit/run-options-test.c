@@ -1,0 +1,159 @@
+/* run-options.c: the command line of `mkbootimg run`. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "run-options.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_ARGS 32
+
+/* Parse words (NULL-terminated after "run"); returns run_options_parse's result. */
+static int parse(struct run_options *o, const char *const *words)
+{
+	static char *argv[MAX_ARGS + 2];
+	static char storage[MAX_ARGS][128];
+	int argc = 0;
+
+	argv[argc++] = (char *)"mkbootimg run";
+	for (; *words != NULL && argc <= MAX_ARGS; words++, argc++) {
+		snprintf(storage[argc - 1], sizeof storage[0], "%s", *words);
+		argv[argc] = storage[argc - 1];
+	}
+	argv[argc] = NULL;
+	return run_options_parse(o, argc, argv);
+}
+
+#define PARSE(o, ...) parse(o, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void test_run_options_defaults(void **state)
+{
+	struct run_options o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "kernel.elf"), 0);
+	assert_string_equal(o.target, "kernel.elf");
+	assert_int_equal(o.qemu_arg_count, 0);
+	assert_int_equal(o.test, 0);
+	assert_int_equal(o.timeout, -1);
+	assert_int_equal(o.success_exit_code, -1);
+	assert_null(o.machine);
+	assert_int_equal(o.memory, 0);
+	assert_int_equal(o.accel, RUN_ACCEL_UNSET);
+	assert_null(o.qemu);
+	assert_int_equal(o.gdb_port, 0);
+	assert_int_equal(o.headless + o.verbose + o.quiet + o.dry_run + o.help, 0);
+}
+
+static void test_run_options_all(void **state)
+{
+	struct run_options o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "--test", "--timeout", "5", "--success-exit-code", "35", "--machine", "pc",
+	                       "--memory", "1G", "--accel", "kvm", "--qemu", "/opt/qemu", "--gdb=4321",
+	                       "--headless", "--cmdline", "a b", "--stack-size", "1M", "-v", "-q",
+	                       "--dry-run", "k.elf"), 0);
+	assert_int_equal(o.test, 1);
+	assert_int_equal(o.timeout, 5);
+	assert_int_equal(o.success_exit_code, 35);
+	assert_string_equal(o.machine, "pc");
+	assert_int_equal(o.memory, MKB_GIB);
+	assert_int_equal(o.accel, RUN_ACCEL_KVM);
+	assert_string_equal(o.qemu, "/opt/qemu");
+	assert_int_equal(o.gdb_port, 4321);
+	assert_int_equal(o.headless, 1);
+	assert_string_equal(o.cmdline, "a b");
+	assert_int_equal(o.stack_size, MKB_MIB);
+	assert_int_equal(o.verbose, 1);
+	assert_int_equal(o.quiet, 1);
+	assert_int_equal(o.dry_run, 1);
+	assert_string_equal(o.target, "k.elf");
+}
+
+/* Options may follow the target; only what follows "--" goes to QEMU. */
+static void test_run_options_qemu_args(void **state)
+{
+	struct run_options o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "k.elf", "--test", "--", "-debugcon", "file:x", "--test", "--"), 0);
+	assert_int_equal(o.test, 1);
+	assert_string_equal(o.target, "k.elf");
+	assert_int_equal(o.qemu_arg_count, 4);
+	assert_string_equal(o.qemu_args[0], "-debugcon");
+	assert_string_equal(o.qemu_args[1], "file:x");
+	assert_string_equal(o.qemu_args[2], "--test");
+	assert_string_equal(o.qemu_args[3], "--");
+	/* cargo test --quiet appends --quiet after the binary */
+	assert_int_equal(PARSE(&o, "deps/k-123", "--quiet"), 0);
+	assert_int_equal(o.quiet, 1);
+	assert_int_equal(o.qemu_arg_count, 0);
+}
+
+static void test_run_options_gdb_default(void **state)
+{
+	struct run_options o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "--gdb", "k.elf"), 0);
+	assert_int_equal(o.gdb_port, RUN_GDB_DEFAULT_PORT);
+	assert_string_equal(o.target, "k.elf"); /* --gdb takes no separate argument */
+	assert_int_equal(PARSE(&o, "--timeout", "0", "k.elf"), 0);
+	assert_int_equal(o.timeout, 0);
+	assert_int_equal(PARSE(&o, "--accel", "auto", "--memory", "64M", "k.elf"), 0);
+	assert_int_equal(o.accel, RUN_ACCEL_AUTO);
+	assert_int_equal(o.memory, 64 * MKB_MIB);
+	assert_int_equal(PARSE(&o, "-h"), 0);
+	assert_int_equal(o.help, 1);
+}
+
+static void expect_usage_error(const char *const *words, const char *message)
+{
+	struct run_options o;
+
+	if (parse(&o, words) != -1)
+		fail_msg("accepted: %s ...", words[0]);
+	if (message != NULL)
+		assert_string_equal(mkb_error(), message);
+}
+
+#define BAD(message, ...) expect_usage_error((const char *const[]){ __VA_ARGS__, NULL }, message)
+
+static void test_run_options_errors(void **state)
+{
+	(void)state;
+	BAD("no kernel or image given", "--test");
+	BAD("no kernel or image given", "--", "k.elf");
+	BAD("too many arguments: 'b' (QEMU arguments go after --)", "a", "b");
+	BAD("--timeout: '5s' is not a number of seconds", "--timeout", "5s", "k");
+	BAD("--timeout: '-1' is not a number of seconds", "--timeout", "-1", "k");
+	BAD("--success-exit-code: '256' is not an exit status (0..255)", "--success-exit-code", "256", "k");
+	BAD("--success-exit-code: 'x' is not an exit status (0..255)", "--success-exit-code", "x", "k");
+	BAD("--machine: 'isapc' is not pc or q35", "--machine", "isapc", "k");
+	BAD("--memory: '256' is not a whole number of MiB (for example 256M or 1G)", "--memory", "256", "k");
+	BAD("--memory: invalid size '1T' (use bytes, or a number followed by K, M or G)", "--memory", "1T", "k");
+	BAD("--accel: 'hvf' is not auto, kvm or tcg", "--accel", "hvf", "k");
+	BAD("--gdb: '0' is not a TCP port (1..65535)", "--gdb=0", "k");
+	BAD("--gdb: '65536' is not a TCP port (1..65535)", "--gdb=65536", "k");
+	BAD("--stack-size: 4K is outside 64K..1G", "--stack-size", "4K", "k");
+	BAD("", "--bogus", "k"); /* getopt has printed the reason */
+	BAD("", "k", "--timeout");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_options_defaults),
+		cmocka_unit_test(test_run_options_all),
+		cmocka_unit_test(test_run_options_qemu_args),
+		cmocka_unit_test(test_run_options_gdb_default),
+		cmocka_unit_test(test_run_options_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

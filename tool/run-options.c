@@ -1,0 +1,161 @@
+#include "run-options.h"
+#include "plan.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_TEST = 256, OPT_TIMEOUT, OPT_SUCCESS, OPT_MACHINE, OPT_MEMORY, OPT_ACCEL, OPT_QEMU,
+	OPT_GDB, OPT_HEADLESS, OPT_CMDLINE, OPT_STACK, OPT_DRY_RUN,
+};
+
+static const struct option longopts[] = {
+	{ "test", no_argument, NULL, OPT_TEST },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "success-exit-code", required_argument, NULL, OPT_SUCCESS },
+	{ "machine", required_argument, NULL, OPT_MACHINE },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "qemu", required_argument, NULL, OPT_QEMU },
+	{ "gdb", optional_argument, NULL, OPT_GDB },
+	{ "headless", no_argument, NULL, OPT_HEADLESS },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "stack-size", required_argument, NULL, OPT_STACK },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A decimal integer in [min, max], nothing else. */
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int run_accel_parse(const char *s, enum run_accel *out)
+{
+	if (strcmp(s, "auto") == 0)
+		*out = RUN_ACCEL_AUTO;
+	else if (strcmp(s, "kvm") == 0)
+		*out = RUN_ACCEL_KVM;
+	else if (strcmp(s, "tcg") == 0)
+		*out = RUN_ACCEL_TCG;
+	else
+		return mkb_fail("'%s' is not auto, kvm or tcg", s);
+	return 0;
+}
+
+static int parse_one(struct run_options *o, int c, const char *arg)
+{
+	long v;
+
+	switch (c) {
+	case OPT_TEST:
+		o->test = 1;
+		break;
+	case OPT_TIMEOUT:
+		if (parse_long(arg, 0, INT_MAX / 1000, &v) != 0)
+			return mkb_fail("--timeout: '%s' is not a number of seconds", arg);
+		o->timeout = v;
+		break;
+	case OPT_SUCCESS:
+		if (parse_long(arg, 0, 255, &v) != 0)
+			return mkb_fail("--success-exit-code: '%s' is not an exit status (0..255)", arg);
+		o->success_exit_code = (int)v;
+		break;
+	case OPT_MACHINE:
+		if (strcmp(arg, "pc") != 0 && strcmp(arg, "q35") != 0)
+			return mkb_fail("--machine: '%s' is not pc or q35", arg);
+		o->machine = arg;
+		break;
+	case OPT_MEMORY:
+		if (mkb_parse_size(arg, &o->memory) != 0)
+			return mkb_fail("--memory: %s", mkb_error());
+		if (o->memory == 0 || o->memory % MKB_MIB != 0)
+			return mkb_fail("--memory: '%s' is not a whole number of MiB (for example 256M or 1G)", arg);
+		break;
+	case OPT_ACCEL:
+		if (run_accel_parse(arg, &o->accel) != 0)
+			return mkb_fail("--accel: %s", mkb_error());
+		break;
+	case OPT_QEMU:
+		o->qemu = arg;
+		break;
+	case OPT_GDB:
+		o->gdb_port = RUN_GDB_DEFAULT_PORT;
+		if (arg != NULL) {
+			if (parse_long(arg, 1, 65535, &v) != 0)
+				return mkb_fail("--gdb: '%s' is not a TCP port (1..65535)", arg);
+			o->gdb_port = (int)v;
+		}
+		break;
+	case OPT_HEADLESS:
+		o->headless = 1;
+		break;
+	case OPT_CMDLINE:
+		o->cmdline = arg;
+		break;
+	case OPT_STACK:
+		return plan_parse_stack_size(arg, &o->stack_size);
+	case OPT_DRY_RUN:
+		o->dry_run = 1;
+		break;
+	case 'v':
+		o->verbose = 1;
+		break;
+	case 'q':
+		o->quiet = 1;
+		break;
+	case 'h':
+		o->help = 1;
+		break;
+	case 1: /* a non-option, in order: the target */
+		if (o->target != NULL)
+			return mkb_fail("too many arguments: '%s' (QEMU arguments go after --)", arg);
+		o->target = arg;
+		break;
+	default:
+		return mkb_fail("%s", ""); /* getopt_long has said what was wrong */
+	}
+	return 0;
+}
+
+int run_options_parse(struct run_options *o, int argc, char **argv)
+{
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->timeout = -1;
+	o->success_exit_code = -1;
+
+	/*
+	 * "-" returns non-options in order and stops at "--", leaving optind
+	 * just past it: so QEMU's arguments are exactly what follows "--",
+	 * and options may still come after the target.
+	 */
+	optind = 0; /* GNU: start afresh, the unit tests parse many times */
+	while ((c = getopt_long(argc, argv, "-vqh", longopts, NULL)) != -1)
+		if (parse_one(o, c, optarg) != 0)
+			return -1;
+	if (o->help)
+		return 0;
+	o->qemu_args = argv + optind;
+	o->qemu_arg_count = (size_t)(argc - optind);
+	if (o->target == NULL)
+		return mkb_fail("no kernel or image given");
+	return 0;
+}

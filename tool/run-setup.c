@@ -1,0 +1,49 @@
+#include "run-setup.h"
+#include "cargo.h"
+#include "run-options.h"
+#include "util.h"
+
+int run_setup_resolve(struct run_setup *s, const struct run_options *o, const struct cargo_config *c,
+                      const struct run_env *e)
+{
+	enum run_accel accel = o->accel;
+
+	s->test = o->test || e->test_binary;
+	s->headless = o->headless || s->test || !e->display;
+	/* A debugger drives the machine: mkbootimg neither stops it nor needs its monitor. */
+	s->watch = s->headless && !o->gdb_port;
+	if (s->test)
+		s->no_reboot = c->test_no_reboot >= 0 ? c->test_no_reboot : 1;
+	else
+		s->no_reboot = s->headless;
+
+	if (o->timeout >= 0)
+		s->timeout = o->timeout;
+	else if (s->test && !o->gdb_port)
+		s->timeout = c->test_timeout >= 0 ? c->test_timeout : RUN_DEFAULT_TEST_TIMEOUT;
+	else
+		s->timeout = 0;
+	if (o->success_exit_code >= 0)
+		s->success_exit_code = o->success_exit_code;
+	else if (c->test_success_exit_code >= 0)
+		s->success_exit_code = c->test_success_exit_code;
+	else
+		s->success_exit_code = RUN_DEFAULT_SUCCESS_EXIT_CODE;
+
+	if (o->qemu != NULL)
+		s->qemu = o->qemu;
+	else if (c->run_command.items != NULL)
+		s->qemu = c->run_command.items[0];
+	else
+		s->qemu = RUN_DEFAULT_QEMU;
+	s->machine = o->machine != NULL ? o->machine : RUN_DEFAULT_MACHINE;
+	s->memory_mib = o->memory ? o->memory / MKB_MIB : RUN_DEFAULT_MEMORY_MIB;
+	if (accel == RUN_ACCEL_UNSET && e->accel != NULL && e->accel[0] != '\0' &&
+	    run_accel_parse(e->accel, &accel) != 0)
+		return mkb_fail("MKBOOTIMG_ACCEL: %s", mkb_error());
+	if (accel == RUN_ACCEL_UNSET || accel == RUN_ACCEL_AUTO)
+		accel = e->kvm_usable ? RUN_ACCEL_KVM : RUN_ACCEL_TCG;
+	s->accel = accel == RUN_ACCEL_KVM ? "kvm" : "tcg";
+	s->gdb_port = o->gdb_port;
+	return 0;
+}

@@ -1,0 +1,31 @@
+/*
+ * `mkbootimg run`: boot a kernel or a ready image in QEMU and judge how the
+ * run ended. A kernel's image is built into a private temporary folder,
+ * which goes on every way out, Ctrl-C and SIGTERM included.
+ */
+#ifndef MKB_RUN_H
+#define MKB_RUN_H
+
+struct loader_blob;
+struct run_options;
+
+#define RUN_EXIT_USAGE 2
+
+enum run_target { RUN_TARGET_KERNEL, RUN_TARGET_IMAGE };
+
+/*
+ * Tell a kernel (ELF magic) from an image (boot signature and the loader's
+ * stage 2 magic at LBA 34) by content. 0, or -1 with mkb_error() set.
+ */
+int run_identify_target(const char *path, enum run_target *out);
+
+/* Is path in a folder named deps, or one starting with rustdoctest (cargo test binaries)? */
+int run_is_test_binary(const char *path);
+
+/*
+ * The whole run. Returns mkbootimg's exit status; mkb_error() holds the
+ * line to print on standard error, "" when there is nothing to say.
+ */
+int run(const struct run_options *o, const struct loader_blob *loader);
+
+#endif

@@ -1,0 +1,59 @@
+#include "verdict.h"
+
+#include <stdio.h>
+
+/* What a QEMU exit status means when isa-debug-exit may have caused it. */
+static void describe_exit(int code, char *msg, size_t n, const char *prefix)
+{
+	if (code == 0)
+		snprintf(msg, n, "%sQEMU exited with status 0: the machine reset or powered off (triple fault?)",
+		         prefix);
+	else if (code == 1)
+		snprintf(msg, n, "%sQEMU exited with status 1: an error in QEMU, or the kernel wrote 0 to port "
+		         RUN_DEBUG_EXIT_PORT, prefix);
+	else if (code % 2 == 1)
+		/* isa-debug-exit exits with (value << 1) | 1 */
+		snprintf(msg, n, "%sthe kernel wrote 0x%x to port " RUN_DEBUG_EXIT_PORT " (QEMU exit status %d)",
+		         prefix, code >> 1, code);
+	else
+		snprintf(msg, n, "%sQEMU exited with status %d", prefix, code);
+}
+
+int verdict(const struct run_outcome *o, int test, int success_code, char *msg, size_t n)
+{
+	const char *prefix = test ? "test failed: " : "";
+
+	msg[0] = '\0';
+	switch (o->end) {
+	case RUN_TIMEOUT:
+		snprintf(msg, n, "timeout: killed QEMU after %d s", o->code);
+		return RUN_EXIT_TIMEOUT;
+	case RUN_INTERRUPTED:
+		return 128 + o->code;
+	case RUN_QEMU_SIGNALED:
+		snprintf(msg, n, "%sQEMU was killed by signal %d", prefix, o->code);
+		return 1;
+	case RUN_RESET:
+		snprintf(msg, n, "%sthe machine reset (triple fault?)", prefix);
+		return 1;
+	case RUN_POWEROFF:
+		if (!test)
+			return 0;
+		snprintf(msg, n, "test failed: the machine powered off without a verdict on port "
+		         RUN_DEBUG_EXIT_PORT);
+		return 1;
+	case RUN_HALTED:
+		if (!test)
+			return 0;
+		snprintf(msg, n, "test failed: the kernel halted with interrupts off without a verdict on port "
+		         RUN_DEBUG_EXIT_PORT);
+		return 1;
+	case RUN_QEMU_EXITED:
+		if (test ? o->code == success_code : o->code == 0)
+			return 0;
+		describe_exit(o->code, msg, n, prefix);
+		return 1;
+	}
+	snprintf(msg, n, "unknown end of run %d", (int)o->end);
+	return 1;
+}
