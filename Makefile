@@ -32,16 +32,16 @@ include bench/bench.mk
 deps:
 	@scripts/deps.sh
 
-# Boot the sample kernel in QEMU. Without a display, COM1 goes to the terminal.
+# Boot the sample kernel in QEMU with mkbootimg run. Without a display, COM1
+# goes to the terminal and the final screen is printed when the kernel halts.
 run:
 	@scripts/deps.sh --if-missing
 	@$(MAKE) --no-print-directory all
-	$(QEMU) -M q35 -m 256M -drive format=raw,file=$(BUILD)/sample-kernel.img \
-		-serial stdio $(if $(DISPLAY)$(WAYLAND_DISPLAY),,-display none)
+	$(BUILD)/mkbootimg run --cmdline "$(SAMPLE_KERNEL_CMDLINE)" $(BUILD)/sample-kernel.elf
 
 check:
 	@scripts/deps.sh --if-missing
-	@$(MAKE) --no-print-directory check-unit check-integration
+	@$(MAKE) --no-print-directory check-unit check-integration check-run-command check-install
 
 clean:
 	rm -rf $(BUILD)

@@ -5,6 +5,8 @@
 #   make test-kernels        only build the test kernels (no tool needed)
 
 include tests/unit/unit.mk
+include tests/integration/run-command.mk
+include tests/integration/install.mk
 
 .PHONY: check-integration test-kernels
 

@@ -1,25 +1,32 @@
 /*
  * mkbootimg: turn a freestanding x86-64 ELF kernel into a BIOS-bootable disk
- * image. main() parses options, runs kernel -> plan -> image, prints what
- * failed and exits: 0 on success, 1 on error, 2 on a usage error.
+ * image, or boot one in QEMU (run). main() parses options, calls the
+ * modules, prints what failed and exits: 0 on success, 1 on error, 2 on a
+ * usage error; run adds 124 for a timeout.
  */
+#include "build.h"
 #include "image.h"
-#include "kernel.h"
+#include "install.h"
 #include "plan.h"
+#include "run-options.h"
+#include "run.h"
 #include "util.h"
 
 #include <mkbootimg/image.h>
 
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define EXIT_USAGE 2
 
+/* The loader every image gets, embedded at build time (tool/loader-blob.S). */
 extern const uint8_t mkb_loader_bin[], mkb_loader_bin_end[];
+static struct loader_blob loader_blob(void)
+{
+	return (struct loader_blob){ mkb_loader_bin, (size_t)(mkb_loader_bin_end - mkb_loader_bin) };
+}
 
 static void usage(FILE *f)
 {
@@ -51,37 +58,6 @@ static void __attribute__((noreturn)) fail(void)
 	exit(EXIT_FAILURE);
 }
 
-static void flag_string(char out[4], uint32_t f)
-{
-	out[0] = f & 4 ? 'R' : '-';
-	out[1] = f & 2 ? 'W' : '-';
-	out[2] = f & 1 ? 'X' : '-';
-	out[3] = '\0';
-}
-
-/* -v: the plan, for people and for bug reports. */
-static void print_plan(const char *kernel_path, const struct plan *p)
-{
-	fprintf(stderr, "%s: entry 0x%" PRIx64 "\n", kernel_path, p->entry);
-	for (size_t i = 0; i < p->segment_count; i++) {
-		const struct plan_segment *s = &p->segments[i];
-		char fl[4];
-		flag_string(fl, s->flags);
-		fprintf(stderr, "  segment %u %s virt 0x%016" PRIx64 " -> phys 0x%08" PRIx64
-		        " %-8s file 0x%" PRIx64 " mem 0x%" PRIx64 "\n", s->index, fl, s->vaddr,
-		        s->paddr, s->fixed ? "(fixed)" : "(placed)", s->filesz, s->memsz);
-	}
-	fprintf(stderr, "  stack 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 " KiB), direct map at 0x%" PRIx64 "\n",
-	        p->stack_top - p->stack_size, p->stack_top, p->stack_size / 1024,
-	        p->direct_map_offset);
-	if (p->cmdline_length)
-		fprintf(stderr, "  command line \"%s\"\n", p->cmdline);
-	fprintf(stderr, "  image %" PRIu64 " sectors (%" PRIu64 " KiB): stage 2 at LBA %d (%" PRIu64
-	        " sectors), manifest at LBA %" PRIu64 ", payload at LBA %" PRIu64 " (%" PRIu64 " KiB)\n",
-	        p->image_sectors, p->image_sectors / 2, MKB_STAGE2_LBA, p->stage2_sectors,
-	        p->manifest_lba, p->payload_lba, p->payload_sectors / 2);
-}
-
 static int cmd_build(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -94,13 +70,8 @@ static int cmd_build(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct plan_options opts = { 0 };
-	struct loader_blob loader = {
-		mkb_loader_bin, (size_t)(mkb_loader_bin_end - mkb_loader_bin),
-	};
-	const char *out = NULL, *kernel_path;
-	struct kernel k;
-	struct plan p;
-	struct stat ks, os;
+	struct loader_blob loader = loader_blob();
+	const char *out = NULL;
 	int verbose = 0, c;
 
 	argv[0] = (char *)"mkbootimg"; /* getopt's messages then read like ours */
@@ -110,12 +81,8 @@ static int cmd_build(int argc, char **argv)
 			opts.cmdline = optarg;
 			break;
 		case 's':
-			if (mkb_parse_size(optarg, &opts.stack_size) != 0) {
-				fprintf(stderr, "mkbootimg: --stack-size: %s\n", mkb_error());
-				usage_error();
-			}
-			if (opts.stack_size < PLAN_STACK_MIN || opts.stack_size > PLAN_STACK_MAX) {
-				fprintf(stderr, "mkbootimg: --stack-size: %s is outside 64K..1G\n", optarg);
+			if (plan_parse_stack_size(optarg, &opts.stack_size) != 0) {
+				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 				usage_error();
 			}
 			break;
@@ -143,25 +110,69 @@ static int cmd_build(int argc, char **argv)
 		fprintf(stderr, "mkbootimg: no output given (-o IMAGE)\n");
 		usage_error();
 	}
-	kernel_path = argv[optind];
-
-	if (image_check_loader(&loader, &opts.stage2_sectors) != 0 ||
-	    kernel_open(&k, kernel_path) != 0)
+	if (build_image(argv[optind], out, &opts, &loader, verbose ? stderr : NULL) != 0)
 		fail();
-	if (fstat(k.fd, &ks) == 0 && stat(out, &os) == 0 &&
-	    ks.st_dev == os.st_dev && ks.st_ino == os.st_ino) {
-		mkb_fail("%s: the output would replace the kernel", out);
-		fail();
-	}
-	if (plan_make(&p, &k, &opts) != 0)
-		fail();
-	if (verbose)
-		print_plan(kernel_path, &p);
-	if (image_write(out, &k, &p, &loader) != 0)
-		fail();
-	plan_free(&p);
-	kernel_close(&k);
 	return 0;
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f, "usage: mkbootimg run [options] KERNEL|IMAGE [-- QEMU-ARGS...]\n");
+}
+
+static void run_help(void)
+{
+	run_usage(stdout);
+	printf("\nBoot a kernel (an image is built on the fly) or a ready image in QEMU.\n\n"
+	       "      --test                   judge the run: QEMU exit status N (port 0xf4) is a pass\n"
+	       "      --timeout SECONDS        kill QEMU after this long (test mode: 300; 0: never)\n"
+	       "      --success-exit-code N    the QEMU exit status that passes (default 33)\n"
+	       "      --machine pc|q35         the machine (default q35)\n"
+	       "      --memory SIZE            RAM, in whole MiB (default 256M)\n"
+	       "      --accel auto|kvm|tcg     auto: KVM when /dev/kvm is usable (default: $MKBOOTIMG_ACCEL or auto)\n"
+	       "      --qemu PATH              the QEMU program (default qemu-system-x86_64)\n"
+	       "      --gdb[=PORT]             start halted, wait for a debugger on PORT (default 1234)\n"
+	       "      --headless               no display: COM1 on stdout, the screen printed at the end\n"
+	       "      --cmdline STRING         command line handed to the kernel\n"
+	       "      --stack-size SIZE        kernel stack, as for the image (64K..1G)\n"
+	       "      --dry-run                print the QEMU command and exit\n"
+	       "  -v, --verbose                print the QEMU command before running it\n"
+	       "  -q, --quiet                  print only errors and test failures\n"
+	       "  -h, --help                   print this help\n"
+	       "\nA kernel in a deps/ folder (cargo test) runs as a test. With CARGO_MANIFEST_DIR set,\n"
+	       "[package.metadata.bootimage] of its Cargo.toml is honoured. See mkbootimg(1).\n");
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct loader_blob loader = loader_blob();
+	struct run_options o;
+	int status;
+
+	argv[0] = (char *)"mkbootimg run"; /* getopt's messages then read like ours */
+	if (run_options_parse(&o, argc, argv) != 0) {
+		if (mkb_error()[0] != '\0')
+			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+		run_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		run_help();
+		return 0;
+	}
+	status = run(&o, &loader);
+	if (mkb_error()[0] != '\0')
+		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+	if (status == RUN_EXIT_USAGE)
+		run_usage(stderr);
+	return status;
+}
+
+static int cmd_install(int argc, char **argv)
+{
+	struct loader_blob loader = loader_blob();
+
+	return install_main(argc, argv, &loader);
 }
 
 static int cmd_not_yet(int argc, char **argv)
@@ -176,8 +187,8 @@ static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-	{ "run", cmd_not_yet },
-	{ "install", cmd_not_yet },
+	{ "run", cmd_run },
+	{ "install", cmd_install },
 	{ "info", cmd_not_yet },
 };
 

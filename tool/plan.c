@@ -203,6 +203,15 @@ static int place_disk(struct plan *p, const char *path)
 	return 0;
 }
 
+int plan_parse_stack_size(const char *arg, uint64_t *size)
+{
+	if (mkb_parse_size(arg, size) != 0)
+		return mkb_fail("--stack-size: %s", mkb_error());
+	if (*size < PLAN_STACK_MIN || *size > PLAN_STACK_MAX)
+		return mkb_fail("--stack-size: %s is outside 64K..1G", arg);
+	return 0;
+}
+
 int plan_make(struct plan *p, const struct kernel *k, const struct plan_options *o)
 {
 	const char *path = k->path;

@@ -55,6 +55,9 @@ struct plan {
 	uint64_t image_sectors;
 };
 
+/* Parse a --stack-size argument (64K..1G). 0, or -1 with mkb_error() set. */
+int plan_parse_stack_size(const char *arg, uint64_t *size);
+
 /* Returns 0, or -1 with mkb_error() set (messages start with the kernel's path). */
 int plan_make(struct plan *p, const struct kernel *k, const struct plan_options *o);
 void plan_free(struct plan *p);

@@ -2,7 +2,9 @@
 # objects (not main.c), and one per host-testable loader module.
 # `make check-unit` runs them all and ends with "N passed, N failed".
 
-UNIT_TESTS  := util kernel plan image
+UNIT_TESTS  := util kernel plan image blockdev install
+# mkbootimg run: its modules
+UNIT_TESTS  += build cargo qemu-command qmp run-options run-setup run verdict vga-text
 # Loader modules in plain C are tested on the host too: tests/unit/X-test.c
 # with bootloader/X.c compiled for the host (one source file per test).
 UNIT_LOADER_TESTS := $(foreach t,$(filter-out $(UNIT_TESTS),\

@@ -1,0 +1,636 @@
+#define _GNU_SOURCE /* O_DIRECT */
+#include "install.h"
+#include "blockdev.h"
+#include "build.h"
+#include "image.h"
+#include "util.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The device checks read Linux's sysfs; elsewhere install builds but refuses every device. */
+#ifdef __linux__
+#include <linux/fs.h> /* BLKSSZGET, BLKGETSIZE64, BLKFLSBUF */
+#include <sys/sysmacros.h>
+#else
+#define fdatasync fsync
+#endif
+#ifndef O_DIRECT
+#define O_DIRECT 0
+#endif
+
+#define EXIT_USAGE 2
+#define BUFFER_ALIGN 4096 /* O_DIRECT needs buffers aligned to the logical block size, at most this */
+
+volatile sig_atomic_t install_interrupted;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mkbootimg install [-nv] [--force] [--yes] [--no-verify] [--cmdline STRING]\n"
+	           "                         [--stack-size SIZE] IMAGE|KERNEL DEVICE\n"
+	           "       mkbootimg install --list\n");
+}
+
+static void help(void)
+{
+	usage(stdout);
+	printf("\nWrite a disk image, or a kernel built into one, to a whole disk such as a USB\n"
+	       "stick, replacing everything on it. The disk must be removable or on USB, and\n"
+	       "nothing may use it; you are asked to type its name before anything is written.\n\n"
+	       "  -l, --list             list the removable and USB disks\n"
+	       "      --yes              do not ask for confirmation\n"
+	       "      --force            accept a disk that is neither removable nor on USB\n"
+	       "  -n, --dry-run          check everything and say what would be written\n"
+	       "      --no-verify        do not read the disk back to compare\n"
+	       "      --cmdline STRING   for a KERNEL: command line handed to it\n"
+	       "      --stack-size SIZE  for a KERNEL: its stack (64K..1G, default 64K)\n"
+	       "  -v, --verbose          for a KERNEL: print the load plan on stderr\n"
+	       "  -h, --help             print this help\n");
+}
+
+int install_parse(struct install_options *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "list", no_argument, NULL, 'l' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "no-verify", no_argument, NULL, 'N' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "stack-size", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, rest;
+
+	memset(o, 0, sizeof *o);
+	o->verify = 1;
+	argv[0] = (char *)"mkbootimg install"; /* getopt's messages then name the command */
+	optind = 0;                             /* start afresh: the unit tests parse many times */
+	/* --yes and --force have no short forms: saying them should take a deliberate word. */
+	while ((c = getopt_long(argc, argv, "lnvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o->list = 1; break;
+		case 'y': o->yes = 1; break;
+		case 'f': o->force = 1; break;
+		case 'n': o->dry_run = 1; break;
+		case 'N': o->verify = 0; break;
+		case 'c': o->plan.cmdline = optarg; break;
+		case 'v': o->verbose = 1; break;
+		case 'h': o->help = 1; break;
+		case 's':
+			if (plan_parse_stack_size(optarg, &o->plan.stack_size) != 0)
+				return -1;
+			break;
+		default:
+			return mkb_fail("%s", ""); /* getopt_long has said what was wrong */
+		}
+	}
+	if (o->help)
+		return 0;
+	rest = argc - optind;
+	if (o->list)
+		return rest == 0 ? 0 : mkb_fail("--list takes no other arguments");
+	if (rest < 2)
+		return mkb_fail(rest == 0 ? "no image or kernel given" : "no device given");
+	if (rest > 2)
+		return mkb_fail("too many arguments");
+	o->source = argv[optind];
+	o->device = argv[optind + 1];
+	return 0;
+}
+
+int install_answer_confirms(const char *answer, const char *name)
+{
+	size_t n;
+
+	while (*answer == ' ' || *answer == '\t')
+		answer++;
+	n = strcspn(answer, " \t\r\n");
+	if (answer[n + strspn(answer + n, " \t\r\n")] != '\0')
+		return 0; /* more than one word */
+	if (n == 3 && strncasecmp(answer, "yes", 3) == 0)
+		return 1;
+	if (n > 5 && strncmp(answer, "/dev/", 5) == 0) {
+		answer += 5;
+		n -= 5;
+	}
+	return n == strlen(name) && strncmp(answer, name, n) == 0;
+}
+
+/* ---- Writing ---- */
+
+static int device_error(struct install_write *w, const char *what, int err)
+{
+	char done[32], total[32];
+	int removed = err == EIO || err == ENODEV || err == ENXIO;
+	const char *hint;
+
+#ifdef ENOMEDIUM
+	removed = removed || err == ENOMEDIUM;
+#endif
+	hint = removed ? "; was the disk removed?" : "";
+
+	blockdev_format_size(done, sizeof done, w->done);
+	blockdev_format_size(total, sizeof total, w->size);
+	if (err != 0)
+		return mkb_fail("%s: %s (%s%s) after %s of %s (%" PRIu64 "%%); it will not boot: "
+		                "write the image again", w->device, what, strerror(err), hint, done,
+		                total, w->size ? w->done * 100 / w->size : 100);
+	return mkb_fail("%s: %s after %s of %s (%" PRIu64 "%%); it will not boot: write the image again",
+	                w->device, what, done, total, w->size ? w->done * 100 / w->size : 100);
+}
+
+/* A read that must return n bytes; a short one counts as an error. */
+static int read_exact(int fd, void *buf, size_t n, uint64_t off)
+{
+	ssize_t r = mkb_pread_full(fd, buf, n, (off_t)off);
+
+	if (r >= 0 && (size_t)r != n)
+		errno = EIO; /* the file or device is shorter than it said */
+	return r >= 0 && (size_t)r == n ? 0 : -1;
+}
+
+static int image_read_failed(struct install_write *w)
+{
+	return mkb_fail("%s: read failed near byte %" PRIu64 " (%s; did it change while it was "
+	                "written?); write the image again", w->image, w->done, strerror(errno));
+}
+
+/* Where the chunk at off ends: the next chunk boundary, or end. */
+static size_t chunk_length(const struct install_write *w, uint64_t off, uint64_t end)
+{
+	uint64_t next = MKB_ALIGN_DOWN(off, w->chunk) + w->chunk;
+	return (size_t)((next < end ? next : end) - off);
+}
+
+/*
+ * Image bytes [start, end) to the same place on the device, one chunk per
+ * write. Only the image's end may fall inside a block: that block keeps the
+ * device's bytes after it (read-modify-write, as O_DIRECT writes whole blocks).
+ */
+static int copy_range(struct install_write *w, uint8_t *buf, uint64_t start, uint64_t end,
+                      int report)
+{
+	for (uint64_t off = start; off < end;) {
+		size_t len = chunk_length(w, off, end);
+		size_t padded = (size_t)MKB_ALIGN_UP(len, w->block);
+
+		if (install_interrupted)
+			return device_error(w, "interrupted", 0);
+		if (padded != len && read_exact(w->device_fd, buf + padded - w->block, w->block,
+		                                off + padded - w->block) != 0)
+			return device_error(w, "reading the last block failed", errno);
+		if (read_exact(w->image_fd, buf, len, off) != 0)
+			return image_read_failed(w);
+		if (mkb_pwrite_full(w->device_fd, buf, padded, (off_t)off) != 0)
+			return device_error(w, "write failed", errno);
+		off += len;
+		if (report) {
+			w->done = off;
+			if (w->progress != NULL)
+				w->progress(w, "write", off);
+		}
+	}
+	return 0;
+}
+
+static int flush(struct install_write *w)
+{
+	return fdatasync(w->device_fd) == 0 ? 0 : device_error(w, "flushing the disk failed", errno);
+}
+
+/* Until the image is complete, the old first sector must not boot what follows. */
+static int clear_boot_signature(struct install_write *w, uint8_t *buf)
+{
+	if (read_exact(w->device_fd, buf, w->block, 0) != 0)
+		return device_error(w, "reading the first sector failed", errno);
+	if (buf[510] != 0x55 || buf[511] != 0xAA)
+		return 0;
+	buf[510] = buf[511] = 0;
+	if (mkb_pwrite_full(w->device_fd, buf, w->block, 0) != 0)
+		return device_error(w, "write failed", errno);
+	return flush(w);
+}
+
+int install_write_image(struct install_write *w)
+{
+	uint64_t head = w->size < w->block ? w->size : w->block; /* the image's part of block 0 */
+	uint8_t *buf;
+	int rc;
+
+	if (posix_memalign((void **)&buf, BUFFER_ALIGN, w->chunk) != 0)
+		return mkb_fail("out of memory");
+	w->done = 0;
+	rc = clear_boot_signature(w, buf);
+	if (rc == 0)
+		rc = copy_range(w, buf, head, w->size, 1);
+	if (rc == 0)
+		rc = flush(w);
+	if (rc == 0)
+		rc = copy_range(w, buf, 0, head, 0);
+	if (rc == 0)
+		rc = flush(w);
+	w->done = rc == 0 ? w->size : w->done;
+	free(buf);
+	return rc;
+}
+
+static int verify_error(struct install_write *w, const char *what)
+{
+	char done[32], total[32];
+
+	blockdev_format_size(done, sizeof done, w->done);
+	blockdev_format_size(total, sizeof total, w->size);
+	return mkb_fail("%s: %s after %s of %s; the image was written but is not verified",
+	                w->device, what, done, total);
+}
+
+int install_verify(struct install_write *w)
+{
+	uint8_t *disk = NULL, *image = NULL;
+	int rc = -1;
+
+	if (posix_memalign((void **)&disk, BUFFER_ALIGN, w->chunk) != 0 ||
+	    posix_memalign((void **)&image, BUFFER_ALIGN, w->chunk) != 0) {
+		free(disk);
+		return mkb_fail("out of memory");
+	}
+	/* Without O_DIRECT the reads could come from the page cache: drop it first. */
+	if (!w->direct) {
+#ifdef BLKFLSBUF
+		ioctl(w->device_fd, BLKFLSBUF, 0);
+#endif
+#ifdef POSIX_FADV_DONTNEED
+		posix_fadvise(w->device_fd, 0, 0, POSIX_FADV_DONTNEED);
+#endif
+	}
+	w->done = 0;
+	for (uint64_t off = 0; off < w->size;) {
+		size_t len = chunk_length(w, off, w->size);
+		size_t padded = (size_t)MKB_ALIGN_UP(len, w->block);
+
+		if (install_interrupted) {
+			verify_error(w, "verification interrupted");
+			goto out;
+		}
+		if (read_exact(w->device_fd, disk, padded, off) != 0) {
+			char what[128];
+			snprintf(what, sizeof what, "reading back failed (%s)", strerror(errno));
+			verify_error(w, what);
+			goto out;
+		}
+		if (read_exact(w->image_fd, image, len, off) != 0) {
+			image_read_failed(w);
+			goto out;
+		}
+		if (memcmp(disk, image, len) != 0) {
+			size_t i = 0;
+			while (disk[i] == image[i])
+				i++;
+			mkb_fail("%s: verification failed: byte %" PRIu64 " reads back as 0x%02x, not 0x%02x "
+			         "as written; the disk may be faulty, or smaller than it claims", w->device,
+			         off + i, disk[i], image[i]);
+			goto out;
+		}
+		off += len;
+		w->done = off;
+		if (w->progress != NULL)
+			w->progress(w, "verify", off);
+	}
+	rc = 0;
+out:
+	free(disk);
+	free(image);
+	return rc;
+}
+
+/* ---- The command ---- */
+
+struct source {
+	int fd;
+	uint64_t size;
+	int built; /* 1: built from a kernel */
+};
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A kernel becomes an image in a private temporary directory, removed at once. */
+static int build_source(const struct install_options *o, struct source *s)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[PATH_MAX], out[PATH_MAX + 16];
+	struct stat st;
+	int rc = -1;
+
+	snprintf(dir, sizeof dir, "%s/mkbootimg-XXXXXX", tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return mkb_fail("cannot create a temporary directory for the image: %s: %s", dir,
+		                strerror(errno));
+	snprintf(out, sizeof out, "%s/image", dir);
+	if (build_image(o->source, out, &o->plan, o->loader, o->verbose ? stderr : NULL) == 0) {
+		if ((s->fd = open(out, O_RDONLY | O_CLOEXEC)) >= 0 && fstat(s->fd, &st) == 0) {
+			s->size = (uint64_t)st.st_size;
+			s->built = 1;
+			rc = 0;
+		} else {
+			mkb_fail("%s: %s", out, strerror(errno));
+		}
+	}
+	unlink(out);
+	rmdir(dir);
+	return rc;
+}
+
+/* IMAGE as it is, or KERNEL (an ELF file) built into an image first. */
+static int open_source(const struct install_options *o, struct source *s)
+{
+	uint8_t head[512];
+	struct stat st;
+	ssize_t n;
+
+	memset(s, 0, sizeof *s);
+	if ((s->fd = open(o->source, O_RDONLY | O_CLOEXEC)) < 0)
+		return mkb_fail("%s: %s", o->source, strerror(errno));
+	if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(s->fd);
+		return mkb_fail("%s: not a regular file", o->source);
+	}
+	n = mkb_pread_full(s->fd, head, sizeof head, 0);
+	if (n >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0) {
+		close(s->fd);
+		return build_source(o, s);
+	}
+	if (n != (ssize_t)sizeof head || head[510] != 0x55 || head[511] != 0xAA) {
+		close(s->fd);
+		return mkb_fail("%s: neither an ELF kernel nor a bootable disk image (no boot signature "
+		                "0x55AA at byte 510)", o->source);
+	}
+	s->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static void describe(const struct blockdev *d, const struct install_options *o,
+                     const struct source *s)
+{
+	char size[32];
+
+	blockdev_format_size(size, sizeof size, d->size);
+	printf("Device     %s\n", d->node);
+	printf("Model      %s\n", d->model[0] ? d->model : "(unknown)");
+	printf("Vendor     %s\n", d->vendor[0] ? d->vendor : "(unknown)");
+	printf("Size       %s (%" PRIu64 " bytes)\n", size, d->size);
+	printf("Transport  %s, %s\n", d->transport, d->removable ? "removable" : "not removable");
+	blockdev_format_size(size, sizeof size, s->size);
+	printf("Image      %s%s, %s (%" PRIu64 " bytes)\n", s->built ? "built from " : "", o->source,
+	       size, s->size);
+}
+
+static int confirm(const struct blockdev *d)
+{
+	char line[256];
+
+	if (!isatty(STDIN_FILENO))
+		return mkb_fail("standard input is not a terminal, so nobody can confirm writing to %s; "
+		                "add --yes to write without asking", d->node);
+	fflush(stdout);
+	fprintf(stderr, "Everything on %s will be lost. Type %s (or yes) to write it: ", d->node, d->name);
+	if (fgets(line, sizeof line, stdin) == NULL || !install_answer_confirms(line, d->name))
+		return mkb_fail("%s: not confirmed; nothing written", d->node);
+	return 0;
+}
+
+/* O_EXCL: the kernel refuses when the disk is mounted or held, whatever the checks saw. */
+static int open_device(const char *path, const struct blockdev *d, struct install_write *w)
+{
+	struct stat st;
+	int block = 0;
+#ifdef BLKGETSIZE64
+	uint64_t bytes;
+#endif
+
+	w->direct = 1;
+	w->device_fd = open(path, O_RDWR | O_EXCL | O_CLOEXEC | O_DIRECT);
+	if (w->device_fd < 0 && errno == EINVAL) {
+		w->direct = 0;
+		w->device_fd = open(path, O_RDWR | O_EXCL | O_CLOEXEC);
+	}
+	if (w->device_fd < 0) {
+		if (errno == EBUSY)
+			return mkb_fail("%s is busy: the system uses it (mounted, swap, device-mapper or "
+			                "RAID); nothing written", d->node);
+		return mkb_fail("%s: cannot open for writing: %s; nothing written", d->node, strerror(errno));
+	}
+	if (fstat(w->device_fd, &st) != 0 || !S_ISBLK(st.st_mode) ||
+	    st.st_rdev != makedev(d->major, d->minor)) {
+		close(w->device_fd);
+		return mkb_fail("%s changed while it was being checked; nothing written", path);
+	}
+#ifdef BLKGETSIZE64
+	if (ioctl(w->device_fd, BLKGETSIZE64, &bytes) == 0 && bytes < w->size) {
+		close(w->device_fd);
+		return mkb_fail("%s is too small for the image (%" PRIu64 " bytes, the image %" PRIu64
+		                "); nothing written", d->node, bytes, w->size);
+	}
+	if (ioctl(w->device_fd, BLKSSZGET, &block) != 0)
+		block = 0;
+#endif
+	if (block < 512 || block > BUFFER_ALIGN || (block & (block - 1)) != 0)
+		block = BUFFER_ALIGN; /* a safe multiple of any sector size */
+	w->block = (size_t)block;
+	return 0;
+}
+
+/* On standard error when it is a terminal: bytes, percent, rate. */
+struct progress {
+	double start, last;
+	int line_open;
+};
+
+static void show_progress(struct install_write *w, const char *phase, uint64_t done)
+{
+	struct progress *p = w->progress_state;
+	double t = now(), rate = t > p->start ? (double)done / (t - p->start) : 0;
+	char d[32], total[32], r[32];
+
+	if (done < w->size && t - p->last < 0.2)
+		return;
+	p->last = t;
+	blockdev_format_size(d, sizeof d, done);
+	blockdev_format_size(total, sizeof total, w->size);
+	blockdev_format_size(r, sizeof r, (uint64_t)rate);
+	fprintf(stderr, "\r%-9s %10s of %s  %3" PRIu64 "%%  %s/s\033[K",
+	        strcmp(phase, "write") == 0 ? "Writing" : "Verifying", d, total,
+	        w->size ? done * 100 / w->size : 100, r);
+	p->line_open = done < w->size;
+	if (!p->line_open)
+		fputc('\n', stderr);
+}
+
+static struct sigaction saved_actions[3];
+static const int caught_signals[3] = { SIGINT, SIGTERM, SIGHUP };
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	install_interrupted = 1;
+}
+
+/* While writing, a signal stops the writer at the next chunk instead of killing it mid-way. */
+static void catch_signals(int on)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++) {
+		if (on)
+			sigaction(caught_signals[i], &sa, &saved_actions[i]);
+		else
+			sigaction(caught_signals[i], &saved_actions[i], NULL);
+	}
+}
+
+static void print_seconds(const char *what, double seconds)
+{
+	printf(seconds < 10 ? "%s in %.2f s" : "%s in %.0f s", what, seconds);
+}
+
+static int write_and_verify(struct install_write *w, int verify)
+{
+	struct progress p = { 0, 0, 0 };
+	char size[32], rate[32];
+	double t0, t1, t2;
+	int rc;
+
+	w->progress = isatty(STDERR_FILENO) ? show_progress : NULL;
+	w->progress_state = &p;
+	install_interrupted = 0;
+	catch_signals(1);
+	t0 = p.start = now();
+	rc = install_write_image(w);
+	t1 = p.start = now();
+	if (rc == 0 && verify)
+		rc = install_verify(w);
+	t2 = now();
+	catch_signals(0);
+	if (p.line_open)
+		fputc('\n', stderr);
+	if (rc != 0)
+		return -1;
+	blockdev_format_size(size, sizeof size, w->size);
+	blockdev_format_size(rate, sizeof rate, (uint64_t)((double)w->size / (t1 > t0 ? t1 - t0 : 1e-9)));
+	printf("Wrote %s to %s", size, w->device);
+	print_seconds("", t1 - t0);
+	printf(" (%s/s)", rate);
+	if (verify)
+		print_seconds(", verified", t2 - t1);
+	else
+		printf(", not verified");
+	printf(". It is safe to remove the disk.\n");
+	return 0;
+}
+
+static int install(const struct install_options *o)
+{
+	struct install_write w = { 0 };
+	struct source s;
+	struct blockdev d;
+	int rc = -1;
+
+	if (open_source(o, &s) != 0)
+		return -1;
+	if (blockdev_lookup(&blockdev_system_roots, o->device, &d) != 0 ||
+	    blockdev_check(&d, s.size, o->force) != 0)
+		goto out;
+	describe(&d, o, &s);
+	if (o->dry_run) {
+		printf("Dry run: every check passed. Would write %" PRIu64 " bytes to %s: all but the "
+		       "first sector, then the first sector%s. Nothing was written.\n", s.size, d.node,
+		       o->verify ? ", then read them back to compare" : "");
+		rc = 0;
+		goto out;
+	}
+	if (!o->yes && confirm(&d) != 0)
+		goto out;
+	w.image_fd = s.fd;
+	w.size = s.size;
+	w.chunk = INSTALL_CHUNK;
+	w.device = d.node;
+	w.image = o->source;
+	if (open_device(o->device, &d, &w) != 0)
+		goto out;
+	rc = write_and_verify(&w, o->verify);
+	close(w.device_fd);
+out:
+	close(s.fd);
+	return rc;
+}
+
+static int list_disks(void)
+{
+	struct blockdev *list;
+	size_t n;
+
+	if (blockdev_list(&blockdev_system_roots, &list, &n) != 0)
+		return -1;
+	if (n == 0)
+		printf("No removable or USB disks found.\n");
+	else
+		printf("%-14s %-28s %10s  %-9s  %s\n", "DEVICE", "MODEL", "SIZE", "TRANSPORT", "MOUNTED");
+	for (size_t i = 0; i < n; i++) {
+		char size[32], model[160];
+		if (list[i].size == 0)
+			snprintf(size, sizeof size, "no medium");
+		else
+			blockdev_format_size(size, sizeof size, list[i].size);
+		snprintf(model, sizeof model, "%s%s%s", list[i].vendor, list[i].vendor[0] ? " " : "",
+		         list[i].model);
+		printf("%-14s %-28s %10s  %-9s  %s\n", list[i].node, model[0] ? model : "-", size,
+		       list[i].transport, list[i].mounted ? "yes" : "no");
+	}
+	free(list);
+	return 0;
+}
+
+int install_main(int argc, char **argv, const struct loader_blob *loader)
+{
+	struct install_options o;
+
+	if (install_parse(&o, argc, argv) != 0) {
+		if (mkb_error()[0] != '\0')
+			fprintf(stderr, "mkbootimg install: %s\n", mkb_error());
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		help();
+		return 0;
+	}
+	o.loader = loader;
+	if ((o.list ? list_disks() : install(&o)) != 0) {
+		fflush(stdout);
+		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+		return 1;
+	}
+	return 0;
+}
