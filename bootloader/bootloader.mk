@@ -4,11 +4,12 @@
 LOADER_DIR := $(BUILD)/bootloader
 LOADER_CFLAGS := -std=c11 -Os $(WARN) -m16 -march=i686 -mregparm=3 -ffreestanding \
 	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
-	-mgeneral-regs-only -fno-tree-loop-distribute-patterns -Iinclude -MMD -MP
-LOADER_C := main.c console.c cpu.c disk.c memmap.c paging.c physmem.c
+	-mgeneral-regs-only -fno-tree-loop-distribute-patterns -mstringop-strategy=libcall \
+	-Iinclude -MMD -MP
+LOADER_C := main.c console.c cpu.c disk.c firmware.c memmap.c paging.c physmem.c
 LOADER_OBJ := $(LOADER_DIR)/entry.o $(LOADER_C:%.c=$(LOADER_DIR)/%.o)
 
-$(LOADER_DIR)/%.o: bootloader/%.c
+$(LOADER_DIR)/%.o: bootloader/%.c bootloader/bootloader.mk
 	@mkdir -p $(@D)
 	$(LOADER_CC) $(LOADER_CFLAGS) -c $< -o $@
 
@@ -19,7 +20,12 @@ $(LOADER_DIR)/entry.o: bootloader/entry.asm Makefile
 $(LOADER_DIR)/stage2.elf: $(LOADER_OBJ) bootloader/stage2.ld
 	$(LD) -m elf_i386 -nostdlib --no-warn-rwx-segments -T bootloader/stage2.ld $(LOADER_OBJ) -o $@
 
+# A rep movs or stos without the address-size prefix (0x67) would use 16-bit
+# SI and DI and write below 64 KiB, whatever the pointer said.
 $(LOADER_DIR)/stage2.bin: $(LOADER_DIR)/stage2.elf
+	@if objdump -d -M i8086 $< | grep -E '\s(rep )?(movs|stos)[bwl]? ' | grep -v ' 67 '; then \
+		echo "$<: string instruction with 16-bit addresses (see bootloader/README.md)" >&2; \
+		exit 1; fi
 	objcopy -O binary $< $@
 
 $(LOADER_DIR)/stage1.bin: bootloader/stage1.asm $(LOADER_DIR)/stage2.bin

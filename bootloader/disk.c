@@ -10,6 +10,7 @@ static int have_extensions;
  * allows only 127, and some BIOSes refuse more: fall back on the first error. */
 static uint32_t transfer_sectors = BOUNCE_SECTORS;
 static uint32_t sectors_per_track, heads;
+static uint64_t disk_size; /* sectors, 0 when the BIOS does not say */
 
 struct dap {
 	uint8_t size, zero;
@@ -25,8 +26,20 @@ void disk_init(uint8_t boot_drive)
 	drive = boot_drive;
 	bios_call(0x13, &r);
 	have_extensions = !(r.eflags & EFLAGS_CF) && (r.ebx & 0xffff) == 0xaa55 && (r.ecx & 1);
-	if (have_extensions)
+	if (have_extensions) {
+		struct {
+			uint16_t size, flags;
+			uint32_t cylinders, heads, sectors_per_track;
+			uint64_t sectors;
+			uint16_t sector_size;
+		} __attribute__((packed)) params = { .size = 0x1a }; /* on the stack: below 64 KiB */
+		r = (struct bios_regs){ .eax = 0x4800, .edx = boot_drive,
+					.esi = (uint32_t)(uintptr_t)&params };
+		bios_call(0x13, &r);
+		if (!(r.eflags & EFLAGS_CF) && params.sectors != UINT64_MAX)
+			disk_size = params.sectors;
 		return;
+	}
 	transfer_sectors = 1; /* CHS reads must not cross a track */
 
 	r = (struct bios_regs){ .eax = 0x0800, .edx = boot_drive };
@@ -112,4 +125,9 @@ void disk_read_low(uint64_t lba, uint32_t count, uint32_t dst)
 uint32_t disk_transfer_sectors(void)
 {
 	return transfer_sectors;
+}
+
+uint64_t disk_sectors(void)
+{
+	return disk_size;
 }

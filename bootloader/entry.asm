@@ -85,19 +85,31 @@ enter_unreal:
 	ret
 
 ; void bios_call(uint32_t intno, struct bios_regs *regs)
-; in: EAX = interrupt number (0x10, 0x13 or 0x15), EDX = regs (below
+; in: EAX = interrupt number (0x10, 0x12, 0x13 or 0x15), EDX = regs (below
 ; 64 KiB: on the stack); the registers of *regs are loaded, the interrupt is
 ; raised, and the registers it returns (and EFLAGS) are stored back.
 ; clobbers: EAX, ECX, EDX (per the ABI)
 ; struct bios_regs: eax ebx ecx edx esi edi ebp eflags (dwords), ds es (words)
-; The interrupt number picks one of three fixed int instructions: patching
+; The interrupt number picks one of four fixed int instructions: patching
 ; the number into the code would make the emulator retranslate the page.
 global bios_call
 bios_call:
 	pushad
 	push ds
 	push es
-	mov [intno], al
+	mov word [int_target], .int15
+	cmp al, 0x10
+	jne .not10
+	mov word [int_target], .int10
+.not10:
+	cmp al, 0x12
+	jne .not12
+	mov word [int_target], .int12
+.not12:
+	cmp al, 0x13
+	jne .not13
+	mov word [int_target], .int13
+.not13:
 	mov [regs_ptr], edx
 	mov ebx, [edx + 4]
 	mov ecx, [edx + 8]
@@ -108,18 +120,20 @@ bios_call:
 	push word [edx + 34]
 	mov eax, [edx + 0]
 	mov edx, [edx + 12]
-	cmp byte [intno], 0x13
 	pop es
-	pop ds                          ; pops leave the flags as cmp set them
-	je .int13
-	jb .int10
-	int 0x15
+	pop ds
+	jmp [cs:int_target]
+.int13:
+	int 0x13
 	jmp .returned
 .int10:
 	int 0x10
 	jmp .returned
-.int13:
-	int 0x13
+.int12:
+	int 0x12
+	jmp .returned
+.int15:
+	int 0x15
 .returned:
 	push ds
 	push es
@@ -306,7 +320,10 @@ gdt_descriptor:
 idt_null:
 	dw 0
 	dd 0
+
+; Written on every BIOS call: kept out of the code's pages (see stage2.ld).
+section .bss
 regs_ptr:
-	dd 0
-intno:
-	db 0
+	resd 1
+int_target:
+	resw 1

@@ -80,6 +80,13 @@ void disk_init(uint8_t drive);
 void disk_read_low(uint64_t lba, uint32_t count, uint32_t dst);
 /* The largest read the BIOS has accepted so far, in sectors. */
 uint32_t disk_transfer_sectors(void);
+/* The disk's size in sectors as the BIOS reports it, 0 when unknown. */
+uint64_t disk_sectors(void);
+
+/* firmware.c */
+struct mkbootimg_framebuffer;
+void vbe_set_mode(uint32_t width, uint32_t height, uint32_t bpp, struct mkbootimg_framebuffer *fb);
+uint64_t find_rsdp(void);
 
 /* paging.c */
 void paging_init(const struct cpu_features *f);

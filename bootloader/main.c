@@ -39,6 +39,41 @@ static uint64_t page_up(uint64_t x)
 	return page_down(x + PAGE_SIZE - 1);
 }
 
+static void add_usable(uint64_t base, uint64_t bytes)
+{
+	if (bytes)
+		e820[e820_count++] = (struct mm_range){ base, base + bytes, MKBOOTIMG_MEM_USABLE };
+}
+
+/* BIOSes without E820: int 12h for conventional memory, then E801 (memory
+ * up to 16 MiB and above it), then 88h (memory above 1 MiB, at most 64 MiB). */
+static void read_old_memory_size(void)
+{
+	struct bios_regs r = { 0 };
+
+	bios_call(0x12, &r);
+	add_usable(0, (uint64_t)(r.eax & 0xffff) * 1024);
+
+	r = (struct bios_regs){ .eax = 0xe801 };
+	bios_call(0x15, &r);
+	if (!(r.eflags & EFLAGS_CF)) {
+		/* Some BIOSes answer in AX/BX, others in CX/DX. */
+		uint32_t below16 = r.ecx & 0xffff, above16 = r.edx & 0xffff;
+		if (!below16 && !above16)
+			below16 = r.eax & 0xffff, above16 = r.ebx & 0xffff;
+		add_usable(MiB, (uint64_t)below16 * 1024);
+		add_usable(16 * MiB, (uint64_t)above16 * 64 * 1024);
+	} else {
+		r = (struct bios_regs){ .eax = 0x8800 };
+		bios_call(0x15, &r);
+		if (!(r.eflags & EFLAGS_CF))
+			add_usable(MiB, (uint64_t)(r.eax & 0xffff) * 1024);
+	}
+	if (e820_count < 2)
+		fatal("the BIOS gave no memory map (int 15h E820, E801 and 88h all failed).\n"
+		      "This machine's firmware is not supported.");
+}
+
 static void read_e820(void)
 {
 	struct {
@@ -65,8 +100,7 @@ static void read_e820(void)
 	} while (next && e820_count < MAX_E820);
 
 	if (!e820_count)
-		fatal("the BIOS gave no memory map (int 15h, E820).\n"
-		      "This machine's firmware is not supported.");
+		read_old_memory_size();
 	ram_count = memmap_sanitize(ram, 2 * MAX_E820, e820, e820_count);
 }
 
@@ -91,8 +125,14 @@ static const struct mkb_manifest *read_manifest(void)
 	    m->segment_offset > bytes ||
 	    m->segment_count * sizeof(struct mkb_segment) > bytes - m->segment_offset ||
 	    m->cmdline_offset > bytes || m->cmdline_length >= bytes - m->cmdline_offset ||
+	    m->module_count > MKB_MAX_MODULES || m->module_offset > bytes ||
+	    m->module_count * sizeof(struct mkb_module) > bytes - m->module_offset ||
 	    m->stack_size == 0 || (m->stack_size & (PAGE_SIZE - 1)))
 		fatal("the image's manifest is damaged.\nRebuild the image with mkbootimg.");
+	const struct mkb_module *mod = (const void *)((const char *)m + m->module_offset);
+	for (uint32_t i = 0; i < m->module_count; i++)
+		if (mod[i].string_offset > bytes || mod[i].string_length >= bytes - mod[i].string_offset)
+			fatal("the image's manifest is damaged.\nRebuild the image with mkbootimg.");
 	return m;
 }
 
@@ -135,33 +175,44 @@ static void copy_and_sum(uint8_t *dst, const uint32_t *src, uint32_t n, struct m
 	}
 }
 
-static void load_segment(const struct mkb_manifest *m, const struct mkb_segment *s,
-			 struct mkb_checksum *sum)
+/* Read size payload bytes at payload_offset to dst, adding them to the sum. */
+static void load_bytes(const struct mkb_manifest *m, uint64_t payload_offset, uint64_t size,
+		       uint8_t *dst, struct mkb_checksum *sum)
 {
-	uint64_t lba = m->payload_lba + s->payload_offset / MKB_SECTOR_SIZE;
-	uint8_t *dst = (uint8_t *)(uintptr_t)s->paddr;
-	uint64_t left = s->filesz;
+	uint64_t lba = m->payload_lba + payload_offset / MKB_SECTOR_SIZE;
 
-	while (left) {
+	while (size) {
 		uint32_t most = disk_transfer_sectors() * MKB_SECTOR_SIZE;
-		uint32_t chunk = left < most ? (uint32_t)left : most;
+		uint32_t chunk = size < most ? (uint32_t)size : most;
 		uint32_t sectors = (chunk + MKB_SECTOR_SIZE - 1) / MKB_SECTOR_SIZE;
 		disk_read_low(lba, sectors, BOUNCE_BUFFER);
 		copy_and_sum(dst, flat(BOUNCE_BUFFER), chunk, sum);
 		lba += sectors;
 		dst += chunk;
-		left -= chunk;
+		size -= chunk;
 	}
-	memset(dst, 0, (size_t)(s->memsz - s->filesz)); /* .bss */
 }
 
-static void load_payload(const struct mkb_manifest *m, const struct mkb_segment *seg)
+/* Segments to their planned places (.bss zeroed), modules to fresh pages
+ * marked as modules; then the checksum over all of it. */
+static void load_payload(const struct mkb_manifest *m, const struct mkb_segment *seg,
+			 const struct mkb_module *mod, uint64_t *module_address)
 {
 	struct mkb_checksum sum;
 
 	mkb_checksum_init(&sum);
-	for (uint32_t i = 0; i < m->segment_count; i++)
-		load_segment(m, &seg[i], &sum);
+	for (uint32_t i = 0; i < m->segment_count; i++) {
+		uint8_t *dst = (uint8_t *)(uintptr_t)seg[i].paddr;
+		load_bytes(m, seg[i].payload_offset, seg[i].filesz, dst, &sum);
+		memset(dst + seg[i].filesz, 0, (size_t)(seg[i].memsz - seg[i].filesz));
+	}
+	for (uint32_t i = 0; i < m->module_count; i++) {
+		uint64_t bytes = page_up(mod[i].size);
+		module_address[i] = alloc_pages_uncleared(bytes / PAGE_SIZE, MKBOOTIMG_MEM_MODULES);
+		uint8_t *dst = (uint8_t *)(uintptr_t)module_address[i];
+		load_bytes(m, mod[i].payload_offset, mod[i].size, dst, &sum);
+		memset(dst + mod[i].size, 0, (size_t)(bytes - mod[i].size));
+	}
 	if (mkb_checksum_value(&sum) != m->payload_checksum)
 		fatal("the kernel in this image is damaged: payload checksum mismatch\n"
 		      "(expected 0x%lx, read 0x%lx). Write the image again.",
@@ -228,16 +279,51 @@ static size_t build_memory_map(const struct mkb_manifest *m, const struct mkb_se
 	return count;
 }
 
-static void copy_string(char *dst, const char *src, uint32_t n)
+/* The boot information block: the structure, then its arrays and strings. */
+struct info_layout {
+	struct mkbootimg_info *info;
+	struct mkbootimg_memory_region *regions;
+	struct mkbootimg_segment *segments;
+	struct mkbootimg_module *modules;
+	char *strings;
+};
+
+static uint64_t allocate_boot_info(const struct mkb_manifest *m, const struct mkb_module *mod,
+				   struct info_layout *l)
 {
+	uint64_t strings = m->cmdline_length + 1 + MKB_LOADER_NAME_MAX + 1;
+	for (uint32_t i = 0; i < m->module_count; i++)
+		strings += mod[i].string_length + 1;
+	uint64_t bytes = sizeof(struct mkbootimg_info) + MAX_MAP * sizeof(struct mkbootimg_memory_region) +
+			 m->segment_count * sizeof(struct mkbootimg_segment) +
+			 m->module_count * sizeof(struct mkbootimg_module) + strings;
+	uint64_t address = alloc_pages(page_up(bytes) / PAGE_SIZE, MKBOOTIMG_MEM_BOOT_INFO);
+
+	l->info = (struct mkbootimg_info *)(uintptr_t)address;
+	l->regions = (void *)(l->info + 1);
+	l->segments = (void *)(l->regions + MAX_MAP);
+	l->modules = (void *)(l->segments + m->segment_count);
+	l->strings = (char *)(l->modules + m->module_count);
+	return address;
+}
+
+/* Append a NUL-terminated copy of n bytes to the strings area. */
+static uint64_t add_string(struct info_layout *l, const char *src, uint32_t n)
+{
+	char *dst = l->strings;
 	memcpy(dst, src, n);
 	dst[n] = 0;
+	l->strings += n + 1;
+	return (uintptr_t)dst;
 }
 
 void loader_main(uint32_t drive)
 {
 	struct cpu_features cpu = { 0 };
 	struct tables *t = flat(SCRATCH);
+	static uint64_t module_address[MKB_MAX_MODULES];
+	struct mkbootimg_framebuffer framebuffer = { 0 };
+	struct info_layout l;
 
 	e820 = t->e820;
 	ram = t->ram;
@@ -251,55 +337,65 @@ void loader_main(uint32_t drive)
 
 	const struct mkb_manifest *m = read_manifest();
 	const struct mkb_segment *seg = (const void *)((const char *)m + m->segment_offset);
-	const char *cmdline = (const char *)m + m->cmdline_offset;
+	const struct mkb_module *mod = (const void *)((const char *)m + m->module_offset);
 	const struct mkb_stage2_header *stage2 = (const void *)STAGE2_BASE;
-
-	check_placement(seg, m->segment_count);
-	load_payload(m, seg);
 
 	/* Nothing the loader allocates may sit under the kernel's physical pages,
 	 * nor where its segments take over the identity map. */
+	if (disk_sectors() && disk_sectors() < m->payload_lba + m->payload_sectors)
+		fatal("the image is truncated: the disk ends at sector %u, but the kernel's\n"
+		      "payload ends at sector %u. Write the whole image again.",
+		      (uint32_t)disk_sectors(), (uint32_t)(m->payload_lba + m->payload_sectors));
+	check_placement(seg, m->segment_count);
 	physmem_init(ram, ram_count);
 	for (uint32_t i = 0; i < m->segment_count; i++) {
 		physmem_avoid(page_down(seg[i].paddr), page_up(seg[i].paddr + seg[i].memsz));
 		if (seg[i].vaddr < 4 * GiB)
 			physmem_avoid(page_down(seg[i].vaddr), page_up(seg[i].vaddr + seg[i].memsz));
 	}
+	load_payload(m, seg, mod, module_address);
 	uint64_t stack = alloc_pages(m->stack_size / PAGE_SIZE, MKBOOTIMG_MEM_KERNEL_STACK);
-
-	size_t map_cap = MAX_MAP;
-	uint32_t name_length = sizeof(stage2->loader_version);
-	uint64_t info_bytes = sizeof(struct mkbootimg_info) +
-			      map_cap * sizeof(struct mkbootimg_memory_region) + m->cmdline_length +
-			      1 + name_length + 1;
-	uint64_t info_phys = alloc_pages(page_up(info_bytes) / PAGE_SIZE, MKBOOTIMG_MEM_BOOT_INFO);
-	struct mkbootimg_info *info = (struct mkbootimg_info *)(uintptr_t)info_phys;
-	struct mkbootimg_memory_region *regions = (void *)(info + 1);
-	char *cmdline_copy = (char *)(regions + map_cap);
-	char *name_copy = cmdline_copy + m->cmdline_length + 1;
-
+	uint64_t info_address = allocate_boot_info(m, mod, &l);
 	build_page_tables(m, seg, &cpu, stack);
+	/* The last BIOS call: after it the screen may be graphics, where the
+	 * loader's messages would not show. */
+	if (m->fb_width)
+		vbe_set_mode(m->fb_width, m->fb_height, m->fb_bpp, &framebuffer);
 
+	struct mkbootimg_info *info = l.info;
 	info->magic = MKBOOTIMG_INFO_MAGIC;
 	info->version = MKBOOTIMG_INFO_VERSION;
 	info->size = sizeof(*info);
 	info->direct_map_offset = m->direct_map_offset;
 	info->boot_drive = drive;
-	copy_string(cmdline_copy, cmdline, m->cmdline_length);
-	info->cmdline = (uintptr_t)cmdline_copy;
+	info->cmdline = add_string(&l, (const char *)m + m->cmdline_offset, m->cmdline_length);
 	info->cmdline_length = m->cmdline_length;
-	copy_string(name_copy, stage2->loader_version, name_length);
-	info->loader_name = (uintptr_t)name_copy;
+	info->loader_name = add_string(&l, stage2->loader_version, MKB_LOADER_NAME_MAX);
 	info->stack_top = m->stack_top;
 	info->stack_size = m->stack_size;
+	info->stack_physical = stack;
+	info->segments = (uintptr_t)l.segments;
+	info->segment_count = m->segment_count;
+	for (uint32_t i = 0; i < m->segment_count; i++)
+		l.segments[i] = (struct mkbootimg_segment){ seg[i].vaddr, seg[i].paddr, seg[i].memsz,
+							    seg[i].flags, 0 };
+	info->modules = m->module_count ? (uintptr_t)l.modules : 0;
+	info->module_count = m->module_count;
+	for (uint32_t i = 0; i < m->module_count; i++)
+		l.modules[i] = (struct mkbootimg_module){
+			module_address[i], mod[i].size,
+			add_string(&l, (const char *)m + mod[i].string_offset, mod[i].string_length)
+		};
+	info->rsdp = find_rsdp();
+	info->framebuffer = framebuffer;
 	/* Last: every allocation is done, so the map shows them all. */
-	info->memory_map = (uintptr_t)regions;
-	info->memory_map_count = (uint32_t)build_memory_map(m, seg, regions, map_cap);
+	info->memory_map = (uintptr_t)l.regions;
+	info->memory_map_count = (uint32_t)build_memory_map(m, seg, l.regions, MAX_MAP);
 
 	handoff.cr3 = paging_root();
 	handoff.entry = m->entry;
 	handoff.stack_top = m->stack_top;
-	handoff.info = info_phys;
+	handoff.info = info_address;
 	handoff.efer_bits = (1u << 8) | (cpu.nx ? 1u << 11 : 0); /* LME, NXE */
 	enter_kernel(&handoff);
 }

@@ -16,7 +16,7 @@ static int rank(uint32_t type)
 	case MKBOOTIMG_MEM_BAD: return 4;
 	case MKBOOTIMG_MEM_RESERVED: return 5;
 	default:
-		if (type >= MKBOOTIMG_MEM_LOADER_RECLAIMABLE && type <= MKBOOTIMG_MEM_BOOT_INFO)
+		if (type >= MKBOOTIMG_MEM_LOADER_RECLAIMABLE && type <= MKBOOTIMG_MEM_MODULES)
 			return 1;
 		return 5;
 	}

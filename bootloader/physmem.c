@@ -59,7 +59,7 @@ static const struct mm_range *overlap(const struct mm_range *r, size_t n, uint64
 	return 0;
 }
 
-uint64_t alloc_pages(uint64_t pages, uint32_t type)
+static uint64_t allocate(uint64_t pages, uint32_t type, int zero)
 {
 	uint64_t size = pages * PAGE_SIZE;
 
@@ -75,14 +75,25 @@ uint64_t alloc_pages(uint64_t pages, uint32_t type)
 			if (!hit)
 				hit = overlap(claims, claim_count, base, end);
 			if (!hit) {
-				memset((void *)(uintptr_t)base, 0, (size_t)size);
+				if (zero)
+					memset((void *)(uintptr_t)base, 0, (size_t)size);
 				physmem_claim(base, end, type);
 				return base;
 			}
 			base = (hit->end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 		}
 	}
-	fatal("not enough free memory below 4 GiB for the loader's page tables and boot\n"
+	fatal("not enough free memory below 4 GiB for the modules, page tables and boot\n"
 	      "information (%u KiB more). Give the machine more memory.",
 	      (uint32_t)(size / 1024));
+}
+
+uint64_t alloc_pages(uint64_t pages, uint32_t type)
+{
+	return allocate(pages, type, 1);
+}
+
+uint64_t alloc_pages_uncleared(uint64_t pages, uint32_t type)
+{
+	return allocate(pages, type, 0);
 }

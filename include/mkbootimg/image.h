@@ -5,9 +5,10 @@
  *   LBA 1..33             zero (room for a GPT)
  *   LBA 34                stage 2 (MKB_STAGE2_LBA), a whole number of sectors
  *   after stage 2         the manifest: struct mkb_manifest, the segment table,
- *                         the command line
- *   after the manifest    the payload: each segment's file bytes, starting on a
- *                         sector boundary, zero-padded to the next one
+ *                         the module table, the command line, module strings
+ *   after the manifest    the payload: each segment's file bytes, then each
+ *                         module's, every one starting on a sector boundary and
+ *                         zero-padded to the next one
  *
  * All integers are little-endian. The loader never parses ELF: the tool has
  * checked and planned everything, and the manifest says where each byte goes.
@@ -22,9 +23,10 @@
 
 #define MKB_STAGE2_MAGIC   0x32424b4du /* "MKB2", first dword of stage 2 */
 #define MKB_MANIFEST_MAGIC 0x4d424b4du /* "MKBM" */
-#define MKB_MANIFEST_VERSION 1
+#define MKB_MANIFEST_VERSION 2
 #define MKB_MANIFEST_MAX_BYTES 0x10000 /* the loader reads it into one 64 KiB buffer */
 #define MKB_MAX_SEGMENTS 128            /* the loader's tables hold this many */
+#define MKB_MAX_MODULES 64
 
 /*
  * Images are padded to whole cylinders of the geometry BIOSes guess for a
@@ -46,12 +48,14 @@
 #define MKB_SEG_W 2u
 #define MKB_SEG_R 4u
 
+#define MKB_LOADER_NAME_MAX 24
+
 /* Stage 2 begins with this header (stage 1 checks the magic). */
 struct mkb_stage2_header {
 	uint32_t magic;         /* MKB_STAGE2_MAGIC */
 	uint16_t sectors;       /* size of stage 2 in sectors */
 	uint16_t version;       /* MKB_MANIFEST_VERSION the loader understands */
-	char loader_version[24]; /* "mkbootimg 0.1", NUL-padded */
+	char loader_version[MKB_LOADER_NAME_MAX]; /* "mkbootimg 0.1", NUL-padded */
 };
 
 struct mkb_manifest {
@@ -72,6 +76,20 @@ struct mkb_manifest {
 	uint64_t payload_sectors;   /* sectors of payload */
 	uint64_t payload_checksum;  /* mkb_checksum over every segment's file bytes, in order */
 	uint64_t image_sectors;     /* the whole image, for a truncation check */
+	/* Version 2 */
+	uint32_t module_count;
+	uint32_t module_offset;     /* bytes from the manifest's start to the module table */
+	uint32_t fb_width;          /* requested framebuffer; 0: stay in text mode */
+	uint32_t fb_height;
+	uint32_t fb_bpp;
+	uint32_t reserved1;
+};
+
+struct mkb_module {
+	uint64_t size;           /* bytes in the payload and in memory */
+	uint64_t payload_offset; /* byte offset in the payload, a multiple of 512 */
+	uint32_t string_offset;  /* bytes from the manifest's start to the string */
+	uint32_t string_length;  /* bytes, without a NUL (one follows all the same) */
 };
 
 struct mkb_segment {
@@ -86,8 +104,8 @@ struct mkb_segment {
 
 /*
  * Payload checksum: Fletcher-style over little-endian 32-bit words, each
- * segment's file bytes in segment order, the last word of a segment padded
- * with zero bytes. a starts at 1 so that runs of zeros still change b.
+ * segment's file bytes in segment order, then each module's bytes in module
+ * order, the last word of each padded with zero bytes. a starts at 1 so that runs of zeros still change b.
  * Result: (b << 32) | a.
  */
 struct mkb_checksum {
@@ -117,7 +135,8 @@ static inline uint64_t mkb_checksum_value(const struct mkb_checksum *c)
 	return (uint64_t)c->b << 32 | c->a;
 }
 
-typedef char mkb_check_manifest_size[sizeof(struct mkb_manifest) == 96 ? 1 : -1];
+typedef char mkb_check_manifest_size[sizeof(struct mkb_manifest) == 120 ? 1 : -1];
+typedef char mkb_check_module_size[sizeof(struct mkb_module) == 24 ? 1 : -1];
 typedef char mkb_check_segment_size[sizeof(struct mkb_segment) == 48 ? 1 : -1];
 typedef char mkb_check_stage2_size[sizeof(struct mkb_stage2_header) == 32 ? 1 : -1];
 

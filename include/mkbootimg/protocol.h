@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define MKBOOTIMG_INFO_MAGIC   UINT64_C(0x4f464e49424b4d21) /* "!MKBINFO" */
-#define MKBOOTIMG_INFO_VERSION 1
+#define MKBOOTIMG_INFO_VERSION 2
 
 /* Memory map entry types. Values 1-5 are those of the BIOS E820 call. */
 enum mkbootimg_memory_type {
@@ -35,7 +35,8 @@ enum mkbootimg_memory_type {
 	MKBOOTIMG_MEM_KERNEL = 0x1001,        /* the kernel's segments */
 	MKBOOTIMG_MEM_KERNEL_STACK = 0x1002,  /* the initial stack */
 	MKBOOTIMG_MEM_PAGE_TABLES = 0x1003,   /* the page tables CR3 points to */
-	MKBOOTIMG_MEM_BOOT_INFO = 0x1004      /* this structure, its map and strings */
+	MKBOOTIMG_MEM_BOOT_INFO = 0x1004,     /* this structure, its map and strings */
+	MKBOOTIMG_MEM_MODULES = 0x1005        /* the modules' bytes */
 };
 
 struct mkbootimg_memory_region {
@@ -43,6 +44,34 @@ struct mkbootimg_memory_region {
 	uint64_t length; /* bytes */
 	uint32_t type;   /* enum mkbootimg_memory_type */
 	uint32_t reserved; /* zero */
+};
+
+/* A file loaded with the kernel (mkbootimg --module FILE[=STRING]). */
+struct mkbootimg_module {
+	uint64_t address; /* physical, page-aligned, below 4 GiB */
+	uint64_t size;    /* bytes */
+	uint64_t string;  /* address of the module's NUL-terminated string ("" if none) */
+};
+
+/* One loaded segment of the kernel, as placed. */
+struct mkbootimg_segment {
+	uint64_t virtual_address;  /* p_vaddr */
+	uint64_t physical_address; /* where it was loaded */
+	uint64_t size;             /* p_memsz */
+	uint32_t flags;            /* ELF p_flags: 1 execute, 2 write, 4 read */
+	uint32_t reserved;         /* zero */
+};
+
+/* A linear framebuffer set by the loader (VBE). */
+struct mkbootimg_framebuffer {
+	uint64_t address;          /* physical; 0 when the screen is in text mode */
+	uint32_t width, height;    /* pixels */
+	uint32_t pitch;            /* bytes per line */
+	uint16_t bpp;              /* bits per pixel */
+	uint8_t red_size, red_shift;     /* a pixel's red bits: their count and lowest bit */
+	uint8_t green_size, green_shift; /* the same for green */
+	uint8_t blue_size, blue_shift;   /* the same for blue */
+	uint8_t reserved[4];             /* zero */
 };
 
 struct mkbootimg_info {
@@ -58,12 +87,67 @@ struct mkbootimg_info {
 	uint64_t loader_name;       /* address of "mkbootimg <version>", NUL-terminated */
 	uint64_t stack_top;         /* virtual address one past the stack's highest byte */
 	uint64_t stack_size;        /* bytes mapped below stack_top; one unmapped page below that */
+	/* Version 2 */
+	uint64_t stack_physical;    /* physical address of the stack's lowest byte */
+	uint64_t segments;          /* address of the struct mkbootimg_segment array */
+	uint32_t segment_count;     /* entries, in program header order */
+	uint32_t module_count;      /* entries of the modules array */
+	uint64_t modules;           /* address of the struct mkbootimg_module array (0 if none) */
+	uint64_t rsdp;              /* physical address of the ACPI RSDP, 0 when there is none */
+	struct mkbootimg_framebuffer framebuffer; /* address 0: text mode at 0xB8000 */
 };
+
+/*
+ * Requests a kernel makes inside itself: ELF notes (a section of type
+ * SHT_NOTE, or a PT_NOTE segment) whose owner is "mkbootimg". Each
+ * descriptor is an array of 32-bit words; the tool reads them when it builds
+ * the image, and command-line flags override them. An unknown type or a
+ * wrong size is refused. Byte layout of one note, all little-endian:
+ *   uint32 namesz = 10, uint32 descsz, uint32 type, "mkbootimg\0" + 2 zero
+ *   bytes, then descsz bytes of descriptor.
+ */
+#define MKBOOTIMG_NOTE_OWNER "mkbootimg"
+
+enum mkbootimg_note_type {
+	MKBOOTIMG_NOTE_STACK_SIZE = 1,   /* desc: uint32 bytes (64 KiB .. 1 GiB) */
+	MKBOOTIMG_NOTE_FRAMEBUFFER = 2,  /* desc: uint32 width, height, bits per pixel */
+	MKBOOTIMG_NOTE_INFO_VERSION = 3  /* desc: uint32 oldest boot-information version the kernel reads */
+};
+
+struct mkbootimg_note_header {
+	uint32_t namesz;  /* 10: "mkbootimg" and its NUL */
+	uint32_t descsz;  /* bytes of descriptor that follow the name */
+	uint32_t type;    /* enum mkbootimg_note_type */
+	char name[12];    /* "mkbootimg", NUL-padded to a multiple of 4 */
+};
+
+/* The macros place one note in section .note.mkbootimg (keep it in your
+ * linker script: a /DISCARD/ of .note* would drop it). */
+#define MKBOOTIMG_NOTE_(id, type, words, ...)                                       \
+	__attribute__((section(".note.mkbootimg"), used, aligned(4))) static const struct { \
+		struct mkbootimg_note_header header;                                        \
+		uint32_t desc[words];                                                       \
+	} mkbootimg_note_##id = { { 10, 4 * (words), (type), "mkbootimg" }, { __VA_ARGS__ } }
+
+/* Ask for a bigger stack: MKBOOTIMG_REQUEST_STACK_SIZE(1024 * 1024); */
+#define MKBOOTIMG_REQUEST_STACK_SIZE(bytes) \
+	MKBOOTIMG_NOTE_(stack_size, MKBOOTIMG_NOTE_STACK_SIZE, 1, (uint32_t)(bytes))
+/* Ask for a linear framebuffer: MKBOOTIMG_REQUEST_FRAMEBUFFER(1024, 768, 32); */
+#define MKBOOTIMG_REQUEST_FRAMEBUFFER(width, height, bpp)                          \
+	MKBOOTIMG_NOTE_(framebuffer, MKBOOTIMG_NOTE_FRAMEBUFFER, 3, (uint32_t)(width), \
+			(uint32_t)(height), (uint32_t)(bpp))
+/* Refuse to build with a loader older than this boot-information version. */
+#define MKBOOTIMG_REQUIRE_INFO_VERSION(version) \
+	MKBOOTIMG_NOTE_(info_version, MKBOOTIMG_NOTE_INFO_VERSION, 1, (uint32_t)(version))
 
 /* Layout checks that work in C99 and C++ alike. */
 #define MKBOOTIMG_CHECK_(name, cond) typedef char mkbootimg_check_##name[(cond) ? 1 : -1]
 MKBOOTIMG_CHECK_(region_size, sizeof(struct mkbootimg_memory_region) == 24);
-MKBOOTIMG_CHECK_(info_size, sizeof(struct mkbootimg_info) == 80);
+MKBOOTIMG_CHECK_(module_size, sizeof(struct mkbootimg_module) == 24);
+MKBOOTIMG_CHECK_(segment_size, sizeof(struct mkbootimg_segment) == 32);
+MKBOOTIMG_CHECK_(framebuffer_size, sizeof(struct mkbootimg_framebuffer) == 32);
+MKBOOTIMG_CHECK_(info_size, sizeof(struct mkbootimg_info) == 152);
+MKBOOTIMG_CHECK_(note_header_size, sizeof(struct mkbootimg_note_header) == 24);
 #undef MKBOOTIMG_CHECK_
 
 #endif
