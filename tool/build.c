@@ -5,9 +5,15 @@
 #include "util.h"
 
 #include <mkbootimg/image.h>
+#include <mkbootimg/protocol.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void flag_string(char out[4], uint32_t f)
 {
@@ -15,6 +21,57 @@ static void flag_string(char out[4], uint32_t f)
 	out[1] = f & 2 ? 'W' : '-';
 	out[2] = f & 1 ? 'X' : '-';
 	out[3] = '\0';
+}
+
+/* A stack size as --stack-size takes it: 1M, 128K, or bytes. */
+static void format_size(char out[24], uint64_t n)
+{
+	if (n % MKB_GIB == 0)
+		snprintf(out, 24, "%" PRIu64 "G", n / MKB_GIB);
+	else if (n % MKB_MIB == 0)
+		snprintf(out, 24, "%" PRIu64 "M", n / MKB_MIB);
+	else if (n % MKB_KIB == 0)
+		snprintf(out, 24, "%" PRIu64 "K", n / MKB_KIB);
+	else
+		snprintf(out, 24, "%" PRIu64, n);
+}
+
+static void format_framebuffer(char out[40], const struct plan_framebuffer *fb)
+{
+	if (fb->width == 0 && fb->bpp == 0)
+		snprintf(out, 40, "0 (text mode)");
+	else
+		snprintf(out, 40, "%" PRIu32 "x%" PRIu32 "x%" PRIu32, fb->width, fb->height, fb->bpp);
+}
+
+/* -v: what the kernel's notes ask for, and which flags override them. */
+static void print_requests(FILE *f, const char *kernel_path, const struct kernel_requests *r,
+                           const struct plan_options *o)
+{
+	char flag[40], note[40];
+
+	if (r->stack_size != 0) {
+		format_size(note, r->stack_size);
+		format_size(flag, o->stack_size);
+		if (o->stack_size != 0)
+			fprintf(f, "%s: --stack-size %s overrides the kernel's note (%s)\n", kernel_path,
+			        flag, note);
+		else
+			fprintf(f, "%s: stack size %s from the kernel's note\n", kernel_path, note);
+	}
+	if (r->framebuffer_given) {
+		format_framebuffer(note, &r->framebuffer);
+		format_framebuffer(flag, &o->framebuffer);
+		if (o->framebuffer_given)
+			fprintf(f, "%s: --framebuffer %s overrides the kernel's note (%s)\n", kernel_path,
+			        flag, note);
+		else
+			fprintf(f, "%s: framebuffer %s from the kernel's note\n", kernel_path, note);
+	}
+	if (r->info_version != 0)
+		fprintf(f, "%s: the kernel's note needs boot information version %" PRIu32
+		        " (this mkbootimg gives %d)\n", kernel_path, r->info_version,
+		        MKBOOTIMG_INFO_VERSION);
 }
 
 /* -v: the plan, for people and for bug reports. */
@@ -34,10 +91,42 @@ static void print_plan(FILE *f, const char *kernel_path, const struct plan *p)
 	        p->direct_map_offset);
 	if (p->cmdline_length)
 		fprintf(f, "  command line \"%s\"\n", p->cmdline);
+	for (size_t i = 0; i < p->module_count; i++)
+		fprintf(f, "  module %zu %s: %" PRIu64 " bytes, string \"%s\"\n", i, p->modules[i].path,
+		        p->modules[i].size, p->modules[i].string);
+	if (p->framebuffer.bpp != 0)
+		fprintf(f, "  framebuffer %" PRIu32 "x%" PRIu32 "x%" PRIu32 ", set by the loader\n",
+		        p->framebuffer.width, p->framebuffer.height, p->framebuffer.bpp);
 	fprintf(f, "  image %" PRIu64 " sectors (%" PRIu64 " KiB): stage 2 at LBA %d (%" PRIu64
 	        " sectors), manifest at LBA %" PRIu64 ", payload at LBA %" PRIu64 " (%" PRIu64 " KiB)\n",
 	        p->image_sectors, p->image_sectors / 2, MKB_STAGE2_LBA, p->stage2_sectors,
 	        p->manifest_lba, p->payload_lba, p->payload_sectors / 2);
+}
+
+/* Open every module now, so that a missing one stops the build before anything is written. */
+static int open_modules(struct plan_module_arg *m, size_t n)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((m[i].fd = open(m[i].path, O_RDONLY | O_CLOEXEC)) < 0)
+			return mkb_fail("%s: cannot open module: %s", m[i].path, strerror(errno));
+		if (fstat(m[i].fd, &st) != 0)
+			return mkb_fail("%s: %s", m[i].path, strerror(errno));
+		/* image.c reads modules with pread, and a device's st_size says nothing. */
+		if (!S_ISREG(st.st_mode))
+			return mkb_fail("%s: module is not a regular file", m[i].path);
+		m[i].size = (uint64_t)st.st_size;
+	}
+	return 0;
+}
+
+static void close_modules(struct plan_module_arg *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].fd >= 0)
+			close(m[i].fd);
+	free(m);
 }
 
 int build_image(const char *kernel_path, const char *out, const struct plan_options *opts,
@@ -51,17 +140,30 @@ int build_image(const char *kernel_path, const char *out, const struct plan_opti
 
 	if (image_check_loader(loader, &o.stage2_sectors) != 0 || kernel_open(&k, kernel_path) != 0)
 		return -1;
+	/* A copy of the modules to open: the caller's options stay as given. */
+	o.modules = calloc(o.module_count ? o.module_count : 1, sizeof *o.modules);
+	if (o.modules == NULL) {
+		mkb_fail("%s", strerror(ENOMEM));
+		goto close_kernel;
+	}
+	for (size_t i = 0; i < o.module_count; i++)
+		o.modules[i] = (struct plan_module_arg){ .path = opts->modules[i].path,
+		                                         .string = opts->modules[i].string, .fd = -1 };
 	if (out != NULL && fstat(k.fd, &ks) == 0 && stat(out, &os) == 0 &&
 	    ks.st_dev == os.st_dev && ks.st_ino == os.st_ino) {
 		mkb_fail("%s: the output would replace the kernel", out);
-		goto close_kernel;
+		goto out_modules;
 	}
-	if (plan_make(&p, &k, &o) != 0)
-		goto close_kernel;
-	if (plan_log != NULL)
+	if (open_modules(o.modules, o.module_count) != 0 || plan_make(&p, &k, &o) != 0)
+		goto out_modules;
+	if (plan_log != NULL) {
+		print_requests(plan_log, kernel_path, &k.requests, &o);
 		print_plan(plan_log, kernel_path, &p);
+	}
 	rc = out != NULL ? image_write(out, &k, &p, loader) : 0;
 	plan_free(&p);
+out_modules:
+	close_modules(o.modules, o.module_count);
 close_kernel:
 	kernel_close(&k);
 	return rc;

@@ -90,8 +90,7 @@ void image_build_mbr(uint8_t mbr[512], const uint8_t stage1[512], uint32_t disk_
 size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint64_t checksum)
 {
 	size_t size = (size_t)p->manifest_sectors * MKB_SECTOR_SIZE;
-	size_t seg_off = sizeof(struct mkb_manifest);
-	size_t cmd_off = seg_off + p->segment_count * sizeof(struct mkb_segment);
+	size_t seg_off = sizeof(struct mkb_manifest), end = p->cmdline_offset + p->cmdline_length + 1;
 	struct mkb_manifest m = {
 		.magic = MKB_MANIFEST_MAGIC,
 		.version = MKB_MANIFEST_VERSION,
@@ -99,7 +98,7 @@ size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint
 		.sectors = (uint32_t)p->manifest_sectors,
 		.segment_count = (uint32_t)p->segment_count,
 		.segment_offset = (uint32_t)seg_off,
-		.cmdline_offset = (uint32_t)cmd_off,
+		.cmdline_offset = p->cmdline_offset,
 		.cmdline_length = (uint32_t)p->cmdline_length,
 		.entry = p->entry,
 		.stack_top = p->stack_top,
@@ -109,9 +108,17 @@ size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint
 		.payload_sectors = p->payload_sectors,
 		.payload_checksum = checksum,
 		.image_sectors = p->image_sectors,
+		.module_count = (uint32_t)p->module_count,
+		.module_offset = p->module_table_offset,
+		.fb_width = p->framebuffer.width,
+		.fb_height = p->framebuffer.height,
+		.fb_bpp = p->framebuffer.bpp,
 	};
 
-	if (size > cap || cmd_off + p->cmdline_length + 1 > size)
+	for (size_t i = 0; i < p->module_count; i++)
+		if (p->modules[i].string_offset + p->modules[i].string_length + 1 > end)
+			end = p->modules[i].string_offset + p->modules[i].string_length + 1;
+	if (size > cap || end > size)
 		return 0;
 	memset(buf, 0, size);
 	memcpy(buf, &m, sizeof m);
@@ -123,7 +130,17 @@ size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint
 		};
 		memcpy(buf + seg_off + i * sizeof e, &e, sizeof e);
 	}
-	memcpy(buf + cmd_off, p->cmdline, p->cmdline_length); /* the NUL is already there */
+	for (size_t i = 0; i < p->module_count; i++) {
+		const struct plan_module *pm = &p->modules[i];
+		struct mkb_module e = {
+			.size = pm->size, .payload_offset = pm->payload_offset,
+			.string_offset = pm->string_offset, .string_length = (uint32_t)pm->string_length,
+		};
+		memcpy(buf + p->module_table_offset + i * sizeof e, &e, sizeof e);
+		memcpy(buf + pm->string_offset, pm->string, pm->string_length);
+	}
+	/* Every string's NUL is already there: the buffer was zeroed. */
+	memcpy(buf + p->cmdline_offset, p->cmdline, p->cmdline_length);
 	return size;
 }
 
@@ -137,34 +154,63 @@ static uint32_t disk_signature(uint64_t checksum)
 	return (uint32_t)z ? (uint32_t)z : 1; /* 0 would mean "no signature" to some systems */
 }
 
-/* Copy every segment's file bytes to the payload, summing them on the way. */
+/* The payload as it is written: where it starts, and the sum of what went in. */
+struct payload_writer {
+	int fd;
+	const char *path;
+	uint64_t base;   /* byte offset of the payload in the image */
+	uint8_t *buf;    /* CHUNK bytes */
+	struct mkb_checksum sum;
+};
+
+/*
+ * Copy size bytes at in_offset of a file to payload_offset, in large blocks,
+ * adding them to the sum (the last word padded with zeros). what names the
+ * bytes when the file turns out shorter.
+ */
+static int copy_summed(struct payload_writer *w, int in_fd, const char *in_path, const char *what,
+                       uint64_t in_offset, uint64_t size, uint64_t payload_offset)
+{
+	for (uint64_t done = 0; done < size;) {
+		size_t n = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
+		size_t padded = MKB_ALIGN_UP(n, MKB_SECTOR_SIZE);
+		ssize_t r = mkb_pread_full(in_fd, w->buf, n, (off_t)(in_offset + done));
+		if (r < 0)
+			return mkb_fail("%s: read: %s", in_path, strerror(errno));
+		if ((size_t)r < n)
+			return mkb_fail("%s: %sthe file ends early (did it change while mkbootimg read it?)",
+			                in_path, what);
+		/* Zero the tail: it pads the last word for the sum and the last sector. */
+		memset(w->buf + n, 0, padded - n);
+		mkb_checksum_words(&w->sum, (const uint32_t *)(void *)w->buf, (n + 3) / 4);
+		if (mkb_pwrite_full(w->fd, w->buf, padded, (off_t)(w->base + payload_offset + done)) != 0)
+			return mkb_fail("%s: write: %s", w->path, strerror(errno));
+		done += n;
+	}
+	return 0;
+}
+
+/* Every segment's file bytes, then every module's, as the checksum takes them. */
 static int write_payload(int fd, const char *out_path, const struct kernel *k,
                          const struct plan *p, uint8_t *buf, uint64_t *checksum)
 {
-	struct mkb_checksum sum;
+	struct payload_writer w = { fd, out_path, p->payload_lba * MKB_SECTOR_SIZE, buf, { 0, 0 } };
+	char what[32];
 
-	mkb_checksum_init(&sum);
+	mkb_checksum_init(&w.sum);
 	for (size_t i = 0; i < p->segment_count; i++) {
 		const struct plan_segment *s = &p->segments[i];
-		uint64_t base = p->payload_lba * MKB_SECTOR_SIZE + s->payload_offset;
-		for (uint64_t done = 0; done < s->filesz;) {
-			size_t n = s->filesz - done < CHUNK ? (size_t)(s->filesz - done) : CHUNK;
-			size_t padded = MKB_ALIGN_UP(n, MKB_SECTOR_SIZE);
-			ssize_t r = mkb_pread_full(k->fd, buf, n, (off_t)(s->file_offset + done));
-			if (r < 0)
-				return mkb_fail("%s: read: %s", k->path, strerror(errno));
-			if ((size_t)r < n)
-				return mkb_fail("%s: segment %u: the file ends early "
-				                "(did it change while mkbootimg read it?)", k->path, s->index);
-			/* Zero the tail: it pads the last word for the sum and the last sector. */
-			memset(buf + n, 0, padded - n);
-			mkb_checksum_words(&sum, (const uint32_t *)(void *)buf, (n + 3) / 4);
-			if (mkb_pwrite_full(fd, buf, padded, (off_t)(base + done)) != 0)
-				return mkb_fail("%s: write: %s", out_path, strerror(errno));
-			done += n;
-		}
+		snprintf(what, sizeof what, "segment %u: ", s->index);
+		if (copy_summed(&w, k->fd, k->path, what, s->file_offset, s->filesz,
+		                s->payload_offset) != 0)
+			return -1;
 	}
-	*checksum = mkb_checksum_value(&sum);
+	for (size_t i = 0; i < p->module_count; i++) {
+		const struct plan_module *m = &p->modules[i];
+		if (copy_summed(&w, m->fd, m->path, "module: ", 0, m->size, m->payload_offset) != 0)
+			return -1;
+	}
+	*checksum = mkb_checksum_value(&w.sum);
 	return 0;
 }
 

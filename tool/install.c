@@ -39,7 +39,8 @@ volatile sig_atomic_t install_interrupted;
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mkbootimg install [-nv] [--force] [--yes] [--no-verify] [--cmdline STRING]\n"
-	           "                         [--stack-size SIZE] IMAGE|KERNEL DEVICE\n"
+	           "                         [--stack-size SIZE] [--module FILE[=STRING]]\n"
+	           "                         [--framebuffer WxHxBPP] IMAGE|KERNEL DEVICE\n"
 	           "       mkbootimg install --list\n");
 }
 
@@ -49,15 +50,17 @@ static void help(void)
 	printf("\nWrite a disk image, or a kernel built into one, to a whole disk such as a USB\n"
 	       "stick, replacing everything on it. The disk must be removable or on USB, and\n"
 	       "nothing may use it; you are asked to type its name before anything is written.\n\n"
-	       "  -l, --list             list the removable and USB disks\n"
-	       "      --yes              do not ask for confirmation\n"
-	       "      --force            accept a disk that is neither removable nor on USB\n"
-	       "  -n, --dry-run          check everything and say what would be written\n"
-	       "      --no-verify        do not read the disk back to compare\n"
-	       "      --cmdline STRING   for a KERNEL: command line handed to it\n"
-	       "      --stack-size SIZE  for a KERNEL: its stack (64K..1G, default 64K)\n"
-	       "  -v, --verbose          for a KERNEL: print the load plan on stderr\n"
-	       "  -h, --help             print this help\n");
+	       "  -l, --list                  list the removable and USB disks\n"
+	       "      --yes                   do not ask for confirmation\n"
+	       "      --force                 accept a disk that is neither removable nor on USB\n"
+	       "  -n, --dry-run               check everything and say what would be written\n"
+	       "      --no-verify             do not read the disk back to compare\n"
+	       "      --cmdline STRING        for a KERNEL: command line handed to it\n"
+	       "      --stack-size SIZE       for a KERNEL: its stack (64K..1G, default 64K)\n"
+	       "      --module FILE[=STRING]  for a KERNEL: load FILE with it (repeatable)\n"
+	       "      --framebuffer WxHxBPP   for a KERNEL: a graphics mode (0: text mode)\n"
+	       "  -v, --verbose               for a KERNEL: print the load plan on stderr\n"
+	       "  -h, --help                  print this help\n");
 }
 
 int install_parse(struct install_options *o, int argc, char **argv)
@@ -70,6 +73,8 @@ int install_parse(struct install_options *o, int argc, char **argv)
 		{ "no-verify", no_argument, NULL, 'N' },
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "stack-size", required_argument, NULL, 's' },
+		{ "module", required_argument, NULL, 'm' },
+		{ "framebuffer", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -93,6 +98,15 @@ int install_parse(struct install_options *o, int argc, char **argv)
 		case 'h': o->help = 1; break;
 		case 's':
 			if (plan_parse_stack_size(optarg, &o->plan.stack_size) != 0)
+				return -1;
+			break;
+		case 'm':
+			if (plan_options_add_module(&o->plan, optarg) != 0)
+				return -1;
+			break;
+		case 'F':
+			o->plan.framebuffer_given = 1;
+			if (plan_parse_framebuffer(optarg, &o->plan.framebuffer) != 0)
 				return -1;
 			break;
 		default:
@@ -384,6 +398,12 @@ static int open_source(const struct install_options *o, struct source *s)
 		return mkb_fail("%s: neither an ELF kernel nor a bootable disk image (no boot signature "
 		                "0x55AA at byte 510)", o->source);
 	}
+	if (o->plan.cmdline != NULL || o->plan.stack_size != 0 || o->plan.module_count != 0 ||
+	    o->plan.framebuffer_given) {
+		close(s->fd);
+		return mkb_fail("%s is a ready image: --cmdline, --stack-size, --module and --framebuffer "
+		                "apply only to a kernel", o->source);
+	}
 	s->size = (uint64_t)st.st_size;
 	return 0;
 }
@@ -615,22 +635,23 @@ static int list_disks(void)
 int install_main(int argc, char **argv, const struct loader_blob *loader)
 {
 	struct install_options o;
+	int status = 0;
 
 	if (install_parse(&o, argc, argv) != 0) {
 		if (mkb_error()[0] != '\0')
 			fprintf(stderr, "mkbootimg install: %s\n", mkb_error());
 		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (o.help) {
+		status = EXIT_USAGE;
+	} else if (o.help) {
 		help();
-		return 0;
+	} else {
+		o.loader = loader;
+		if ((o.list ? list_disks() : install(&o)) != 0) {
+			fflush(stdout);
+			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+			status = 1;
+		}
 	}
-	o.loader = loader;
-	if ((o.list ? list_disks() : install(&o)) != 0) {
-		fflush(stdout);
-		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
-		return 1;
-	}
-	return 0;
+	plan_options_free(&o.plan);
+	return status;
 }

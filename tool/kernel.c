@@ -1,6 +1,8 @@
 #include "kernel.h"
 #include "util.h"
 
+#include <mkbootimg/protocol.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -21,7 +23,129 @@ static const char *type_name(unsigned type)
 	}
 }
 
-/* Checks the ELF header and program headers; fills k->segments. */
+static const char *note_name(uint32_t type)
+{
+	switch (type) {
+	case MKBOOTIMG_NOTE_STACK_SIZE: return "stack size";
+	case MKBOOTIMG_NOTE_FRAMEBUFFER: return "framebuffer";
+	case MKBOOTIMG_NOTE_INFO_VERSION: return "info version";
+	default: return NULL;
+	}
+}
+
+/*
+ * One note of owner mkbootimg: check it and record the request. Notes from
+ * several objects may repeat a request: the largest stack and version win,
+ * but two framebuffer modes cannot both be had.
+ */
+static int take_note(struct kernel *k, uint32_t type, const void *desc, uint32_t descsz)
+{
+	struct kernel_requests *r = &k->requests;
+	const char *name = note_name(type);
+	size_t words = type == MKBOOTIMG_NOTE_FRAMEBUFFER ? 3 : 1;
+	uint32_t w[3];
+
+	if (name == NULL)
+		return mkb_fail("%s: note mkbootimg type %" PRIu32 " (unknown): this mkbootimg knows "
+		                "types 1 to 3 (stack size, framebuffer, info version); is the kernel "
+		                "built for a newer one?", k->path, type);
+	if (descsz != 4 * words)
+		return mkb_fail("%s: note mkbootimg %s: descriptor of %" PRIu32 " bytes, expected %zu",
+		                k->path, name, descsz, 4 * words);
+	memcpy(w, desc, descsz); /* little-endian words, as the host's (see image.c) */
+	switch (type) {
+	case MKBOOTIMG_NOTE_STACK_SIZE:
+		if (w[0] < PLAN_STACK_MIN || w[0] > PLAN_STACK_MAX)
+			return mkb_fail("%s: note mkbootimg stack size: %" PRIu32 " bytes is outside "
+			                "64K..1G", k->path, w[0]);
+		if (w[0] > r->stack_size)
+			r->stack_size = w[0];
+		break;
+	case MKBOOTIMG_NOTE_FRAMEBUFFER: {
+		struct plan_framebuffer fb = { w[0], w[1], w[2] }, *old = &r->framebuffer;
+		if (plan_check_framebuffer(&fb) != 0)
+			return mkb_fail("%s: note mkbootimg framebuffer: %s", k->path, mkb_error());
+		if (r->framebuffer_given && memcmp(old, &fb, sizeof fb) != 0)
+			return mkb_fail("%s: note mkbootimg framebuffer: given twice, as %" PRIu32 "x%"
+			                PRIu32 "x%" PRIu32 " and %" PRIu32 "x%" PRIu32 "x%" PRIu32,
+			                k->path, old->width, old->height, old->bpp, fb.width, fb.height,
+			                fb.bpp);
+		*old = fb;
+		r->framebuffer_given = 1;
+		break;
+	}
+	case MKBOOTIMG_NOTE_INFO_VERSION:
+		if (w[0] > MKBOOTIMG_INFO_VERSION)
+			return mkb_fail("%s: note mkbootimg info version: the kernel needs boot information "
+			                "version %" PRIu32 ", this mkbootimg gives version %d; use a newer "
+			                "mkbootimg", k->path, w[0], MKBOOTIMG_INFO_VERSION);
+		if (w[0] > r->info_version)
+			r->info_version = w[0];
+		break;
+	}
+	return 0;
+}
+
+/* Every note in data; other owners' (GNU build-id, ...) are not ours to judge. */
+static int read_notes(struct kernel *k, Elf_Data *data, const char *where, size_t index)
+{
+	const char *buf = data->d_buf;
+	size_t off = 0, next, name_off, desc_off;
+	GElf_Nhdr nh;
+
+	while (off < data->d_size) {
+		next = gelf_getnote(data, off, &nh, &name_off, &desc_off);
+		if (next == 0)
+			return mkb_fail("%s: %s %zu: malformed note at offset 0x%zx", k->path, where,
+			                index, off);
+		if (nh.n_namesz == sizeof MKBOOTIMG_NOTE_OWNER &&
+		    memcmp(buf + name_off, MKBOOTIMG_NOTE_OWNER, sizeof MKBOOTIMG_NOTE_OWNER) == 0 &&
+		    take_note(k, nh.n_type, buf + desc_off, nh.n_descsz) != 0)
+			return -1;
+		off = next;
+	}
+	return 0;
+}
+
+/*
+ * The kernel's requests: notes in SHT_NOTE sections or, in a file without
+ * section headers, PT_NOTE segments (a linker puts the same notes in both).
+ */
+static int read_requests(struct kernel *k, Elf *elf, const Elf64_Phdr *ph, size_t phnum)
+{
+	size_t shnum;
+	Elf_Data *d;
+
+	if (elf_getshdrnum(elf, &shnum) != 0)
+		return mkb_fail("%s: cannot read section headers: %s", k->path, elf_errmsg(-1));
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn)) != NULL;) {
+		GElf_Shdr sh;
+		if (gelf_getshdr(scn, &sh) == NULL)
+			return mkb_fail("%s: cannot read section headers: %s", k->path, elf_errmsg(-1));
+		if (sh.sh_type != SHT_NOTE)
+			continue;
+		if ((d = elf_getdata(scn, NULL)) == NULL)
+			return mkb_fail("%s: section %zu (SHT_NOTE): %s", k->path, elf_ndxscn(scn),
+			                elf_errmsg(-1));
+		if (read_notes(k, d, "section", elf_ndxscn(scn)) != 0)
+			return -1;
+	}
+	if (shnum > 0)
+		return 0;
+	for (size_t i = 0; i < phnum; i++) {
+		if (ph[i].p_type != PT_NOTE || ph[i].p_filesz == 0)
+			continue;
+		d = elf_getdata_rawchunk(elf, (int64_t)ph[i].p_offset, ph[i].p_filesz,
+		                         ph[i].p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
+		if (d == NULL)
+			return mkb_fail("%s: segment %zu (PT_NOTE): %s", k->path, i, elf_errmsg(-1));
+		if (read_notes(k, d, "segment", i) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Checks the ELF header and program headers; fills k->segments and k->requests. */
 static int check_elf(struct kernel *k, Elf *elf)
 {
 	const char *path = k->path;
@@ -115,7 +239,7 @@ static int check_elf(struct kernel *k, Elf *elf)
 	for (size_t i = 0; i < n; i++) {
 		const struct kernel_segment *s = &k->segments[i];
 		if ((s->flags & PF_X) && k->entry >= s->vaddr && k->entry - s->vaddr < s->memsz)
-			return 0;
+			return read_requests(k, elf, ph, phnum);
 	}
 	return mkb_fail("%s: entry point 0x%" PRIx64 " is not inside an executable (PF_X) segment",
 	                path, k->entry);
@@ -148,7 +272,7 @@ int kernel_open(struct kernel *k, const char *path)
 	}
 	k->file_size = (uint64_t)st.st_size;
 
-	/* ELF_C_READ reads headers on demand; segment bytes are never read here. */
+	/* ELF_C_READ reads headers and notes on demand; segment bytes are never read here. */
 	elf = elf_begin(k->fd, ELF_C_READ, NULL);
 	if (elf == NULL) {
 		r = mkb_fail("%s: not an ELF file (%s)", path, elf_errmsg(-1));

@@ -6,6 +6,8 @@
 #ifndef MKB_KERNEL_H
 #define MKB_KERNEL_H
 
+#include "plan.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +21,14 @@ struct kernel_segment {
 	uint32_t flags;  /* p_flags: PF_R/PF_W/PF_X, the same bits as MKB_SEG_* */
 };
 
+/* What the kernel asks for in its notes of owner "mkbootimg"; 0 where it asks nothing. */
+struct kernel_requests {
+	uint64_t stack_size;
+	struct plan_framebuffer framebuffer;
+	int framebuffer_given;  /* 1: a framebuffer note (all zero: text mode) */
+	uint32_t info_version;  /* the oldest boot-information version it reads */
+};
+
 struct kernel {
 	char *path;       /* a copy of the path as given, for messages */
 	int fd;
@@ -26,6 +36,7 @@ struct kernel {
 	uint64_t entry;
 	struct kernel_segment *segments; /* non-empty PT_LOAD segments, in file order */
 	size_t segment_count;
+	struct kernel_requests requests;
 };
 
 /*

@@ -30,7 +30,8 @@ static struct loader_blob loader_blob(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mkbootimg [-v] [--cmdline STRING] [--stack-size SIZE] -o IMAGE KERNEL\n"
+	fprintf(f, "usage: mkbootimg [-v] [--cmdline STRING] [--stack-size SIZE]\n"
+	           "                 [--module FILE[=STRING]] [--framebuffer WxHxBPP] -o IMAGE KERNEL\n"
 	           "       mkbootimg -h | -V\n");
 }
 
@@ -38,12 +39,14 @@ static void help(void)
 {
 	usage(stdout);
 	printf("\nBuild a BIOS-bootable disk image from a 64-bit ELF kernel.\n\n"
-	       "  -o, --output IMAGE     write the image to IMAGE (replaced atomically)\n"
-	       "      --cmdline STRING   command line handed to the kernel\n"
-	       "      --stack-size SIZE  kernel stack: bytes, or with K, M or G (64K..1G, default 64K)\n"
-	       "  -v, --verbose          print the load plan on stderr\n"
-	       "  -h, --help             print this help\n"
-	       "  -V, --version          print the version\n");
+	       "  -o, --output IMAGE          write the image to IMAGE (replaced atomically)\n"
+	       "      --cmdline STRING        command line handed to the kernel\n"
+	       "      --stack-size SIZE       kernel stack, with K, M or G (64K..1G, default 64K)\n"
+	       "      --module FILE[=STRING]  load FILE too, STRING for the kernel (repeatable)\n"
+	       "      --framebuffer WxHxBPP   a graphics mode such as 1024x768x32 (0: text mode)\n"
+	       "  -v, --verbose               print the load plan on stderr\n"
+	       "  -h, --help                  print this help\n"
+	       "  -V, --version               print the version\n");
 }
 
 static void __attribute__((noreturn)) usage_error(void)
@@ -63,6 +66,8 @@ static int cmd_build(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "stack-size", required_argument, NULL, 's' },
+		{ "module", required_argument, NULL, 'm' },
+		{ "framebuffer", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -72,7 +77,7 @@ static int cmd_build(int argc, char **argv)
 	struct plan_options opts = { 0 };
 	struct loader_blob loader = loader_blob();
 	const char *out = NULL;
-	int verbose = 0, c;
+	int verbose = 0, c, rc;
 
 	argv[0] = (char *)"mkbootimg"; /* getopt's messages then read like ours */
 	while ((c = getopt_long(argc, argv, "o:vhV", longopts, NULL)) != -1) {
@@ -85,6 +90,19 @@ static int cmd_build(int argc, char **argv)
 				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 				usage_error();
 			}
+			break;
+		case 'm':
+			if (plan_options_add_module(&opts, optarg) != 0) {
+				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+				usage_error();
+			}
+			break;
+		case 'f':
+			if (plan_parse_framebuffer(optarg, &opts.framebuffer) != 0) {
+				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+				usage_error();
+			}
+			opts.framebuffer_given = 1;
 			break;
 		case 'o':
 			out = optarg;
@@ -110,7 +128,9 @@ static int cmd_build(int argc, char **argv)
 		fprintf(stderr, "mkbootimg: no output given (-o IMAGE)\n");
 		usage_error();
 	}
-	if (build_image(argv[optind], out, &opts, &loader, verbose ? stderr : NULL) != 0)
+	rc = build_image(argv[optind], out, &opts, &loader, verbose ? stderr : NULL);
+	plan_options_free(&opts);
+	if (rc != 0)
 		fail();
 	return 0;
 }
@@ -135,6 +155,8 @@ static void run_help(void)
 	       "      --headless               no display: COM1 on stdout, the screen printed at the end\n"
 	       "      --cmdline STRING         command line handed to the kernel\n"
 	       "      --stack-size SIZE        kernel stack, as for the image (64K..1G)\n"
+	       "      --module FILE[=STRING]   a module, as for the image (repeatable)\n"
+	       "      --framebuffer WxHxBPP    a graphics mode, as for the image (0: text)\n"
 	       "      --dry-run                print the QEMU command and exit\n"
 	       "  -v, --verbose                print the QEMU command before running it\n"
 	       "  -q, --quiet                  print only errors and test failures\n"
@@ -154,13 +176,16 @@ static int cmd_run(int argc, char **argv)
 		if (mkb_error()[0] != '\0')
 			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 		run_usage(stderr);
+		run_options_free(&o);
 		return EXIT_USAGE;
 	}
 	if (o.help) {
 		run_help();
+		run_options_free(&o);
 		return 0;
 	}
 	status = run(&o, &loader);
+	run_options_free(&o);
 	if (mkb_error()[0] != '\0')
 		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 	if (status == RUN_EXIT_USAGE)

@@ -177,25 +177,47 @@ static uint32_t seg_flags(uint32_t pf)
 	return (pf & 1 ? MKB_SEG_X : 0) | (pf & 2 ? MKB_SEG_W : 0) | (pf & 4 ? MKB_SEG_R : 0);
 }
 
-/* Manifest, then payload: each segment's file bytes from a sector boundary. */
-static int place_disk(struct plan *p, const char *path)
+/* The manifest's parts, in order; its size decides where the payload starts. */
+static int place_manifest(struct plan *p, const char *path)
 {
-	uint64_t bytes = sizeof(struct mkb_manifest) +
-	                 (uint64_t)p->segment_count * sizeof(struct mkb_segment) +
-	                 p->cmdline_length + 1;
-	uint64_t off = 0;
+	uint64_t bytes, strings = 0;
 
+	p->module_table_offset = (uint32_t)(sizeof(struct mkb_manifest) +
+	                                    p->segment_count * sizeof(struct mkb_segment));
+	p->cmdline_offset = (uint32_t)(p->module_table_offset +
+	                               p->module_count * sizeof(struct mkb_module));
+	bytes = p->cmdline_offset + (uint64_t)p->cmdline_length + 1;
+	for (size_t i = 0; i < p->module_count; i++) {
+		p->modules[i].string_offset = (uint32_t)bytes; /* used only if within 64 KiB */
+		bytes += p->modules[i].string_length + 1;
+		strings += p->modules[i].string_length + 1;
+	}
 	p->manifest_lba = MKB_STAGE2_LBA + p->stage2_sectors;
 	p->manifest_sectors = MKB_ALIGN_UP(bytes, MKB_SECTOR_SIZE) / MKB_SECTOR_SIZE;
 	if (p->manifest_sectors * MKB_SECTOR_SIZE > MKB_MANIFEST_MAX_BYTES)
-		return mkb_fail("%s: manifest needs %" PRIu64 " bytes (%zu segments, a command line of "
-		                "%zu bytes), more than the loader's limit of %u", path,
-		                p->manifest_sectors * MKB_SECTOR_SIZE, p->segment_count,
-		                p->cmdline_length, (unsigned)MKB_MANIFEST_MAX_BYTES);
+		return mkb_fail("%s: manifest needs %" PRIu64 " bytes (%zu segments, %zu modules, a "
+		                "command line of %zu bytes, module strings of %" PRIu64 " bytes), more "
+		                "than the loader's limit of %u", path,
+		                p->manifest_sectors * MKB_SECTOR_SIZE, p->segment_count, p->module_count,
+		                p->cmdline_length, strings, (unsigned)MKB_MANIFEST_MAX_BYTES);
+	return 0;
+}
+
+/* Payload after the manifest: segments' file bytes, then modules, each from a sector boundary. */
+static int place_disk(struct plan *p, const char *path)
+{
+	uint64_t off = 0;
+
+	if (place_manifest(p, path) != 0)
+		return -1;
 	p->payload_lba = p->manifest_lba + p->manifest_sectors;
 	for (size_t i = 0; i < p->segment_count; i++) {
 		p->segments[i].payload_offset = off;
 		off += MKB_ALIGN_UP(p->segments[i].filesz, MKB_SECTOR_SIZE);
+	}
+	for (size_t i = 0; i < p->module_count; i++) {
+		p->modules[i].payload_offset = off;
+		off += MKB_ALIGN_UP(p->modules[i].size, MKB_SECTOR_SIZE);
 	}
 	p->payload_sectors = off / MKB_SECTOR_SIZE;
 	uint64_t used = p->payload_lba + p->payload_sectors;
@@ -212,10 +234,115 @@ int plan_parse_stack_size(const char *arg, uint64_t *size)
 	return 0;
 }
 
+static int parse_dimension(const char *s, char **end, uint32_t *out)
+{
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, end, 10);
+	if (errno != 0 || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int plan_parse_framebuffer(const char *arg, struct plan_framebuffer *fb)
+{
+	char *p;
+
+	if (strcmp(arg, "0") == 0) {
+		*fb = (struct plan_framebuffer){ 0, 0, 0 };
+		return 0;
+	}
+	if (parse_dimension(arg, &p, &fb->width) != 0 || *p != 'x' ||
+	    parse_dimension(p + 1, &p, &fb->height) != 0 || *p != 'x' ||
+	    parse_dimension(p + 1, &p, &fb->bpp) != 0 || *p != '\0')
+		return mkb_fail("--framebuffer: '%s' is not WIDTHxHEIGHTxBPP (for example 1024x768x32) "
+		                "or 0 (text mode)", arg);
+	if (plan_check_framebuffer(fb) != 0)
+		return mkb_fail("--framebuffer: %s", mkb_error());
+	return 0;
+}
+
+int plan_check_framebuffer(const struct plan_framebuffer *fb)
+{
+	uint32_t b = fb->bpp;
+
+	if (fb->width == 0 && fb->height == 0 && fb->bpp == 0)
+		return 0;
+	if (fb->width < 1 || fb->width > PLAN_FB_MAX_SIZE)
+		return mkb_fail("width %" PRIu32 " is outside 1..%d", fb->width, PLAN_FB_MAX_SIZE);
+	if (fb->height < 1 || fb->height > PLAN_FB_MAX_SIZE)
+		return mkb_fail("height %" PRIu32 " is outside 1..%d", fb->height, PLAN_FB_MAX_SIZE);
+	if (b != 8 && b != 15 && b != 16 && b != 24 && b != 32)
+		return mkb_fail("%" PRIu32 " bits per pixel is not 8, 15, 16, 24 or 32", b);
+	return 0;
+}
+
+int plan_options_add_module(struct plan_options *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+	struct plan_module_arg *m;
+
+	if (len == 0)
+		return mkb_fail("--module: '%s' names no file (FILE or FILE=STRING)", arg);
+	m = realloc(o->modules, (o->module_count + 1) * sizeof *m);
+	if (m == NULL)
+		return mkb_fail("--module: %s", strerror(ENOMEM));
+	o->modules = m;
+	m = &m[o->module_count];
+	*m = (struct plan_module_arg){ .path = strndup(arg, len), .string = eq ? eq + 1 : "", .fd = -1 };
+	if (m->path == NULL)
+		return mkb_fail("--module: %s", strerror(ENOMEM));
+	o->module_count++;
+	return 0;
+}
+
+void plan_options_free(struct plan_options *o)
+{
+	for (size_t i = 0; i < o->module_count; i++)
+		free(o->modules[i].path);
+	free(o->modules);
+	o->modules = NULL;
+	o->module_count = 0;
+}
+
+/* Modules in order: the loader places them, so only their size and strings matter here. */
+static int take_modules(struct plan *p, const char *path, const struct plan_options *o)
+{
+	uint64_t total = 0;
+
+	if (o->module_count > MKB_MAX_MODULES)
+		return mkb_fail("%s: %zu modules, more than the loader's limit of %u", path,
+		                o->module_count, (unsigned)MKB_MAX_MODULES);
+	p->modules = calloc(o->module_count ? o->module_count : 1, sizeof *p->modules);
+	if (p->modules == NULL)
+		return mkb_fail("%s: %s", path, strerror(ENOMEM));
+	p->module_count = o->module_count;
+	for (size_t i = 0; i < o->module_count; i++) {
+		const struct plan_module_arg *a = &o->modules[i];
+		p->modules[i] = (struct plan_module){
+			.path = a->path, .string = a->string, .string_length = strlen(a->string),
+			.fd = a->fd, .size = a->size,
+		};
+		/* Page-aligned in memory, all below 4 GiB: a bound the loader can never beat. */
+		if (a->size <= PLAN_HIGH_LIMIT)
+			total += MKB_ALIGN_UP(a->size, PAGE);
+		if (a->size > PLAN_HIGH_LIMIT || total > PLAN_HIGH_LIMIT - PLAN_LOW_LIMIT)
+			return mkb_fail("%s: modules take %" PRIu64 " MiB up to %s, more than fits "
+			                "between 1 MiB and 4 GiB", path, total / MKB_MIB, a->path);
+	}
+	return 0;
+}
+
 int plan_make(struct plan *p, const struct kernel *k, const struct plan_options *o)
 {
 	const char *path = k->path;
-	uint64_t stack = o->stack_size ? o->stack_size : PLAN_STACK_DEFAULT;
+	uint64_t stack = o->stack_size ? o->stack_size
+	               : k->requests.stack_size ? k->requests.stack_size : PLAN_STACK_DEFAULT;
 	uint64_t stack_low;
 
 	*p = (struct plan){
@@ -223,6 +350,7 @@ int plan_make(struct plan *p, const struct kernel *k, const struct plan_options 
 		.stack_top = PLAN_STACK_TOP,
 		.direct_map_offset = PLAN_DIRECT_MAP,
 		.cmdline = o->cmdline ? o->cmdline : "",
+		.framebuffer = o->framebuffer_given ? o->framebuffer : k->requests.framebuffer,
 		.stage2_sectors = o->stage2_sectors,
 	};
 	p->cmdline_length = strlen(p->cmdline);
@@ -252,7 +380,7 @@ int plan_make(struct plan *p, const struct kernel *k, const struct plan_options 
 			goto fail;
 	}
 	if (place_physical(p, path) != 0 || check_physical(p, path) != 0 ||
-	    place_disk(p, path) != 0)
+	    take_modules(p, path, o) != 0 || place_disk(p, path) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -263,6 +391,9 @@ fail:
 void plan_free(struct plan *p)
 {
 	free(p->segments);
+	free(p->modules);
 	p->segments = NULL;
 	p->segment_count = 0;
+	p->modules = NULL;
+	p->module_count = 0;
 }

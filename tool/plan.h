@@ -19,10 +19,28 @@ struct kernel;
 #define PLAN_DIRECT_MAP_END    UINT64_C(0xffffc00000000000)
 #define PLAN_LOW_LIMIT         UINT64_C(0x100000)    /* 1 MiB: loader and BIOS below */
 #define PLAN_HIGH_LIMIT        UINT64_C(0x100000000) /* 4 GiB: the loader's reach */
+#define PLAN_FB_MAX_SIZE       16384
+
+/* A framebuffer mode; all zero: text mode. */
+struct plan_framebuffer {
+	uint32_t width, height, bpp;
+};
+
+/* One --module FILE[=STRING], in the order given. */
+struct plan_module_arg {
+	char *path;         /* FILE: a copy, as the argument goes on with '=' */
+	const char *string; /* everything after the first '=', "" without one; in the argument */
+	int fd;             /* -1 until build_image opens the file */
+	uint64_t size;      /* bytes, once opened */
+};
 
 struct plan_options {
 	const char *cmdline;    /* NULL for none */
-	uint64_t stack_size;    /* 0 for the default; at least PLAN_STACK_MIN */
+	uint64_t stack_size;    /* 0: the kernel's note, or the default; at least PLAN_STACK_MIN */
+	struct plan_framebuffer framebuffer;
+	int framebuffer_given;  /* 1: framebuffer overrides the kernel's note (all zero: text mode) */
+	struct plan_module_arg *modules; /* owned: plan_options_free */
+	size_t module_count;
 	uint64_t stage2_sectors; /* size of the loader's stage 2, decides where the manifest goes */
 };
 
@@ -38,6 +56,16 @@ struct plan_segment {
 	int fixed;               /* 1: loaded at p_paddr; 0: placed by the planner */
 };
 
+struct plan_module {
+	const char *path;        /* not owned */
+	const char *string;      /* not owned */
+	size_t string_length;
+	uint32_t string_offset;  /* from the manifest's start */
+	int fd;                  /* the open file image_write reads; not owned */
+	uint64_t size;
+	uint64_t payload_offset; /* in the payload, a multiple of 512 */
+};
+
 struct plan {
 	struct plan_segment *segments; /* in program header order */
 	size_t segment_count;
@@ -47,6 +75,12 @@ struct plan {
 	uint64_t direct_map_offset;
 	const char *cmdline;           /* "" when none; not owned */
 	size_t cmdline_length;
+	struct plan_module *modules;   /* in the order given */
+	size_t module_count;
+	struct plan_framebuffer framebuffer; /* all zero: text mode */
+	/* The manifest: header, segment table, module table, command line, module strings. */
+	uint32_t module_table_offset;
+	uint32_t cmdline_offset;
 	uint64_t stage2_sectors;
 	uint64_t manifest_lba;
 	uint64_t manifest_sectors;
@@ -58,7 +92,27 @@ struct plan {
 /* Parse a --stack-size argument (64K..1G). 0, or -1 with mkb_error() set. */
 int plan_parse_stack_size(const char *arg, uint64_t *size);
 
-/* Returns 0, or -1 with mkb_error() set (messages start with the kernel's path). */
+/*
+ * Parse a --framebuffer argument: WIDTHxHEIGHTxBPP, or 0 for text mode.
+ * 0, or -1 with mkb_error() set.
+ */
+int plan_parse_framebuffer(const char *arg, struct plan_framebuffer *fb);
+
+/*
+ * Is fb a mode the loader can ask for (sizes 1..16384, bpp 8, 15, 16, 24 or
+ * 32), or text mode? 0, or -1 with mkb_error() saying why, without a prefix.
+ */
+int plan_check_framebuffer(const struct plan_framebuffer *fb);
+
+/* Append --module FILE[=STRING] to o->modules. 0, or -1 with mkb_error() set. */
+int plan_options_add_module(struct plan_options *o, const char *arg);
+void plan_options_free(struct plan_options *o);
+
+/*
+ * Command-line options win over the kernel's notes. The sizes of o->modules
+ * must be known (build_image opens them). Returns 0, or -1 with mkb_error()
+ * set (messages start with the kernel's path).
+ */
 int plan_make(struct plan *p, const struct kernel *k, const struct plan_options *o);
 void plan_free(struct plan *p);
 

@@ -10,7 +10,7 @@
 
 enum {
 	OPT_TEST = 256, OPT_TIMEOUT, OPT_SUCCESS, OPT_MACHINE, OPT_MEMORY, OPT_ACCEL, OPT_QEMU,
-	OPT_GDB, OPT_HEADLESS, OPT_CMDLINE, OPT_STACK, OPT_DRY_RUN,
+	OPT_GDB, OPT_HEADLESS, OPT_CMDLINE, OPT_STACK, OPT_MODULE, OPT_FRAMEBUFFER, OPT_DRY_RUN,
 };
 
 static const struct option longopts[] = {
@@ -25,6 +25,8 @@ static const struct option longopts[] = {
 	{ "headless", no_argument, NULL, OPT_HEADLESS },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "stack-size", required_argument, NULL, OPT_STACK },
+	{ "module", required_argument, NULL, OPT_MODULE },
+	{ "framebuffer", required_argument, NULL, OPT_FRAMEBUFFER },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -107,10 +109,15 @@ static int parse_one(struct run_options *o, int c, const char *arg)
 		o->headless = 1;
 		break;
 	case OPT_CMDLINE:
-		o->cmdline = arg;
+		o->plan.cmdline = arg;
 		break;
 	case OPT_STACK:
-		return plan_parse_stack_size(arg, &o->stack_size);
+		return plan_parse_stack_size(arg, &o->plan.stack_size);
+	case OPT_MODULE:
+		return plan_options_add_module(&o->plan, arg);
+	case OPT_FRAMEBUFFER:
+		o->plan.framebuffer_given = 1;
+		return plan_parse_framebuffer(arg, &o->plan.framebuffer);
 	case OPT_DRY_RUN:
 		o->dry_run = 1;
 		break;
@@ -158,4 +165,9 @@ int run_options_parse(struct run_options *o, int argc, char **argv)
 	if (o->target == NULL)
 		return mkb_fail("no kernel or image given");
 	return 0;
+}
+
+void run_options_free(struct run_options *o)
+{
+	plan_options_free(&o->plan);
 }

@@ -5,6 +5,8 @@
 #ifndef MKB_RUN_OPTIONS_H
 #define MKB_RUN_OPTIONS_H
 
+#include "plan.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,8 +27,7 @@ struct run_options {
 	enum run_accel accel;
 	const char *qemu;          /* --qemu PATH; NULL not given */
 	int gdb_port;              /* 0: no --gdb */
-	const char *cmdline;       /* for a KERNEL's image; NULL not given */
-	uint64_t stack_size;       /* for a KERNEL's image; 0 not given */
+	struct plan_options plan;  /* for a KERNEL's image; all 0 when not given */
 	int headless, verbose, quiet, dry_run, help;
 };
 
@@ -35,6 +36,7 @@ struct run_options {
  * mkb_error() set ("" when getopt has already printed the reason).
  */
 int run_options_parse(struct run_options *o, int argc, char **argv);
+void run_options_free(struct run_options *o);
 
 /* "auto", "kvm", "tcg" -> the enum; -1 with mkb_error() set for anything else. */
 int run_accel_parse(const char *s, enum run_accel *out);

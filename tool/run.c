@@ -534,7 +534,6 @@ static int boot(const struct run_setup *s, const struct run_options *o, const ch
 
 int run(const struct run_options *o, const struct loader_blob *loader)
 {
-	struct plan_options po = { o->cmdline, o->stack_size, 0 };
 	struct cargo_config cargo;
 	struct run_setup s;
 	struct run_env env;
@@ -547,8 +546,10 @@ int run(const struct run_options *o, const struct loader_blob *loader)
 
 	if (run_identify_target(o->target, &kind) != 0)
 		return 1;
-	if (kind == RUN_TARGET_IMAGE && (o->cmdline != NULL || o->stack_size != 0)) {
-		mkb_fail("%s is a ready image: --cmdline and --stack-size apply only to a kernel", o->target);
+	if (kind == RUN_TARGET_IMAGE && (o->plan.cmdline != NULL || o->plan.stack_size != 0 ||
+	                                 o->plan.module_count != 0 || o->plan.framebuffer_given)) {
+		mkb_fail("%s is a ready image: --cmdline, --stack-size, --module and --framebuffer apply "
+		         "only to a kernel", o->target);
 		return RUN_EXIT_USAGE;
 	}
 	if (read_cargo_config(&cargo) != 0)
@@ -562,7 +563,7 @@ int run(const struct run_options *o, const struct loader_blob *loader)
 		const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 		snprintf(image, sizeof image, "%s/mkbootimg-run.XXXXXX/kernel.img", tmp);
 		snprintf(socket_path, sizeof socket_path, "%s/mkbootimg-run.XXXXXX/qmp.sock", tmp);
-		if ((kind == RUN_TARGET_KERNEL && build_image(o->target, NULL, &po, loader, NULL) != 0) ||
+		if ((kind == RUN_TARGET_KERNEL && build_image(o->target, NULL, &o->plan, loader, NULL) != 0) ||
 		    qemu_command_build(&cmd, &s, o, &cargo, kind == RUN_TARGET_KERNEL ? image : o->target,
 		                       s.watch ? socket_path : NULL) != 0)
 			goto out_cargo;
@@ -582,7 +583,7 @@ int run(const struct run_options *o, const struct loader_blob *loader)
 	snprintf(image, sizeof image, "%s/kernel.img", dir.path);
 	snprintf(socket_path, sizeof socket_path, "%s/qmp.sock", dir.path);
 	snprintf(screen_path, sizeof screen_path, "%s/screen.bin", dir.path);
-	if (kind == RUN_TARGET_KERNEL && build_image(o->target, image, &po, loader, NULL) != 0)
+	if (kind == RUN_TARGET_KERNEL && build_image(o->target, image, &o->plan, loader, NULL) != 0)
 		goto out_dir;
 	if (qemu_command_build(&cmd, &s, o, &cargo, kind == RUN_TARGET_KERNEL ? image : o->target,
 	                       s.watch ? socket_path : NULL) != 0)

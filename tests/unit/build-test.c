@@ -13,9 +13,12 @@
 
 #include <mkbootimg/image.h>
 
+#include <mkbootimg/protocol.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define HH UINT64_C(0xffffffff80000000)
 #define STAGE2_SECTORS 2
@@ -58,7 +61,7 @@ static int teardown(void **state)
 
 static void test_build_writes_image(void **state)
 {
-	struct plan_options o = { "console=ttyS0", 0, 0 };
+	struct plan_options o = { .cmdline = "console=ttyS0" };
 	struct stat st;
 
 	(void)state;
@@ -69,7 +72,7 @@ static void test_build_writes_image(void **state)
 
 static void test_build_check_only(void **state)
 {
-	struct plan_options o = { NULL, 0, 0 };
+	struct plan_options o = { 0 };
 	char log[4096] = "";
 	FILE *f = fmemopen(log, sizeof log, "w");
 
@@ -83,7 +86,7 @@ static void test_build_check_only(void **state)
 
 static void test_build_refusals(void **state)
 {
-	struct plan_options o = { NULL, 0, 0 };
+	struct plan_options o = { 0 };
 	struct loader_blob broken = { blob, 100 };
 
 	(void)state;
@@ -95,12 +98,114 @@ static void test_build_refusals(void **state)
 	assert_int_equal(eb_count_entries(dir, "disk"), 0);
 }
 
+static void write_file(const char *p, const char *text)
+{
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_build_modules(void **state)
+{
+	struct plan_options o = { 0 };
+	char arg[800], log[4096] = "";
+	FILE *f = fmemopen(log, sizeof log, "w");
+	struct mkb_manifest m;
+	uint8_t sector[512];
+
+	(void)state;
+	snprintf(arg, sizeof arg, "%s/mod.bin", dir);
+	write_file(arg, "abc");
+	snprintf(arg, sizeof arg, "%s/mod.bin=root=ram", dir);
+	assert_int_equal(plan_options_add_module(&o, arg), 0);
+	snprintf(arg, sizeof arg, "%s/mod.bin", dir);
+	assert_int_equal(plan_options_add_module(&o, arg), 0);
+	assert_int_equal(plan_parse_framebuffer("800x600x16", &o.framebuffer), 0);
+	o.framebuffer_given = 1;
+	assert_int_equal(build_image(kernel, out, &o, &loader, f), 0);
+	fclose(f);
+	assert_non_null(strstr(log, "  module 0 "));
+	assert_non_null(strstr(log, "/mod.bin: 3 bytes, string \"root=ram\"\n"));
+	assert_non_null(strstr(log, "/mod.bin: 3 bytes, string \"\"\n"));
+	assert_non_null(strstr(log, "  framebuffer 800x600x16, set by the loader\n"));
+	/* The caller's options are as given: build_image opened and closed its own copy. */
+	assert_int_equal(o.modules[0].fd, -1);
+	assert_int_equal(o.modules[0].size, 0);
+	f = fopen(out, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, (MKB_STAGE2_LBA + STAGE2_SECTORS) * 512, SEEK_SET), 0);
+	assert_int_equal(fread(sector, 1, sizeof sector, f), sizeof sector);
+	fclose(f);
+	memcpy(&m, sector, sizeof m);
+	assert_int_equal(m.module_count, 2);
+	assert_int_equal(m.fb_width, 800);
+	plan_options_free(&o);
+}
+
+static void test_build_module_refused(void **state)
+{
+	struct plan_options o = { 0 };
+	char arg[800];
+
+	(void)state;
+	snprintf(arg, sizeof arg, "%s/missing.bin=x", dir);
+	assert_int_equal(plan_options_add_module(&o, arg), 0);
+	assert_int_equal(build_image(kernel, out, &o, &loader, NULL), -1);
+	assert_non_null(strstr(mkb_error(), "/missing.bin: cannot open module: No such file or directory"));
+	assert_int_equal(eb_count_entries(dir, "disk"), 0);
+	plan_options_free(&o);
+	assert_int_equal(plan_options_add_module(&o, dir), 0);
+	assert_int_equal(build_image(kernel, NULL, &o, &loader, NULL), -1);
+	assert_non_null(strstr(mkb_error(), ": module is not a regular file"));
+	plan_options_free(&o);
+}
+
+/* -v says which of the kernel's requests were taken and which a flag overrode. */
+static void test_build_notes_log(void **state)
+{
+	static const uint32_t stack = 1 << 20, fb[3] = { 1024, 768, 32 }, version = 2;
+	struct plan_options o = { .stack_size = 128 * 1024 };
+	char log[4096] = "";
+	FILE *f = fmemopen(log, sizeof log, "w");
+	struct eb_elf e;
+
+	(void)state;
+	eb_init(&e, HH + 0x100000);
+	eb_add(&e, PT_LOAD, PF_R | PF_X, HH + 0x100000, 0x100000, 0x1234, 0x1234);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_STACK_SIZE, 1, &stack);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_FRAMEBUFFER, 3, fb);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_INFO_VERSION, 1, &version);
+	assert_int_equal(eb_write(&e, kernel), 0);
+	eb_free(&e);
+	assert_int_equal(build_image(kernel, NULL, &o, &loader, f), 0);
+	fclose(f);
+	assert_non_null(strstr(log, "kernel.elf: --stack-size 128K overrides the kernel's note (1M)\n"));
+	assert_non_null(strstr(log, "kernel.elf: framebuffer 1024x768x32 from the kernel's note\n"));
+	assert_non_null(strstr(log, "kernel.elf: the kernel's note needs boot information version 2 "
+	                            "(this mkbootimg gives 2)\n"));
+	assert_non_null(strstr(log, "(128 KiB)"));
+	assert_non_null(strstr(log, "  framebuffer 1024x768x32, set by the loader\n"));
+
+	f = fmemopen(log, sizeof log, "w");
+	o = (struct plan_options){ .framebuffer_given = 1 }; /* --framebuffer 0 */
+	assert_int_equal(build_image(kernel, NULL, &o, &loader, f), 0);
+	fclose(f);
+	assert_non_null(strstr(log, "kernel.elf: stack size 1M from the kernel's note\n"));
+	assert_non_null(strstr(log, "kernel.elf: --framebuffer 0 (text mode) overrides the kernel's "
+	                            "note (1024x768x32)\n"));
+	assert_null(strstr(log, "  framebuffer"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_build_writes_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_check_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build_modules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build_module_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build_notes_log, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

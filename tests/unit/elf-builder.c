@@ -64,10 +64,66 @@ size_t eb_append(struct eb_elf *e, size_t n, uint8_t fill)
 	return off;
 }
 
+static void put_note_bytes(struct eb_elf *e, const void *p, size_t n)
+{
+	memcpy(e->notes + e->note_size, p, n);
+	e->note_size = (e->note_size + n + 3) / 4 * 4; /* the buffer is zeroed: padding is 0 */
+}
+
+void eb_note(struct eb_elf *e, const char *owner, uint32_t type, const void *desc, uint32_t descsz)
+{
+	uint32_t h[3] = { (uint32_t)strlen(owner) + 1, descsz, type };
+
+	put_note_bytes(e, h, sizeof h);
+	put_note_bytes(e, owner, h[0]);
+	put_note_bytes(e, desc, descsz);
+}
+
+void eb_mkb_note(struct eb_elf *e, uint32_t type, size_t words, const uint32_t *desc)
+{
+	eb_note(e, "mkbootimg", type, desc, (uint32_t)(4 * words));
+}
+
+/* The notes after everything else, as a section (with a section header table) or a segment. */
+static void place_notes(struct eb_elf *e)
+{
+	static const char names[] = "\0.note.mkbootimg\0.shstrtab";
+	size_t off = (e->size + 7) / 8 * 8, n = e->note_size, names_off, sh_off;
+	Elf64_Shdr sh[3] = { { 0 } };
+
+	grow(e, off + n);
+	memcpy(e->data + off, e->notes, n);
+	e->note_size = 0; /* placed once, however often the file is written */
+	if (e->notes_in_segment) {
+		e->ph[e->ehdr.e_phnum++] = (Elf64_Phdr){
+			.p_type = PT_NOTE, .p_flags = PF_R, .p_offset = off, .p_filesz = n,
+			.p_memsz = n, .p_align = 4,
+		};
+		return;
+	}
+	names_off = e->size;
+	grow(e, names_off + sizeof names);
+	memcpy(e->data + names_off, names, sizeof names);
+	sh_off = (e->size + 7) / 8 * 8;
+	sh[1] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_NOTE, .sh_flags = SHF_ALLOC,
+	                      .sh_offset = off, .sh_size = n, .sh_addralign = 4 };
+	sh[2] = (Elf64_Shdr){ .sh_name = 17, .sh_type = SHT_STRTAB, .sh_offset = names_off,
+	                      .sh_size = sizeof names, .sh_addralign = 1 };
+	grow(e, sh_off + sizeof sh);
+	memcpy(e->data + sh_off, sh, sizeof sh);
+	e->ehdr.e_shoff = sh_off;
+	e->ehdr.e_shentsize = sizeof(Elf64_Shdr);
+	e->ehdr.e_shnum = 3;
+	e->ehdr.e_shstrndx = 2;
+}
+
 int eb_write(struct eb_elf *e, const char *path)
 {
 	FILE *f;
 	size_t ok;
+
+	if (e->note_size != 0)
+		place_notes(e);
 
 	/* Headers at their usual places, whatever the test did to e_phoff. */
 	memcpy(e->data, &e->ehdr, sizeof e->ehdr);

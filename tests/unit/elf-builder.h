@@ -1,7 +1,7 @@
 /*
  * A small ELF64 writer for tests: start from a valid x86-64 executable
- * header, add program headers with patterned file bytes, corrupt any field
- * in e->ehdr or e->ph[] and write the file.
+ * header, add program headers with patterned file bytes, notes, corrupt any
+ * field in e->ehdr or e->ph[] and write the file.
  */
 #ifndef ELF_BUILDER_H
 #define ELF_BUILDER_H
@@ -17,6 +17,9 @@ struct eb_elf {
 	Elf64_Phdr ph[EB_MAX_PH];
 	uint8_t *data;           /* the whole file; headers are filled in by eb_write */
 	size_t size;
+	uint8_t notes[1024];     /* note bytes, in a SHT_NOTE section or a PT_NOTE segment */
+	size_t note_size;
+	int notes_in_segment;    /* 1: a PT_NOTE segment and no section headers */
 };
 
 /* A valid ELFCLASS64, little-endian, EM_X86_64, ET_EXEC header and no segments. */
@@ -32,6 +35,16 @@ unsigned eb_add(struct eb_elf *e, uint32_t type, uint32_t flags, uint64_t vaddr,
 
 /* Append n bytes that no segment covers (like debug info), filled with fill. Returns their offset. */
 size_t eb_append(struct eb_elf *e, size_t n, uint8_t fill);
+
+/*
+ * Add a note: namesz, descsz, type, owner and descriptor, each padded to 4
+ * bytes. eb_write puts them in section .note.mkbootimg (with .shstrtab and a
+ * section header table) or, with e->notes_in_segment, in a PT_NOTE segment.
+ */
+void eb_note(struct eb_elf *e, const char *owner, uint32_t type, const void *desc, uint32_t descsz);
+
+/* eb_note with owner "mkbootimg" and 32-bit words. */
+void eb_mkb_note(struct eb_elf *e, uint32_t type, size_t words, const uint32_t *desc);
 
 /* The byte at file offset off of a segment's data. */
 uint8_t eb_pattern(uint64_t off);

@@ -13,6 +13,7 @@
 
 #include <mkbootimg/image.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,28 +213,38 @@ static void test_image_manifest_fields(void **state)
 		{ .index = 3, .vaddr = HH + 0x200000, .paddr = 0x200000, .filesz = 0, .memsz = 0x1000,
 		  .payload_offset = 0x1400, .flags = MKB_SEG_R | MKB_SEG_W },
 	};
+	/* Layout: header 120, segments 2 * 48, modules 2 * 24, command line 13 + 1, strings. */
+	struct plan_module mods[2] = {
+		{ .path = "a", .string = "x=1", .string_length = 3, .string_offset = 278, .size = 5,
+		  .payload_offset = 0x1400 },
+		{ .path = "b", .string = "", .string_length = 0, .string_offset = 282, .size = 0,
+		  .payload_offset = 0x1600 },
+	};
 	struct plan p = {
 		.segments = segs, .segment_count = 2, .entry = HH + 0x100010,
 		.stack_top = UINT64_C(0xffffff0000000000), .stack_size = 0x10000,
 		.direct_map_offset = UINT64_C(0xffff800000000000), .cmdline = "console=ttyS0",
-		.cmdline_length = 13, .stage2_sectors = 3, .manifest_lba = 37, .manifest_sectors = 1,
-		.payload_lba = 38, .payload_sectors = 10, .image_sectors = 48,
+		.cmdline_length = 13, .modules = mods, .module_count = 2,
+		.framebuffer = { 1024, 768, 32 }, .module_table_offset = 216, .cmdline_offset = 264,
+		.stage2_sectors = 3, .manifest_lba = 37, .manifest_sectors = 1,
+		.payload_lba = 38, .payload_sectors = 11, .image_sectors = 49,
 	};
 	uint8_t buf[1024];
 	struct mkb_manifest m;
 	struct mkb_segment s;
+	struct mkb_module mod;
 
 	(void)state;
 	memset(buf, 0xee, sizeof buf);
 	assert_int_equal(image_build_manifest(buf, sizeof buf, &p, UINT64_C(0x1122334455667788)), 512);
 	memcpy(&m, buf, sizeof m);
 	assert_int_equal(m.magic, MKB_MANIFEST_MAGIC);
-	assert_int_equal(m.version, MKB_MANIFEST_VERSION);
-	assert_int_equal(m.header_size, 96);
+	assert_int_equal(m.version, 2);
+	assert_int_equal(m.header_size, 120);
 	assert_int_equal(m.sectors, 1);
 	assert_int_equal(m.segment_count, 2);
-	assert_int_equal(m.segment_offset, 96);
-	assert_int_equal(m.cmdline_offset, 96 + 2 * 48);
+	assert_int_equal(m.segment_offset, 120);
+	assert_int_equal(m.cmdline_offset, 264);
 	assert_int_equal(m.cmdline_length, 13);
 	assert_int_equal(m.reserved0, 0);
 	assert_int_equal(m.entry, HH + 0x100010);
@@ -241,10 +252,16 @@ static void test_image_manifest_fields(void **state)
 	assert_int_equal(m.stack_size, 0x10000);
 	assert_int_equal(m.direct_map_offset, UINT64_C(0xffff800000000000));
 	assert_int_equal(m.payload_lba, 38);
-	assert_int_equal(m.payload_sectors, 10);
+	assert_int_equal(m.payload_sectors, 11);
 	assert_int_equal(m.payload_checksum, UINT64_C(0x1122334455667788));
-	assert_int_equal(m.image_sectors, 48);
-	memcpy(&s, buf + 96 + 48, sizeof s);
+	assert_int_equal(m.image_sectors, 49);
+	assert_int_equal(m.module_count, 2);
+	assert_int_equal(m.module_offset, 216);
+	assert_int_equal(m.fb_width, 1024);
+	assert_int_equal(m.fb_height, 768);
+	assert_int_equal(m.fb_bpp, 32);
+	assert_int_equal(m.reserved1, 0);
+	memcpy(&s, buf + 120 + 48, sizeof s);
 	assert_int_equal(s.vaddr, HH + 0x200000);
 	assert_int_equal(s.paddr, 0x200000);
 	assert_int_equal(s.filesz, 0);
@@ -252,11 +269,43 @@ static void test_image_manifest_fields(void **state)
 	assert_int_equal(s.payload_offset, 0x1400);
 	assert_int_equal(s.flags, MKB_SEG_R | MKB_SEG_W);
 	assert_int_equal(s.elf_index, 3); /* the loader's messages number segments as the tool does */
-	assert_string_equal((char *)buf + 192, "console=ttyS0");
-	for (size_t i = 192 + 13; i < 512; i++)
+	memcpy(&mod, buf + 216, sizeof mod);
+	assert_int_equal(mod.size, 5);
+	assert_int_equal(mod.payload_offset, 0x1400);
+	assert_int_equal(mod.string_offset, 278);
+	assert_int_equal(mod.string_length, 3);
+	memcpy(&mod, buf + 216 + 24, sizeof mod);
+	assert_int_equal(mod.size, 0);
+	assert_int_equal(mod.payload_offset, 0x1600);
+	assert_int_equal(mod.string_offset, 282);
+	assert_int_equal(mod.string_length, 0);
+	assert_memory_equal(buf + 264, "console=ttyS0\0x=1\0\0", 13 + 1 + 4 + 1);
+	for (size_t i = 283; i < 512; i++)
 		assert_int_equal(buf[i], 0);
 	assert_int_equal(buf[512], 0xee); /* nothing past the manifest */
 	assert_int_equal(image_build_manifest(buf, 511, &p, 0), 0);
+	mods[1].string_offset = 512; /* a string past the planned sectors */
+	assert_int_equal(image_build_manifest(buf, sizeof buf, &p, 0), 0);
+}
+
+/* Text mode: no framebuffer fields, no modules, the command line right after the segments. */
+static void test_image_manifest_plain(void **state)
+{
+	struct plan_segment seg = { .vaddr = HH + 0x100000, .paddr = 0x100000, .filesz = 1,
+	                            .memsz = 1, .flags = MKB_SEG_R | MKB_SEG_X };
+	struct plan p = { .segments = &seg, .segment_count = 1, .cmdline = "", .manifest_sectors = 1,
+	                  .module_table_offset = 168, .cmdline_offset = 168 };
+	uint8_t buf[512];
+	struct mkb_manifest m;
+
+	(void)state;
+	assert_int_equal(image_build_manifest(buf, sizeof buf, &p, 0), 512);
+	memcpy(&m, buf, sizeof m);
+	assert_int_equal(m.module_count, 0);
+	assert_int_equal(m.module_offset, 168);
+	assert_int_equal(m.cmdline_offset, 168);
+	assert_int_equal(m.fb_width + m.fb_height + m.fb_bpp, 0);
+	assert_int_equal(buf[168], 0);
 }
 
 /* --- image_write --- */
@@ -366,6 +415,129 @@ static void test_image_write_end_to_end(void **state)
 	free(img);
 	free(img2);
 	free_kernel(&b);
+}
+
+/* --- image_write with modules --- */
+
+static uint8_t module_byte(size_t module, uint64_t i)
+{
+	return (uint8_t)(i * 7 + (i >> 9) + module * 0x55 + 1);
+}
+
+static const uint64_t module_sizes[3] = { 0x180005, 0, 3 }; /* several chunks, empty, tiny */
+static const char *const module_strings[3] = { "initrd", "", "a=b" };
+
+/* build_kernel, with the three modules above opened as build_image opens them. */
+static void build_with_modules(struct built *b, struct plan_module_arg m[3], const char *prefix)
+{
+	struct plan_options o = { .cmdline = "hello", .stage2_sectors = STAGE2_SECTORS,
+	                          .modules = m, .module_count = 3 };
+	const char *p;
+
+	for (size_t i = 0; i < 3; i++) {
+		char name[64];
+		uint8_t *bytes = malloc(module_sizes[i] + 1);
+		FILE *f;
+		for (uint64_t j = 0; j < module_sizes[i]; j++)
+			bytes[j] = module_byte(i, j);
+		snprintf(name, sizeof name, "%s-mod%zu", prefix, i);
+		m[i] = (struct plan_module_arg){ strdup(file(name)), module_strings[i], -1,
+		                                 module_sizes[i] };
+		assert_non_null(f = fopen(m[i].path, "wb"));
+		assert_int_equal(fwrite(bytes, 1, module_sizes[i], f), module_sizes[i]);
+		fclose(f);
+		free(bytes);
+		m[i].fd = open(m[i].path, O_RDONLY);
+		assert_true(m[i].fd >= 0);
+	}
+	p = file("modules.elf");
+	eb_init(&b->elf, HH + 0x100000);
+	eb_add(&b->elf, PT_LOAD, PF_R | PF_X, HH + 0x100000, 0x100000, 0x1003, 0x1003);
+	eb_add(&b->elf, PT_LOAD, PF_R | PF_W, HH + 0x400000, HH + 0x400000, 0x101, 0x5000);
+	assert_int_equal(eb_write(&b->elf, p), 0);
+	if (kernel_open(&b->k, p) != 0 || plan_make(&b->p, &b->k, &o) != 0)
+		fail_msg("%s", mkb_error());
+}
+
+static void free_modules(struct plan_module_arg m[3])
+{
+	for (size_t i = 0; i < 3; i++) {
+		close(m[i].fd);
+		free(m[i].path);
+	}
+}
+
+static void test_image_write_modules(void **state)
+{
+	struct plan_module_arg m[3];
+	struct built b;
+	struct ref_sum ref = { 1, 0 };
+	struct mkb_manifest man;
+	uint8_t *img;
+	size_t size;
+
+	(void)state;
+	build_with_modules(&b, m, "e2e");
+	assert_int_equal(image_write(file("modules.img"), &b.k, &b.p, &loader), 0);
+	img = read_whole(path, &size);
+	assert_int_equal(size, b.p.image_sectors * 512);
+	const uint8_t *manifest = img + b.p.manifest_lba * 512;
+	const uint8_t *payload = img + b.p.payload_lba * 512;
+
+	/* Segments first, then the modules, each at its offset, zero-padded to its sector. */
+	for (size_t i = 0; i < b.p.segment_count; i++) {
+		const struct plan_segment *s = &b.p.segments[i];
+		ref_add(&ref, b.elf.data + b.elf.ph[s->index].p_offset, s->filesz);
+	}
+	assert_int_equal(b.p.modules[0].payload_offset, 0x1200 + 0x200);
+	memcpy(&man, manifest, sizeof man);
+	assert_int_equal(man.module_count, 3);
+	for (size_t i = 0; i < 3; i++) {
+		struct mkb_module e;
+		const uint8_t *at;
+		memcpy(&e, manifest + man.module_offset + i * sizeof e, sizeof e);
+		assert_int_equal(e.size, module_sizes[i]);
+		assert_int_equal(e.payload_offset, b.p.modules[i].payload_offset);
+		assert_int_equal(e.payload_offset % 512, 0);
+		assert_int_equal(e.string_length, strlen(module_strings[i]));
+		assert_string_equal((const char *)manifest + e.string_offset, module_strings[i]);
+		at = payload + e.payload_offset;
+		for (uint64_t j = 0; j < e.size; j++)
+			if (at[j] != module_byte(i, j))
+				fail_msg("module %zu: byte 0x%llx is 0x%02x", i, (unsigned long long)j, at[j]);
+		for (uint64_t j = e.size; j % 512; j++)
+			assert_int_equal(at[j], 0);
+		uint8_t *bytes = malloc(e.size + 1);
+		for (uint64_t j = 0; j < e.size; j++)
+			bytes[j] = module_byte(i, j);
+		ref_add(&ref, bytes, e.size);
+		free(bytes);
+	}
+	/* The empty module takes no sector: the next one starts where it does. */
+	assert_int_equal(b.p.modules[1].payload_offset, b.p.modules[2].payload_offset);
+	assert_int_equal(b.p.payload_sectors * 512, b.p.modules[2].payload_offset + 512);
+	assert_string_equal((const char *)manifest + man.cmdline_offset, "hello");
+	assert_int_equal(man.payload_checksum, (uint64_t)ref.b << 32 | ref.a);
+	free(img);
+	free_kernel(&b);
+	free_modules(m);
+}
+
+/* A module that shrinks between planning and writing: fail, naming it. */
+static void test_image_write_module_shrinks(void **state)
+{
+	struct plan_module_arg m[3];
+	struct built b;
+
+	(void)state;
+	build_with_modules(&b, m, "shrink");
+	assert_int_equal(truncate(m[0].path, 4096), 0);
+	assert_int_equal(image_write(file("shrink.img"), &b.k, &b.p, &loader), -1);
+	if (strstr(mkb_error(), "shrink-mod0: module: the file ends early") == NULL)
+		fail_msg("unexpected message \"%s\"", mkb_error());
+	assert_int_equal(access(file("shrink.img"), F_OK), -1);
+	free_kernel(&b);
+	free_modules(m);
 }
 
 /* Replacing an existing image works; no temporary file stays behind. */
@@ -513,7 +685,10 @@ int main(void)
 		cmocka_unit_test(test_image_mbr_fields),
 		cmocka_unit_test(test_image_mbr_chs),
 		cmocka_unit_test(test_image_manifest_fields),
+		cmocka_unit_test(test_image_manifest_plain),
 		cmocka_unit_test(test_image_write_end_to_end),
+		cmocka_unit_test(test_image_write_modules),
+		cmocka_unit_test(test_image_write_module_shrinks),
 		cmocka_unit_test(test_image_write_replaces),
 		cmocka_unit_test(test_image_write_no_directory),
 		cmocka_unit_test(test_image_write_not_regular),

@@ -57,6 +57,17 @@ static void test_install_parse(void **state)
 	assert_int_equal(o.plan.stack_size, 1024 * 1024);
 	assert_string_equal(o.device, "/dev/sdc");
 
+	assert_int_equal(parse(&o, "--module", "a.bin=x=y", "--module", "b.bin", "--framebuffer",
+	                       "1280x1024x24", "kernel.elf", "/dev/sdc", NULL), 0);
+	assert_int_equal(o.plan.module_count, 2);
+	assert_string_equal(o.plan.modules[0].path, "a.bin");
+	assert_string_equal(o.plan.modules[0].string, "x=y");
+	assert_string_equal(o.plan.modules[1].string, "");
+	assert_int_equal(o.plan.framebuffer_given, 1);
+	assert_int_equal(o.plan.framebuffer.width, 1280);
+	assert_int_equal(o.plan.framebuffer.bpp, 24);
+	plan_options_free(&o.plan);
+
 	assert_int_equal(parse(&o, "--list", NULL), 0);
 	assert_true(o.list);
 	assert_int_equal(parse(&o, "--help", NULL), 0);
@@ -78,6 +89,11 @@ static void test_install_parse_errors(void **state)
 	assert_string_equal(mkb_error(), "--list takes no other arguments");
 	assert_int_equal(parse(&o, "--stack-size", "1K", "k.elf", "/dev/sdb", NULL), -1);
 	assert_string_equal(mkb_error(), "--stack-size: 1K is outside 64K..1G");
+	assert_int_equal(parse(&o, "--module", "", "k.elf", "/dev/sdb", NULL), -1);
+	assert_string_equal(mkb_error(), "--module: '' names no file (FILE or FILE=STRING)");
+	plan_options_free(&o.plan);
+	assert_int_equal(parse(&o, "--framebuffer", "1024x768", "k.elf", "/dev/sdb", NULL), -1);
+	assert_non_null(strstr(mkb_error(), "is not WIDTHxHEIGHTxBPP"));
 	/* -y and -f do not exist: only the long words say yes or force. */
 	assert_int_equal(parse(&o, "-y", "disk.img", "/dev/sdb", NULL), -1);
 	assert_string_equal(mkb_error(), "");
@@ -282,6 +298,21 @@ static void test_install_verify_mismatch(void **state)
 	free_files(&f);
 }
 
+/* Options that build an image have nothing to do with a ready one: refused before any disk. */
+static void test_install_image_refuses_kernel_options(void **state)
+{
+	struct files f = { .stop_after = 0 };
+	char *argv[] = { (char *)"install", (char *)"--module", (char *)"x.bin", f.image_path,
+	                 f.disk_path, NULL };
+
+	(void)state;
+	make_files(&f, 4096, 512, 4096);
+	assert_int_equal(install_main(5, argv, NULL), 1);
+	assert_non_null(strstr(mkb_error(), "/image is a ready image: --cmdline, --stack-size, "
+	                                    "--module and --framebuffer apply only to a kernel"));
+	free_files(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_install_interrupted),
 		cmocka_unit_test(test_install_write_error),
 		cmocka_unit_test(test_install_verify_mismatch),
+		cmocka_unit_test(test_install_image_refuses_kernel_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
 #include "kernel.h"
 #include "util.h"
 
+#include <mkbootimg/protocol.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -351,7 +353,7 @@ static void test_kernel_skips_empty_and_other(void **state)
 
 	(void)state;
 	eb_init(&e, 0x200000);
-	eb_add(&e, PT_NOTE, PF_R, 0, 0, 0x20, 0x20);
+	eb_add(&e, PT_GNU_EH_FRAME, PF_R, 0, 0, 0x20, 0x20); /* bytes, but no notes */
 	eb_add(&e, PT_LOAD, PF_R | PF_W, 0x300000, 0x300000, 0, 0); /* empty */
 	eb_add(&e, PT_LOAD, PF_R | PF_X, 0x200000, 0x200000, 0x100, 0x100);
 	eb_add(&e, PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0);
@@ -380,6 +382,218 @@ static void test_kernel_unstripped(void **state)
 	assert_int_equal(k.segments[1].filesz, 0x100);
 	kernel_close(&k);
 	eb_free(&e);
+}
+
+/* --- Notes of owner mkbootimg --- */
+
+/* good() with notes in a SHT_NOTE section (or a PT_NOTE segment); returns the opened kernel. */
+static void open_with_notes(struct eb_elf *e, struct kernel *k)
+{
+	const char *p = file("notes.elf");
+
+	assert_int_equal(eb_write(e, p), 0);
+	eb_free(e);
+	if (kernel_open(k, p) != 0)
+		fail_msg("%s", mkb_error());
+}
+
+static void test_kernel_notes_none(void **state)
+{
+	struct eb_elf e;
+	struct kernel k;
+
+	(void)state;
+	good(&e);
+	open_with_notes(&e, &k);
+	assert_int_equal(k.requests.stack_size, 0);
+	assert_int_equal(k.requests.framebuffer_given, 0);
+	assert_int_equal(k.requests.info_version, 0);
+	kernel_close(&k);
+}
+
+static void add_requests(struct eb_elf *e)
+{
+	static const uint8_t build_id[20] = { 1, 2, 3 };
+	static const uint32_t stack = 1 << 20, fb[3] = { 1024, 768, 32 }, version = 2;
+
+	eb_note(e, "GNU", 3 /* NT_GNU_BUILD_ID */, build_id, sizeof build_id);
+	eb_mkb_note(e, MKBOOTIMG_NOTE_STACK_SIZE, 1, &stack);
+	eb_mkb_note(e, MKBOOTIMG_NOTE_FRAMEBUFFER, 3, fb);
+	eb_mkb_note(e, MKBOOTIMG_NOTE_INFO_VERSION, 1, &version);
+}
+
+static void expect_requests(const struct kernel *k)
+{
+	assert_int_equal(k->requests.stack_size, 1 << 20);
+	assert_int_equal(k->requests.framebuffer_given, 1);
+	assert_int_equal(k->requests.framebuffer.width, 1024);
+	assert_int_equal(k->requests.framebuffer.height, 768);
+	assert_int_equal(k->requests.framebuffer.bpp, 32);
+	assert_int_equal(k->requests.info_version, 2);
+}
+
+static void test_kernel_notes_in_section(void **state)
+{
+	struct eb_elf e;
+	struct kernel k;
+
+	(void)state;
+	good(&e);
+	add_requests(&e);
+	open_with_notes(&e, &k);
+	expect_requests(&k);
+	kernel_close(&k);
+}
+
+/* A file without section headers: the PT_NOTE segment is read instead. */
+static void test_kernel_notes_in_segment(void **state)
+{
+	struct eb_elf e;
+	struct kernel k;
+
+	(void)state;
+	good(&e);
+	add_requests(&e);
+	e.notes_in_segment = 1;
+	open_with_notes(&e, &k);
+	expect_requests(&k);
+	kernel_close(&k);
+}
+
+/* Other owners' notes are theirs, whatever their type and size. */
+static void test_kernel_notes_foreign_owner(void **state)
+{
+	static const uint32_t odd[5] = { 7, 7, 7, 7, 7 };
+	struct eb_elf e;
+	struct kernel k;
+
+	(void)state;
+	good(&e);
+	eb_note(&e, "GNU", 7, odd, 5);
+	eb_note(&e, "Xen", MKBOOTIMG_NOTE_STACK_SIZE, odd, sizeof odd);
+	eb_note(&e, "mkbootim", MKBOOTIMG_NOTE_STACK_SIZE, odd, 8);
+	eb_note(&e, "mkbootimgx", 99, odd, 4);
+	open_with_notes(&e, &k);
+	assert_int_equal(k.requests.stack_size, 0);
+	assert_int_equal(k.requests.framebuffer_given, 0);
+	kernel_close(&k);
+}
+
+/* Requests repeated by several objects: the largest stack and version win; equal modes agree. */
+static void test_kernel_notes_repeated(void **state)
+{
+	static const uint32_t small = 128 << 10, big = 2 << 20, one = 1, fb[3] = { 800, 600, 16 };
+	struct eb_elf e;
+	struct kernel k;
+
+	(void)state;
+	good(&e);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_STACK_SIZE, 1, &big);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_STACK_SIZE, 1, &small);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_INFO_VERSION, 1, &one);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_FRAMEBUFFER, 3, fb);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_FRAMEBUFFER, 3, fb);
+	open_with_notes(&e, &k);
+	assert_int_equal(k.requests.stack_size, 2 << 20);
+	assert_int_equal(k.requests.info_version, 1);
+	assert_int_equal(k.requests.framebuffer.width, 800);
+	kernel_close(&k);
+}
+
+static void refused_note(uint32_t type, size_t words, const uint32_t *desc, const char *want)
+{
+	struct eb_elf e;
+
+	good(&e);
+	eb_mkb_note(&e, type, words, desc);
+	expect_refused(&e, want);
+}
+
+static void test_kernel_note_unknown_type(void **state)
+{
+	static const uint32_t w = 1;
+
+	(void)state;
+	refused_note(7, 1, &w, ": note mkbootimg type 7 (unknown): this mkbootimg knows types 1 to 3");
+	refused_note(0, 1, &w, ": note mkbootimg type 0 (unknown)");
+}
+
+static void test_kernel_note_bad_descsz(void **state)
+{
+	static const uint32_t w[4] = { 1 << 20, 0, 32, 0 };
+
+	(void)state;
+	refused_note(MKBOOTIMG_NOTE_STACK_SIZE, 2, w,
+	             ": note mkbootimg stack size: descriptor of 8 bytes, expected 4");
+	refused_note(MKBOOTIMG_NOTE_FRAMEBUFFER, 2, w,
+	             ": note mkbootimg framebuffer: descriptor of 8 bytes, expected 12");
+	refused_note(MKBOOTIMG_NOTE_INFO_VERSION, 0, w,
+	             ": note mkbootimg info version: descriptor of 0 bytes, expected 4");
+}
+
+static void test_kernel_note_out_of_range(void **state)
+{
+	static const uint32_t small = 4096, big = (1u << 30) + 4096, min = 64 << 10;
+	static const uint32_t bpp12[3] = { 1024, 768, 12 }, wide[3] = { 16385, 768, 32 },
+	                      flat[3] = { 1024, 0, 32 };
+	struct eb_elf e;
+	struct kernel k;
+
+	(void)state;
+	refused_note(MKBOOTIMG_NOTE_STACK_SIZE, 1, &small,
+	             ": note mkbootimg stack size: 4096 bytes is outside 64K..1G");
+	refused_note(MKBOOTIMG_NOTE_STACK_SIZE, 1, &big, "stack size: 1073745920 bytes is outside");
+	refused_note(MKBOOTIMG_NOTE_FRAMEBUFFER, 3, bpp12,
+	             ": note mkbootimg framebuffer: 12 bits per pixel is not 8, 15, 16, 24 or 32");
+	refused_note(MKBOOTIMG_NOTE_FRAMEBUFFER, 3, wide,
+	             ": note mkbootimg framebuffer: width 16385 is outside 1..16384");
+	refused_note(MKBOOTIMG_NOTE_FRAMEBUFFER, 3, flat,
+	             ": note mkbootimg framebuffer: height 0 is outside 1..16384");
+	good(&e); /* the limits themselves are fine */
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_STACK_SIZE, 1, &min);
+	open_with_notes(&e, &k);
+	assert_int_equal(k.requests.stack_size, 64 << 10);
+	kernel_close(&k);
+}
+
+static void test_kernel_note_info_version_too_new(void **state)
+{
+	static const uint32_t v = MKBOOTIMG_INFO_VERSION + 1;
+
+	(void)state;
+	refused_note(MKBOOTIMG_NOTE_INFO_VERSION, 1, &v,
+	             ": note mkbootimg info version: the kernel needs boot information version 3, "
+	             "this mkbootimg gives version 2");
+}
+
+static void test_kernel_note_framebuffer_twice(void **state)
+{
+	static const uint32_t a[3] = { 1024, 768, 32 }, b[3] = { 800, 600, 32 };
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_FRAMEBUFFER, 3, a);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_FRAMEBUFFER, 3, b);
+	expect_refused(&e, ": note mkbootimg framebuffer: given twice, as 1024x768x32 and 800x600x32");
+}
+
+/* A descriptor size that runs past the section's end. */
+static void test_kernel_note_malformed(void **state)
+{
+	static const uint32_t w = 1 << 20, huge = 4096;
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_STACK_SIZE, 1, &w);
+	memcpy(e.notes + 4, &huge, 4);
+	expect_refused(&e, ": section 1: malformed note at offset 0x0");
+	good(&e);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_STACK_SIZE, 1, &w);
+	memcpy(e.notes + 4, &huge, 4);
+	e.notes_in_segment = 1;
+	expect_refused(&e, ": segment 2: malformed note at offset 0x0");
 }
 
 int main(void)
@@ -411,6 +625,17 @@ int main(void)
 		cmocka_unit_test(test_kernel_shared_page),
 		cmocka_unit_test(test_kernel_skips_empty_and_other),
 		cmocka_unit_test(test_kernel_unstripped),
+		cmocka_unit_test(test_kernel_notes_none),
+		cmocka_unit_test(test_kernel_notes_in_section),
+		cmocka_unit_test(test_kernel_notes_in_segment),
+		cmocka_unit_test(test_kernel_notes_foreign_owner),
+		cmocka_unit_test(test_kernel_notes_repeated),
+		cmocka_unit_test(test_kernel_note_unknown_type),
+		cmocka_unit_test(test_kernel_note_bad_descsz),
+		cmocka_unit_test(test_kernel_note_out_of_range),
+		cmocka_unit_test(test_kernel_note_info_version_too_new),
+		cmocka_unit_test(test_kernel_note_framebuffer_twice),
+		cmocka_unit_test(test_kernel_note_malformed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,6 +11,7 @@
 
 #include <mkbootimg/image.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -349,6 +350,21 @@ static void test_plan_too_many_segments(void **state)
 	assert_non_null(strstr(mkb_error(), "129 loadable segments, more than the loader's limit of 128"));
 }
 
+static void test_plan_too_many_modules(void **state)
+{
+	static struct plan_module_arg many[MKB_MAX_MODULES + 1];
+	struct plan p;
+
+	(void)state;
+	seg(0x200000, 0x200000, 0x1000, 0x1000, 5);
+	for (size_t i = 0; i < MKB_MAX_MODULES + 1; i++)
+		many[i] = (struct plan_module_arg){ .path = (char *)"m", .string = "", .fd = -1 };
+	opts.modules = many;
+	opts.module_count = MKB_MAX_MODULES + 1;
+	assert_int_equal(plan_make(&p, &k, &opts), -1);
+	assert_non_null(strstr(mkb_error(), "65 modules, more than the loader's limit of 64"));
+}
+
 static void test_plan_disk_layout(void **state)
 {
 	struct plan p;
@@ -361,7 +377,7 @@ static void test_plan_disk_layout(void **state)
 	plan_ok(&p);
 	assert_int_equal(p.stage2_sectors, 8);
 	assert_int_equal(p.manifest_lba, MKB_STAGE2_LBA + 8);
-	/* 96 + 4 * 48 + NUL = 289 bytes: one sector. */
+	/* 120 + 4 * 48 + NUL = 313 bytes: one sector. */
 	assert_int_equal(p.manifest_sectors, 1);
 	assert_int_equal(p.payload_lba, MKB_STAGE2_LBA + 9);
 	assert_int_equal(p.segments[0].payload_offset, 0);
@@ -386,7 +402,7 @@ static void test_plan_cmdline_sectors(void **state)
 	(void)state;
 	seg(0x200000, 0x200000, 1, 1, 5);
 	memset(line, 'a', sizeof line - 1);
-	opts.cmdline = line; /* 96 + 48 + 999 + 1 = 1144 bytes: three sectors */
+	opts.cmdline = line; /* 120 + 48 + 999 + 1 = 1168 bytes: three sectors */
 	plan_ok(&p);
 	assert_int_equal(p.cmdline_length, 999);
 	assert_int_equal(p.manifest_sectors, 3);
@@ -403,9 +419,192 @@ static void test_plan_manifest_too_big(void **state)
 	memset(line, 'a', 69999);
 	line[69999] = '\0';
 	opts.cmdline = line;
-	plan_refused("k.elf: manifest needs 70144 bytes (1 segments, a command line of 69999 bytes), "
-	             "more than the loader's limit of 65536");
+	plan_refused("k.elf: manifest needs 70656 bytes (1 segments, 0 modules, a command line of "
+	             "69999 bytes, module strings of 0 bytes), more than the loader's limit of 65536");
 	free(line);
+}
+
+/* --- Modules, framebuffer, the kernel's requests --- */
+
+static struct plan_module_arg mods[4];
+
+static void module(const char *path, const char *string, uint64_t size)
+{
+	mods[opts.module_count++] = (struct plan_module_arg){ (char *)path, string, -1, size };
+	opts.modules = mods;
+}
+
+static void test_plan_modules(void **state)
+{
+	struct plan p;
+
+	(void)state;
+	seg(0x200000, 0x200000, 513, 0x1000, 5);
+	opts.cmdline = "root=ram";
+	module("initrd", "initrd.img", 1000);
+	module("empty", "", 0);
+	module("one", "x=1", 1);
+	module("page", "", 4096);
+	plan_ok(&p);
+	assert_int_equal(p.module_count, 4);
+	assert_int_equal(p.module_table_offset, 120 + 48);
+	assert_int_equal(p.cmdline_offset, 120 + 48 + 4 * 24);
+	/* Strings after the command line and its NUL, each with its own NUL. */
+	assert_int_equal(p.modules[0].string_offset, 264 + 9);
+	assert_int_equal(p.modules[0].string_length, 10);
+	assert_int_equal(p.modules[1].string_offset, 273 + 11);
+	assert_int_equal(p.modules[1].string_length, 0);
+	assert_int_equal(p.modules[2].string_offset, 284 + 1);
+	assert_int_equal(p.modules[3].string_offset, 285 + 4);
+	assert_int_equal(p.manifest_sectors, 1); /* 290 bytes */
+	/* Payload: the segment's two sectors, then each module from a sector boundary. */
+	assert_int_equal(p.modules[0].payload_offset, 1024);
+	assert_int_equal(p.modules[1].payload_offset, 2048); /* nothing: no sector */
+	assert_int_equal(p.modules[2].payload_offset, 2048);
+	assert_int_equal(p.modules[3].payload_offset, 2560);
+	assert_int_equal(p.payload_sectors, 2 + 2 + 0 + 1 + 8);
+	assert_string_equal(p.modules[0].path, "initrd");
+	assert_int_equal(p.modules[0].size, 1000);
+	assert_int_equal(p.modules[0].fd, -1);
+	plan_free(&p);
+	assert_null(p.modules);
+}
+
+static void test_plan_module_strings_too_big(void **state)
+{
+	static char s[40000];
+
+	(void)state;
+	seg(0x200000, 0x200000, 1, 1, 5);
+	memset(s, 's', sizeof s - 1);
+	module("a", s, 1);
+	module("b", s, 1);
+	plan_refused("k.elf: manifest needs 80384 bytes (1 segments, 2 modules, a command line of 0 "
+	             "bytes, module strings of 80000 bytes), more than the loader's limit of 65536");
+}
+
+static void test_plan_modules_beyond_4gib(void **state)
+{
+	(void)state;
+	seg(0x200000, 0x200000, 1, 1, 5);
+	module("big", "", 3 * GIB);
+	module("bigger", "", GIB);
+	plan_refused("k.elf: modules take 4096 MiB up to bigger, more than fits between 1 MiB and 4 GiB");
+}
+
+static void test_plan_stack_from_note(void **state)
+{
+	struct plan p;
+
+	(void)state;
+	seg(HH, 0x100000, 0x10, 0x10, 5);
+	k.requests.stack_size = MIB;
+	plan_ok(&p);
+	assert_int_equal(p.stack_size, MIB);
+	plan_free(&p);
+	opts.stack_size = 128 * 1024; /* the flag wins */
+	plan_ok(&p);
+	assert_int_equal(p.stack_size, 128 * 1024);
+	plan_free(&p);
+}
+
+static void test_plan_framebuffer(void **state)
+{
+	struct plan p;
+
+	(void)state;
+	seg(HH, 0x100000, 0x10, 0x10, 5);
+	plan_ok(&p);
+	assert_int_equal(p.framebuffer.width + p.framebuffer.height + p.framebuffer.bpp, 0);
+	plan_free(&p);
+	k.requests.framebuffer = (struct plan_framebuffer){ 1024, 768, 32 };
+	k.requests.framebuffer_given = 1;
+	plan_ok(&p);
+	assert_int_equal(p.framebuffer.width, 1024);
+	assert_int_equal(p.framebuffer.height, 768);
+	assert_int_equal(p.framebuffer.bpp, 32);
+	plan_free(&p);
+	opts.framebuffer = (struct plan_framebuffer){ 800, 600, 16 };
+	opts.framebuffer_given = 1;
+	plan_ok(&p);
+	assert_int_equal(p.framebuffer.width, 800);
+	assert_int_equal(p.framebuffer.bpp, 16);
+	plan_free(&p);
+	opts.framebuffer = (struct plan_framebuffer){ 0, 0, 0 }; /* --framebuffer 0: text mode */
+	plan_ok(&p);
+	assert_int_equal(p.framebuffer.width + p.framebuffer.height + p.framebuffer.bpp, 0);
+	plan_free(&p);
+}
+
+static void test_plan_parse_framebuffer(void **state)
+{
+	struct plan_framebuffer fb;
+	static const char *const bad[][2] = {
+		{ "1024x768", "--framebuffer: '1024x768' is not WIDTHxHEIGHTxBPP (for example "
+		              "1024x768x32) or 0 (text mode)" },
+		{ "1024x768x32x1", "is not WIDTHxHEIGHTxBPP" },
+		{ "1024X768X32", "is not WIDTHxHEIGHTxBPP" },
+		{ "-1x768x32", "is not WIDTHxHEIGHTxBPP" },
+		{ "1024x+768x32", "is not WIDTHxHEIGHTxBPP" },
+		{ "x768x32", "is not WIDTHxHEIGHTxBPP" },
+		{ "", "is not WIDTHxHEIGHTxBPP" },
+		{ "99999999999x768x32", "is not WIDTHxHEIGHTxBPP" },
+		{ "1024x768x12", "--framebuffer: 12 bits per pixel is not 8, 15, 16, 24 or 32" },
+		{ "0x768x32", "--framebuffer: width 0 is outside 1..16384" },
+		{ "1024x16385x32", "--framebuffer: height 16385 is outside 1..16384" },
+	};
+
+	(void)state;
+	assert_int_equal(plan_parse_framebuffer("1024x768x32", &fb), 0);
+	assert_int_equal(fb.width, 1024);
+	assert_int_equal(fb.height, 768);
+	assert_int_equal(fb.bpp, 32);
+	assert_int_equal(plan_parse_framebuffer("16384x1x8", &fb), 0);
+	assert_int_equal(fb.width, 16384);
+	assert_int_equal(fb.bpp, 8);
+	for (unsigned b = 8; b <= 32; b++) {
+		char arg[32];
+		int ok = b == 8 || b == 15 || b == 16 || b == 24 || b == 32;
+		snprintf(arg, sizeof arg, "640x480x%u", b);
+		assert_int_equal(plan_parse_framebuffer(arg, &fb), ok ? 0 : -1);
+	}
+	assert_int_equal(plan_parse_framebuffer("0", &fb), 0);
+	assert_int_equal(fb.width + fb.height + fb.bpp, 0);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(plan_parse_framebuffer(bad[i][0], &fb), -1);
+		if (strstr(mkb_error(), bad[i][1]) == NULL)
+			fail_msg("'%s': message \"%s\" lacks \"%s\"", bad[i][0], mkb_error(), bad[i][1]);
+	}
+}
+
+static void test_plan_options_add_module(void **state)
+{
+	struct plan_options o = { 0 };
+
+	(void)state;
+	assert_int_equal(plan_options_add_module(&o, "initrd.img"), 0);
+	assert_int_equal(plan_options_add_module(&o, "fs.tar=root=/dev/ram0 quiet"), 0);
+	assert_int_equal(plan_options_add_module(&o, "font.psf="), 0);
+	assert_int_equal(plan_options_add_module(&o, "dir/a b.bin==x"), 0);
+	assert_int_equal(o.module_count, 4);
+	assert_string_equal(o.modules[0].path, "initrd.img");
+	assert_string_equal(o.modules[0].string, "");
+	/* The string is everything after the first '=', more '=' included. */
+	assert_string_equal(o.modules[1].path, "fs.tar");
+	assert_string_equal(o.modules[1].string, "root=/dev/ram0 quiet");
+	assert_string_equal(o.modules[2].path, "font.psf");
+	assert_string_equal(o.modules[2].string, "");
+	assert_string_equal(o.modules[3].path, "dir/a b.bin");
+	assert_string_equal(o.modules[3].string, "=x");
+	for (size_t i = 0; i < o.module_count; i++)
+		assert_int_equal(o.modules[i].fd, -1);
+	assert_int_equal(plan_options_add_module(&o, "=x"), -1);
+	assert_string_equal(mkb_error(), "--module: '=x' names no file (FILE or FILE=STRING)");
+	assert_int_equal(plan_options_add_module(&o, ""), -1);
+	assert_int_equal(o.module_count, 4);
+	plan_options_free(&o);
+	assert_null(o.modules);
+	assert_int_equal(o.module_count, 0);
 }
 
 #define T(f) cmocka_unit_test_setup(f, reset)
@@ -439,8 +638,16 @@ int main(void)
 		T(test_plan_disk_layout),
 		T(test_plan_image_whole_cylinders),
 		T(test_plan_too_many_segments),
+		T(test_plan_too_many_modules),
 		T(test_plan_cmdline_sectors),
 		T(test_plan_manifest_too_big),
+		T(test_plan_modules),
+		T(test_plan_module_strings_too_big),
+		T(test_plan_modules_beyond_4gib),
+		T(test_plan_stack_from_note),
+		T(test_plan_framebuffer),
+		T(test_plan_parse_framebuffer),
+		T(test_plan_options_add_module),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,8 +68,8 @@ static void test_run_options_all(void **state)
 	assert_string_equal(o.qemu, "/opt/qemu");
 	assert_int_equal(o.gdb_port, 4321);
 	assert_int_equal(o.headless, 1);
-	assert_string_equal(o.cmdline, "a b");
-	assert_int_equal(o.stack_size, MKB_MIB);
+	assert_string_equal(o.plan.cmdline, "a b");
+	assert_int_equal(o.plan.stack_size, MKB_MIB);
 	assert_int_equal(o.verbose, 1);
 	assert_int_equal(o.quiet, 1);
 	assert_int_equal(o.dry_run, 1);
@@ -121,6 +121,7 @@ static void expect_usage_error(const char *const *words, const char *message)
 		fail_msg("accepted: %s ...", words[0]);
 	if (message != NULL)
 		assert_string_equal(mkb_error(), message);
+	run_options_free(&o);
 }
 
 #define BAD(message, ...) expect_usage_error((const char *const[]){ __VA_ARGS__, NULL }, message)
@@ -142,8 +143,34 @@ static void test_run_options_errors(void **state)
 	BAD("--gdb: '0' is not a TCP port (1..65535)", "--gdb=0", "k");
 	BAD("--gdb: '65536' is not a TCP port (1..65535)", "--gdb=65536", "k");
 	BAD("--stack-size: 4K is outside 64K..1G", "--stack-size", "4K", "k");
+	BAD("--module: '=x' names no file (FILE or FILE=STRING)", "--module", "=x", "k");
+	BAD("--framebuffer: 12 bits per pixel is not 8, 15, 16, 24 or 32", "--framebuffer", "1024x768x12", "k");
 	BAD("", "--bogus", "k"); /* getopt has printed the reason */
 	BAD("", "k", "--timeout");
+}
+
+/* Everything a kernel's image takes, in the options build_image reads. */
+static void test_run_options_image(void **state)
+{
+	struct run_options o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "--module", "initrd=root=ram", "k.elf", "--module", "font.psf",
+	                       "--framebuffer", "800x600x32"), 0);
+	assert_int_equal(o.plan.module_count, 2);
+	assert_string_equal(o.plan.modules[0].path, "initrd");
+	assert_string_equal(o.plan.modules[0].string, "root=ram");
+	assert_string_equal(o.plan.modules[1].path, "font.psf");
+	assert_string_equal(o.plan.modules[1].string, "");
+	assert_int_equal(o.plan.framebuffer_given, 1);
+	assert_int_equal(o.plan.framebuffer.width, 800);
+	assert_int_equal(o.plan.framebuffer.height, 600);
+	assert_int_equal(o.plan.framebuffer.bpp, 32);
+	run_options_free(&o);
+	assert_int_equal(o.plan.module_count, 0);
+	assert_int_equal(PARSE(&o, "--framebuffer", "0", "k.elf"), 0);
+	assert_int_equal(o.plan.framebuffer_given, 1);
+	assert_int_equal(o.plan.framebuffer.bpp, 0);
 }
 
 int main(void)
@@ -154,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_run_options_qemu_args),
 		cmocka_unit_test(test_run_options_gdb_default),
 		cmocka_unit_test(test_run_options_errors),
+		cmocka_unit_test(test_run_options_image),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

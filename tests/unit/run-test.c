@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "elf-builder.h"
+#include "run-options.h"
 #include "run.h"
 #include "util.h"
 
@@ -147,6 +148,27 @@ static void test_run_test_binary(void **state)
 	assert_false(run_is_test_binary("/nonexistent/deps/k"));
 }
 
+/* What builds an image is a usage error with a ready image: nothing would take it. */
+static void test_run_image_refuses_kernel_options(void **state)
+{
+	static uint8_t image[(MKB_STAGE2_LBA + 1) * MKB_SECTOR_SIZE];
+	uint32_t magic = MKB_STAGE2_MAGIC;
+	struct run_options o = { .timeout = -1, .success_exit_code = -1 };
+
+	(void)state;
+	image[510] = 0x55;
+	image[511] = 0xaa;
+	memcpy(image + MKB_STAGE2_LBA * MKB_SECTOR_SIZE, &magic, 4);
+	o.target = write_file("disk.img", image, sizeof image);
+	assert_int_equal(plan_options_add_module(&o.plan, "initrd"), 0);
+	assert_int_equal(run(&o, NULL), RUN_EXIT_USAGE);
+	assert_non_null(strstr(mkb_error(), "disk.img is a ready image: --cmdline, --stack-size, "
+	                                    "--module and --framebuffer apply only to a kernel"));
+	run_options_free(&o);
+	o.plan.framebuffer_given = 1;
+	assert_int_equal(run(&o, NULL), RUN_EXIT_USAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +176,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_identify_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_identify_neither, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_test_binary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_image_refuses_kernel_options, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
