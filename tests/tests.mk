@@ -1,5 +1,6 @@
 # Tests: unit tests (tests/unit/unit.mk), test kernels (tests/kernels/) and
-# the QEMU integration tests (tests/integration/run.py).
+# the QEMU integration tests (tests/integration/run.py, which also runs the
+# boot protocol's tests in tests/integration/protocol.py).
 #
 #   make check-integration   build the tool, the kernels and their images; boot each
 #   make test-kernels        only build the test kernels (no tool needed)
@@ -37,12 +38,37 @@ endef
 $(eval $(call ENTRY_CHECK,higher-half,higher-half.ld,,$(TEST_CMDLINE)))
 $(eval $(call ENTRY_CHECK,flat,flat.ld,-mcmodel=small,$(TEST_CMDLINE)))
 $(eval $(call ENTRY_CHECK,noat,noat.ld,,$(TEST_CMDLINE)))
-$(eval $(call ENTRY_CHECK,segments,segments.ld,,$(TEST_CMDLINE)))
+$(eval $(call ENTRY_CHECK,segments,segments.ld,-DEXPECTED_SEGMENTS=5,$(TEST_CMDLINE)))
 # Big stack: no --cmdline at all, so the command line must be "".
 $(eval $(call ENTRY_CHECK,bigstack,higher-half.ld,-DEXPECTED_STACK_SIZE=0x100000,))
+# The same 1 MiB stack asked for by a note (MKBOOTIMG_REQUEST_STACK_SIZE), not a flag.
+$(eval $(call ENTRY_CHECK,stacknote,higher-half.ld,-DEXPECTED_STACK_SIZE=0x100000 -DSTACK_NOTE=0x100000,$(TEST_CMDLINE)))
+# Modules: protocol.py builds its images, with --module and a command line of CRCs.
+$(eval $(call ENTRY_CHECK,modules,higher-half.ld,-DMODULE_CRCS,))
 
 TEST_KERNEL_NAMES := entry-check-higher-half entry-check-flat entry-check-noat \
-		     entry-check-segments entry-check-bigstack tiny
+		     entry-check-segments entry-check-bigstack entry-check-stacknote tiny
+
+# Kernels whose images the tests make themselves (protocol.py), with other flags.
+comma := ,
+define NOTE_KERNEL
+$(TEST_KERNELS)/note-$(1).elf: tests/kernels/note.S tests/kernels/note.ld tests/tests.mk
+	@mkdir -p $$(@D)
+	$(CC) $(KERNEL_CFLAGS) -DNOTE_TYPE=$(2) -DNOTE_DESC='$(3)' -T tests/kernels/note.ld $(KERNEL_LDFLAGS) -o $$@ $$<
+endef
+# note.S with one hand-written note: $(1) name, $(2) type, $(3) descriptor words.
+$(eval $(call NOTE_KERNEL,stack,1,0x100000))
+$(eval $(call NOTE_KERNEL,bad-size,1,0x100000$(comma)0))
+$(eval $(call NOTE_KERNEL,unknown-type,99,0))
+$(eval $(call NOTE_KERNEL,new-version,3,99))
+
+# The sample kernel asking for 1024x768x32 with MKBOOTIMG_REQUEST_FRAMEBUFFER.
+$(TEST_KERNELS)/sample-fbnote.elf: sample-kernel/kernel.c sample-kernel/linker.ld include/mkbootimg/protocol.h
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) -DFRAMEBUFFER_NOTE -T sample-kernel/linker.ld $(KERNEL_LDFLAGS) -o $@ $<
+
+PROTOCOL_TEST_KERNELS := entry-check-modules note-stack note-bad-size note-unknown-type note-new-version \
+			 sample-fbnote
 
 $(TEST_KERNELS)/tiny.elf: tests/kernels/tiny.S tests/kernels/tiny.ld
 	@mkdir -p $(@D)
@@ -104,9 +130,12 @@ $(TEST_KERNELS)/entry-check-bigstack.img: TEST_IMAGE_FLAGS = --stack-size 1M
 $(TEST_KERNELS)/%.img: $(TEST_KERNELS)/%.elf $(BUILD)/mkbootimg
 	$(BUILD)/mkbootimg $(TEST_IMAGE_FLAGS) -o $@ $<
 
-test-kernels: $(TEST_KERNEL_NAMES:%=$(TEST_KERNELS)/%.elf)
+test-kernels: $(TEST_KERNEL_NAMES:%=$(TEST_KERNELS)/%.elf) $(PROTOCOL_TEST_KERNELS:%=$(TEST_KERNELS)/%.elf)
 
+# --cc and --cxx compile include/mkbootimg/protocol.h as C99 and as C++.
 check-integration: $(BUILD)/mkbootimg $(BUILD)/sample-kernel.img \
-		   $(TEST_KERNEL_NAMES:%=$(TEST_KERNELS)/%.img) $(TEST_SKIPPED:%=$(TEST_KERNELS)/%.skip)
+		   $(TEST_KERNEL_NAMES:%=$(TEST_KERNELS)/%.img) $(TEST_SKIPPED:%=$(TEST_KERNELS)/%.skip) \
+		   $(PROTOCOL_TEST_KERNELS:%=$(TEST_KERNELS)/%.elf)
 	$(PYTHON) tests/integration/run.py --qemu $(QEMU) --images $(TEST_KERNELS) \
-		--sample $(BUILD)/sample-kernel.img
+		--sample $(BUILD)/sample-kernel.img --mkbootimg $(BUILD)/mkbootimg \
+		--cc "$(CC)" --cxx "$(CXX)"

@@ -9,6 +9,9 @@ Screen tests read the VGA text screen back through QMP (pmemsave of 0xB8000)
 and look for a text: the sample kernel's greeting, and the loader's messages
 for a CPU without long mode and for an image with a corrupted payload.
 
+The tests of boot protocol version 2 (modules, framebuffer, RSDP, notes, the
+header) are in protocol.py, run here in the same pool.
+
 Prints "PASS name" or "FAIL name: why" per test (with the kernel's COM1 log
 and the screen on failure), then "N passed, N failed[, N skipped]". Exits 1
 when a test failed. Python 3 standard library only.
@@ -27,6 +30,9 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import protocol  # noqa: E402 (the boot protocol's tests, run in the same pool)
+
 EXIT_PASS = 33  # isa-debug-exit: (0x10 << 1) | 1
 EXIT_FAIL = 35  # (0x11 << 1) | 1
 MACHINES = ("pc", "q35")
@@ -38,7 +44,7 @@ SECTOR = 512
 STAGE2_LBA = 34
 MANIFEST_MAGIC = 0x4D424B4D
 MKB_MANIFEST_MAX_BYTES = 0x10000
-MANIFEST = struct.Struct("<IHHIIIIII8Q")  # struct mkb_manifest, 96 bytes
+MANIFEST = struct.Struct("<IHHIIIIII8Q")  # struct mkb_manifest: its version 1 part, 96 bytes
 SEGMENT = struct.Struct("<5QII")  # struct mkb_segment, 48 bytes
 
 
@@ -351,7 +357,7 @@ def all_tests(args):
     # The kernel's 5 MiB at 1 MiB do not fit in 4 MiB of RAM: the loader says so, and where.
     tests.append(Test("screen/no-memory", image("entry-check-higher-half"), "q35", screen_test,
                       expect="not usable RAM here", memory="4M"))
-    return tests
+    return tests + protocol.all_tests(args, sys.modules[__name__])
 
 
 def run_one(args, test):
@@ -373,7 +379,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qemu", default="qemu-system-x86_64")
     parser.add_argument("--images", default="build/tests/kernels", help="folder of the test kernels' images")
-    parser.add_argument("--sample", default="build/sample-kernel.img", help="the sample kernel's image")
+    parser.add_argument("--sample", default="build/sample-kernel.img",
+                        help="the sample kernel's image (its ELF file beside it)")
+    parser.add_argument("--mkbootimg", default="build/mkbootimg", help="the tool, for images the tests make")
+    parser.add_argument("--cc", default="cc", help="C compiler for the header test")
+    parser.add_argument("--cxx", default="g++", help="C++ compiler for the header test")
     parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--timeout", type=int, default=120, help="seconds per boot")
     parser.add_argument("--list", action="store_true", help="list the tests and exit")

@@ -8,10 +8,16 @@
  * check passed (QEMU exits 33), 0x11 otherwise (QEMU exits 35).
  *
  * One source, several builds (tests/tests.mk): higher-half, flat, without
- * AT(), with many segments, with a big stack, by clang. Build-time settings:
+ * AT(), with many segments, with a big stack (by flag or by note), with
+ * modules, by clang. Build-time settings:
  *   VARIANT              name printed in the log
  *   EXPECTED_CMDLINE     the string given to mkbootimg --cmdline
+ *   MODULE_CRCS          instead of EXPECTED_CMDLINE: the command line is
+ *                        "crc=xxxxxxxx,..." with the CRC-32 of each module,
+ *                        which the kernel computes and compares
  *   EXPECTED_STACK_SIZE  the least stack size to expect (default 64 KiB)
+ *   EXPECTED_SEGMENTS    PT_LOAD segments the linker script makes (default 3)
+ *   STACK_NOTE           ask for this stack size with MKBOOTIMG_REQUEST_STACK_SIZE
  *
  * Page-table checks walk the tables from CR3 through the direct map, which
  * is also what shows that the direct map works.
@@ -25,11 +31,20 @@
 #ifndef VARIANT
 #define VARIANT "unnamed"
 #endif
-#ifndef EXPECTED_CMDLINE
+#if !defined(EXPECTED_CMDLINE) && !defined(MODULE_CRCS)
 #error "build with -DEXPECTED_CMDLINE='\"...\"', the same string as mkbootimg --cmdline"
 #endif
 #ifndef EXPECTED_STACK_SIZE
 #define EXPECTED_STACK_SIZE 0x10000
+#endif
+#ifndef EXPECTED_SEGMENTS
+#define EXPECTED_SEGMENTS 3
+#endif
+
+#ifdef STACK_NOTE
+/* The requests a kernel makes inside itself; mkbootimg reads them at build time. */
+MKBOOTIMG_REQUEST_STACK_SIZE(STACK_NOTE);
+MKBOOTIMG_REQUIRE_INFO_VERSION(2);
 #endif
 
 #define PAGE_SIZE 4096ull
@@ -41,6 +56,9 @@
 /* Set by entry.S from the registers at the first instruction. */
 extern uint64_t entry_rsp, entry_rbp, entry_rdi, entry_rflags;
 extern const char isr_stubs[];
+/* 0 when the byte at p can be read, 1 when reading it faults (#PF). */
+extern int probe_read(const volatile void *p);
+extern const char probe_insn[], probe_fault[];
 
 /* Set by the linker script. */
 extern const char __kernel_start[], __kernel_end[];
@@ -213,10 +231,20 @@ struct idt_gate {
 
 static struct idt_gate idt[32];
 
-_Noreturn void exception(const struct exception_frame *f);
+/* Where the fault that probe_read took happened; ~0 when there was none. */
+static uint64_t probe_cr2 = ~0ull;
 
-_Noreturn void exception(const struct exception_frame *f)
+void exception(struct exception_frame *f);
+
+/* Reports a fault and exits QEMU, except the page fault probe_read expects:
+ * then it returns, and the stub resumes at probe_fault. */
+void exception(struct exception_frame *f)
 {
+	if (f->vector == 14 && f->rip == (uintptr_t)probe_insn) {
+		probe_cr2 = read_cr2();
+		f->rip = (uintptr_t)probe_fault;
+		return;
+	}
 	static const char *const names[] = {
 		"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
 		"#BR bound", "#UD invalid opcode", "#NM no FPU/SSE (CR0.TS or EM)",
@@ -289,12 +317,14 @@ static int range_has_type(uint64_t p, uint64_t n, uint32_t type)
 	return region_type(p + n - 1) == type;
 }
 
+#ifndef MODULE_CRCS
 static int str_equal(const char *a, const char *b)
 {
 	while (*a && *a == *b)
 		a++, b++;
 	return *a == *b;
 }
+#endif
 
 static uint64_t str_length(const char *s)
 {
@@ -498,10 +528,14 @@ static void check_boot_info_header(uint64_t rdi)
 		print("entry-check %s: no boot information, nothing more to check\n", VARIANT);
 		qemu_exit(0);
 	}
+	/* Later versions only append: a newer loader passes too. */
 	current_check = "boot info version and size";
-	report(info->version == MKBOOTIMG_INFO_VERSION && info->size >= sizeof *info, current_check,
-	       "version %u, size %u; want version %u, size >= %u", (uint64_t)info->version, (uint64_t)info->size,
-	       (uint64_t)MKBOOTIMG_INFO_VERSION, (uint64_t)sizeof *info);
+	if (!report(info->version >= 2 && info->size >= sizeof *info, current_check,
+		    "version %u, size %u; want version >= 2, size >= %u", (uint64_t)info->version,
+		    (uint64_t)info->size, (uint64_t)sizeof *info)) {
+		print("entry-check %s: boot information older than version 2, nothing more to check\n", VARIANT);
+		qemu_exit(0);
+	}
 
 	current_check = "loader name";
 	const char *name = (const char *)(uintptr_t)info->loader_name;
@@ -512,9 +546,17 @@ static void check_boot_info_header(uint64_t rdi)
 
 	current_check = "command line";
 	const char *cmdline = (const char *)(uintptr_t)info->cmdline;
+#ifdef MODULE_CRCS
+	/* The CRCs themselves are compared in check_modules(). */
+	report(cmdline && cmdline[0] == 'c' && cmdline[1] == 'r' && cmdline[2] == 'c' && cmdline[3] == '=' &&
+		       info->cmdline_length == str_length(cmdline),
+	       current_check, "got \"%s\" (length %u), want \"crc=...\"", cmdline ? cmdline : "(null)",
+	       info->cmdline_length);
+#else
 	report(cmdline && str_equal(cmdline, EXPECTED_CMDLINE) && info->cmdline_length == str_length(EXPECTED_CMDLINE),
 	       current_check, "got \"%s\" (length %u), want \"%s\"", cmdline ? cmdline : "(null)", info->cmdline_length,
 	       EXPECTED_CMDLINE);
+#endif
 
 	current_check = "boot drive";
 	report(info->boot_drive >= 0x80 && info->boot_drive <= 0xff, current_check, "boot drive %x, want a hard disk 0x80..0xff",
@@ -534,6 +576,7 @@ static const char *type_name(uint32_t t)
 	case MKBOOTIMG_MEM_KERNEL_STACK: return "kernel-stack";
 	case MKBOOTIMG_MEM_PAGE_TABLES: return "page-tables";
 	case MKBOOTIMG_MEM_BOOT_INFO: return "boot-info";
+	case MKBOOTIMG_MEM_MODULES: return "modules";
 	default: return 0;
 	}
 }
@@ -591,7 +634,16 @@ static void check_memory_map(uint64_t rdi)
 			    : !range_has_type(info->cmdline, info->cmdline_length + 1, MKBOOTIMG_MEM_BOOT_INFO) ? "the command line"
 			    : !range_has_type(info->loader_name, str_length((const char *)(uintptr_t)info->loader_name) + 1,
 					      MKBOOTIMG_MEM_BOOT_INFO) ? "the loader name"
+			    : !range_has_type(info->segments, info->segment_count * sizeof(struct mkbootimg_segment),
+					      MKBOOTIMG_MEM_BOOT_INFO) ? "the segment array"
+			    : !range_has_type(info->modules, info->module_count * sizeof(struct mkbootimg_module),
+					      MKBOOTIMG_MEM_BOOT_INFO) ? "the module array"
 			    : 0;
+	const struct mkbootimg_module *mods = (const struct mkbootimg_module *)(uintptr_t)info->modules;
+	for (uint32_t i = 0; i < info->module_count && !where && mods; i++)
+		if (!range_has_type(mods[i].string, str_length((const char *)(uintptr_t)mods[i].string) + 1,
+				    MKBOOTIMG_MEM_BOOT_INFO))
+			where = "a module's string";
 	report(!where, current_check, "%s is outside BOOT_INFO regions (info at %x, map at %x, cmdline at %x)",
 	       where ? where : "", rdi, info->memory_map, info->cmdline);
 }
@@ -735,10 +787,279 @@ static void check_stack(void)
 	current_check = "stack mapped in kernel-stack region";
 	report(!why, current_check, "stack page %x %s", bad, why ? why : "");
 
+	current_check = "stack_physical";
+	bad = ~0ull;
+	for (uint64_t off = 0; off < size && bad == ~0ull; off += PAGE_SIZE) {
+		struct mapping m = translate(bottom + off);
+		if (!m.present || m.phys != info->stack_physical + off)
+			bad = off;
+	}
+	report(info->stack_physical % PAGE_SIZE == 0 && bad == ~0ull, current_check,
+	       "stack_physical %x, but stack byte %x maps to physical %x", info->stack_physical, bad,
+	       bad == ~0ull ? 0 : translate(bottom + bad).phys);
+
 	current_check = "stack guard page";
 	struct mapping guard = translate(bottom - PAGE_SIZE);
 	report(!guard.present, current_check, "page %x below the stack is mapped (physical %x)", bottom - PAGE_SIZE,
 	       guard.phys);
+
+	/* Read the guard page for real: the CPU must fault, at that address. */
+	current_check = "stack guard page faults";
+	probe_cr2 = ~0ull;
+	int faulted = probe_read((const volatile void *)(uintptr_t)(bottom - 1));
+	report(faulted && probe_cr2 == bottom - 1, current_check, "reading %x: fault %u, CR2 %x", bottom - 1,
+	       (uint64_t)faulted, probe_cr2);
+}
+
+/*
+ * Use the whole stack: fill it from its lowest byte up to two pages below
+ * RSP (the pages above hold the frames in use, so they work already), then
+ * read it back. No call in between, so nothing else writes there, and with
+ * -mno-red-zone nothing lives below RSP.
+ */
+static void check_stack_use(void)
+{
+	uint64_t rsp, bottom = info->stack_top - info->stack_size;
+	__asm__ volatile("mov %%rsp, %0" : "=r"(rsp));
+	volatile uint64_t *low = (volatile uint64_t *)(uintptr_t)bottom;
+	uint64_t words = (PAGE_DOWN(rsp) - 2 * PAGE_SIZE - bottom) / 8;
+
+	current_check = "whole stack usable";
+	for (uint64_t i = 0; i < words; i++)
+		low[i] = i * 0x9E3779B97F4A7C15ull;
+	uint64_t bad = ~0ull;
+	for (uint64_t i = 0; i < words && bad == ~0ull; i++)
+		if (low[i] != i * 0x9E3779B97F4A7C15ull)
+			bad = i;
+	report(bad == ~0ull, current_check, "stack word at %x did not keep what was written", bottom + 8 * bad);
+	print("info: wrote and read %u KiB of stack from %x\n", words * 8 >> 10, bottom);
+}
+
+/* The segment array: this kernel's own PT_LOAD segments, as loaded and mapped. */
+static void check_segments(void)
+{
+	const struct mkbootimg_segment *seg = (const struct mkbootimg_segment *)(uintptr_t)info->segments;
+	uint32_t n = info->segment_count;
+
+	current_check = "segment array";
+	for (uint32_t i = 0; i < n && seg; i++)
+		print("info: segment %u: virtual %x physical %x size %x flags %u\n", (uint64_t)i, seg[i].virtual_address,
+		      seg[i].physical_address, seg[i].size, (uint64_t)seg[i].flags);
+	if (!report(seg && n == EXPECTED_SEGMENTS, current_check, "segments %x, segment_count %u; want %u entries",
+		    info->segments, (uint64_t)n, (uint64_t)EXPECTED_SEGMENTS))
+		return;
+	current_check = "segments as mapped";
+
+	/* In program header order, which the linker scripts make ascending; the
+	 * first starts at __kernel_start and the last ends at __kernel_end. */
+	const char *why = 0;
+	uint32_t bad = 0;
+	for (uint32_t i = 0; i < n && !why; i++) {
+		const struct mkbootimg_segment *s = &seg[i];
+		bad = i;
+		if (s->reserved != 0 || (s->flags & ~7u) || !(s->flags & 4))
+			why = "flags other than R, W, X, or reserved not zero";
+		else if (i > 0 && s->virtual_address < seg[i - 1].virtual_address + seg[i - 1].size)
+			why = "not after the one before";
+		else if (s->virtual_address % PAGE_SIZE != s->physical_address % PAGE_SIZE)
+			why = "virtual and physical addresses differ within their page";
+		else if (!range_has_type(s->physical_address, s->size, MKBOOTIMG_MEM_KERNEL))
+			why = "physical range not typed KERNEL";
+		for (uint64_t va = PAGE_DOWN(s->virtual_address); va < s->virtual_address + s->size && !why;
+		     va += PAGE_SIZE) {
+			struct mapping m = translate(va);
+			uint64_t want = PAGE_DOWN(s->physical_address) + (va - PAGE_DOWN(s->virtual_address));
+			if (!m.present || PAGE_DOWN(m.phys) != want)
+				why = "a page is not mapped to its physical_address";
+			else if ((s->flags & 2) && !m.writable)
+				why = "flags say W but a page is read-only";
+			else if (nx_enabled && (s->flags & 1) && !m.executable)
+				why = "flags say X but a page is not executable";
+		}
+	}
+	if (!why && seg[0].virtual_address != (uintptr_t)__kernel_start)
+		why = "the first segment does not start at __kernel_start", bad = 0;
+	if (!why && seg[n - 1].virtual_address + seg[n - 1].size != (uintptr_t)__kernel_end)
+		why = "the last segment does not end at __kernel_end", bad = n - 1;
+	report(!why, current_check, "segment %u: %s", (uint64_t)bad, why ? why : "");
+
+	/* Each section lies in a segment whose flags fit it. */
+	current_check = "segment flags match sections";
+	why = 0;
+	for (int i = 0; i < 5 && !why; i++) {
+		const struct section *sec = &sections[i];
+		if (sec->start == sec->end)
+			continue;
+		uint32_t j = 0;
+		while (j < n && !(sec->start >= seg[j].virtual_address && sec->end <= seg[j].virtual_address + seg[j].size))
+			j++;
+		if (j == n)
+			why = sec->name, bad = ~0u;
+		else if (((seg[j].flags & 2) != 0) != sec->writable || ((seg[j].flags & 1) != 0) != sec->executable)
+			why = sec->name, bad = j;
+	}
+	report(!why, current_check, "%s: in no segment, or in segment %u whose flags do not fit", why ? why : "",
+	       (uint64_t)bad);
+}
+
+/* CRC-32 as zlib computes it (reflected, polynomial 0xEDB88320). */
+static uint32_t crc32(const volatile uint8_t *p, uint64_t n)
+{
+	static uint32_t table[256];
+	if (!table[1])
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t c = i;
+			for (int k = 0; k < 8; k++)
+				c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+			table[i] = c;
+		}
+	uint32_t c = 0xffffffffu;
+	while (n--)
+		c = table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return ~c;
+}
+
+/* Modules: where they are, their memory type, and (MODULE_CRCS) their bytes. */
+static void check_modules(void)
+{
+	const struct mkbootimg_module *mod = (const struct mkbootimg_module *)(uintptr_t)info->modules;
+	uint32_t n = info->module_count;
+
+	current_check = "module array";
+	report(n == 0 || mod != 0, current_check, "module_count %u but modules is 0", (uint64_t)n);
+	if (n && !mod)
+		return;
+
+	const char *why = 0;
+	uint32_t bad = 0;
+	for (uint32_t i = 0; i < n && !why; i++) {
+		const struct mkbootimg_module *m = &mod[i];
+		bad = i;
+		if (m->address % PAGE_SIZE || m->address + m->size > 4 * GiB)
+			why = "not page-aligned below 4 GiB";
+		else if (m->size && !range_has_type(m->address, m->size, MKBOOTIMG_MEM_MODULES))
+			why = "not in MODULES memory";
+		else if (!m->string || in_usable(m->string))
+			why = "no string, or a string in usable memory";
+		for (uint32_t j = 0; j < i && !why; j++)
+			if (m->size && mod[j].size && m->address < mod[j].address + mod[j].size &&
+			    mod[j].address < m->address + m->size)
+				why = "overlaps an earlier module";
+	}
+	current_check = "modules in MODULES memory";
+	report(!why, current_check, "module %u at %x, %u bytes: %s", (uint64_t)bad, why ? mod[bad].address : 0,
+	       why ? mod[bad].size : 0, why ? why : "");
+
+	/* MODULES memory only when there are module bytes. */
+	current_check = "MODULES type only with modules";
+	uint64_t bytes = 0, typed = 0;
+	for (uint32_t i = 0; i < n; i++)
+		bytes += mod[i].size;
+	for (uint32_t i = 0; i < map_count; i++)
+		if (map[i].type == MKBOOTIMG_MEM_MODULES)
+			typed += map[i].length;
+	report(bytes ? typed >= bytes : typed == 0, current_check, "%u module bytes, %u bytes typed MODULES", bytes, typed);
+
+	/* One line per module, in the sample kernel's form; the test compares sizes and strings. */
+	uint32_t crcs[64];
+	for (uint32_t i = 0; i < n; i++) {
+		crcs[i % 64] = crc32((const volatile uint8_t *)(uintptr_t)mod[i].address, mod[i].size);
+		print("module %u: %u bytes crc32 ", (uint64_t)i, mod[i].size);
+		for (int shift = 28; shift >= 0; shift -= 4)
+			serial_putc("0123456789abcdef"[crcs[i % 64] >> shift & 15]);
+		print(" string '%s'\n", (const char *)(uintptr_t)mod[i].string);
+	}
+
+#ifdef MODULE_CRCS
+	/* The command line is "crc=" and one 8-digit hex CRC per module, comma-separated. */
+	current_check = "module crc32";
+	const char *p = (const char *)(uintptr_t)info->cmdline + 4;
+	uint32_t i = 0;
+	why = 0;
+	for (; *p && !why; i++) {
+		uint32_t want = 0;
+		for (int d = 0; d < 8 && !why; d++, p++) {
+			int v = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+			if (v < 0)
+				why = "the command line is not crc=xxxxxxxx,...";
+			want = want << 4 | (uint32_t)v;
+		}
+		if (*p == ',')
+			p++;
+		if (!why && i >= n)
+			why = "more CRCs on the command line than modules";
+		else if (!why && i < 64 && crcs[i] != want)
+			why = "wrong bytes", bad = i;
+	}
+	if (!why && i != n)
+		why = "fewer CRCs on the command line than modules";
+	report(!why && n > 0, current_check, "%s (module %u, %u modules, %u CRCs)", why ? why : "no modules",
+	       (uint64_t)bad, (uint64_t)n, (uint64_t)i);
+#endif
+}
+
+struct rsdp {
+	char signature[8]; /* "RSD PTR " */
+	uint8_t checksum;  /* the first 20 bytes sum to 0 */
+	char oem[6];
+	uint8_t revision;  /* 0: ACPI 1.0, 20 bytes; 2: the fields below too */
+	uint32_t rsdt;
+	uint32_t length;
+	uint64_t xsdt;
+	uint8_t extended_checksum; /* all `length` bytes sum to 0 */
+	uint8_t reserved[3];
+} __attribute__((packed));
+
+static uint8_t byte_sum(const volatile uint8_t *p, uint64_t n)
+{
+	uint8_t sum = 0;
+	while (n--)
+		sum = (uint8_t)(sum + *p++);
+	return sum;
+}
+
+/* rsdp: 0, or an RSDP with good checksums where ACPI says to look for it. */
+static void check_rsdp(void)
+{
+	uint64_t a = info->rsdp;
+	current_check = "rsdp";
+	if (a == 0) {
+		print("info: rsdp 0x0 (none)\n");
+		report(1, current_check, "");
+		return;
+	}
+	const volatile struct rsdp *r = (const volatile struct rsdp *)(uintptr_t)a;
+	/* The EBDA's segment is in the BIOS data area, at 0x40e (read through the
+	 * direct map: gcc rejects a constant pointer to low memory). */
+	uint64_t ebda = (uint64_t)*(const volatile uint16_t *)(uintptr_t)(direct_map + 0x40e) << 4;
+	int where = a % 16 == 0 && ((a >= ebda && a < ebda + 1024) || (a >= 0xe0000 && a < 0x100000));
+	int signature = 1;
+	for (int i = 0; i < 8; i++)
+		signature &= r->signature[i] == "RSD PTR "[i];
+	int sum = byte_sum((const volatile uint8_t *)r, 20) == 0;
+	int extended = r->revision < 2 ||
+		       (r->length >= 36 && r->length <= 4096 && byte_sum((const volatile uint8_t *)r, r->length) == 0);
+	char oem[7];
+	for (int i = 0; i < 6; i++)
+		oem[i] = r->oem[i] >= 32 && r->oem[i] < 127 ? r->oem[i] : '?';
+	oem[6] = 0;
+	print("info: rsdp %x, revision %u, OEM '%s', RSDT %x\n", a, (uint64_t)r->revision, oem, (uint64_t)r->rsdt);
+	report(where && signature && sum && extended && !in_usable(a), current_check,
+	       "at %x (EBDA %x): where ACPI puts it %u, signature %u, checksum %u, extended checksum %u, usable %u", a,
+	       ebda, (uint64_t)where, (uint64_t)signature, (uint64_t)sum, (uint64_t)extended, (uint64_t)in_usable(a));
+}
+
+/* The test kernels ask for no framebuffer: text mode, the structure zero. */
+static void check_framebuffer(void)
+{
+	const struct mkbootimg_framebuffer *fb = &info->framebuffer;
+	const uint8_t *b = (const uint8_t *)fb;
+	int zero = 1;
+	for (uint64_t i = 0; i < sizeof *fb; i++)
+		zero &= b[i] == 0;
+	current_check = "framebuffer: text mode";
+	report(zero, current_check, "address %x, %ux%ux%u: want all zero", fb->address, (uint64_t)fb->width,
+	       (uint64_t)fb->height, (uint64_t)fb->bpp);
 }
 
 /* Must match PATTERN_WORD in pattern.S. */
@@ -814,6 +1135,11 @@ _Noreturn void check_main(uint64_t rdi)
 	check_direct_map(rdi);
 	check_kernel_mappings();
 	check_stack();
+	check_stack_use();
+	check_segments();
+	check_modules();
+	check_rsdp();
+	check_framebuffer();
 	check_identity_map(rdi);
 	check_segment_contents();
 

@@ -26,8 +26,9 @@ _start:
  * Exception stubs: 32 of them, 16 bytes apart from isr_stubs, so that the C
  * side finds stub n at isr_stubs + 16 * n. Each pushes a dummy error code
  * where the CPU pushes none, then the vector number, and goes to the C
- * handler, which reports the exception as a failed check and exits QEMU.
- * Without them any fault would be a silent triple fault.
+ * handler, which reports the exception as a failed check and exits QEMU
+ * (or, for the one fault probe_read expects, returns). Without them any
+ * fault would be a silent triple fault.
  */
 	.text
 	.macro	isr n
@@ -49,11 +50,29 @@ isr_stubs:
 
 isr_common:
 	mov	%rsp, %rdi		/* struct exception_frame * */
+	push	%rbp
+	mov	%rsp, %rbp
 	and	$-16, %rsp
-	call	exception		/* does not return */
-2:	cli
-	hlt
-	jmp	2b
+	call	exception		/* returns only from a fault probe_read expects, */
+	mov	%rbp, %rsp		/* with the frame's RIP moved to probe_fault */
+	pop	%rbp
+	add	$16, %rsp		/* vector and error code */
+	iretq
+
+/*
+ * int probe_read(const volatile void *p): 0 when the byte at p can be read,
+ * 1 when reading it faults. The exception handler recognises a fault at
+ * probe_insn and resumes at probe_fault. Clobbers what a call may.
+ */
+	.globl	probe_read, probe_insn, probe_fault
+probe_read:
+	xor	%eax, %eax
+probe_insn:
+	movb	(%rdi), %cl
+	ret
+probe_fault:
+	mov	$1, %eax
+	ret
 
 	.data
 	.balign	8

@@ -169,7 +169,9 @@ extern "C" fn rust_main(info_addr: u64) -> ! {
     if info.magic != INFO_MAGIC {
         exit(false);
     }
-    c.check(info.version == 1 && info.size >= 80, "boot info version and size", "want version 1, size >= 80");
+    // Later versions only append fields: this kernel reads version 1's, so a
+    // newer loader must pass too.
+    c.check(info.version >= 1 && info.size >= 80, "boot info version and size", "want version >= 1, size >= 80");
 
     let cmdline = unsafe { c_str(info.cmdline) };
     c.check(
