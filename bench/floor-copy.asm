@@ -6,6 +6,11 @@
 %ifndef SECTORS
 %error "SECTORS must be defined"
 %endif
+; Under QEMU's TCG every write to a page holding translated code takes a
+; slow path, so the stack and the disk address packet live below this
+; sector's page (as the mkbootimg loader keeps its own writes apart).
+DAP equ 0x6000
+
 bits 16
 org 0x7c00
 	cli
@@ -13,7 +18,7 @@ org 0x7c00
 	mov ds, ax
 	mov es, ax
 	mov ss, ax
-	mov sp, 0x7c00
+	mov sp, 0x6000                  ; not in this sector's page: see below
 	; Unreal mode: DS and ES keep a 4 GiB limit back in real mode.
 	o32 lgdt [gdt_descriptor]
 	mov eax, cr0
@@ -28,6 +33,13 @@ org 0x7c00
 	mov ds, ax
 	mov es, ax
 	sti
+	xor ax, ax
+	mov es, ax
+	cld
+	mov si, dap_template              ; the packet, copied out of the code page
+	mov di, DAP
+	mov cx, 16
+	rep movsb
 	mov ebp, SECTORS
 	mov edi, 0x100000
 	cld
@@ -37,13 +49,13 @@ org 0x7c00
 	jbe .last
 	mov eax, 127
 .last:
-	mov [dap.count], ax
-	mov si, dap
+	mov [DAP + 2], ax
+	mov si, DAP
 	mov ah, 0x42
 	int 0x13
 	jc .fail
-	movzx ecx, word [dap.count]
-	add [dap.lba], ecx
+	movzx ecx, word [DAP + 2]
+	add [DAP + 8], ecx
 	sub ebp, ecx
 	shl ecx, 7                      ; sectors -> dwords
 	mov esi, 0x10000
@@ -68,11 +80,11 @@ gdt_descriptor:
 	dd gdt
 
 align 4
-dap:
+dap_template:
 	db 16, 0
-.count:	dw 0
+	dw 0                            ; sectors, set per read
 	dw 0, 0x1000                    ; 1000:0000, 64 KiB-aligned
-.lba:	dq 1
+	dq 1                            ; LBA
 
 	times 510 - ($ - $$) db 0
 	dw 0xaa55

@@ -5,12 +5,24 @@
 %ifndef SECTORS
 %error "SECTORS must be defined"
 %endif
+; Under QEMU's TCG every write to a page holding translated code takes a
+; slow path, so the stack and the disk address packet live below this
+; sector's page (as the mkbootimg loader keeps its own writes apart).
+DAP equ 0x6000
+
 bits 16
 org 0x7c00
 	xor ax, ax
 	mov ds, ax
 	mov ss, ax
-	mov sp, 0x7c00
+	mov sp, 0x6000                  ; not in this sector's page: see below
+	xor ax, ax
+	mov es, ax
+	cld
+	mov si, dap_template              ; the packet, copied out of the code page
+	mov di, DAP
+	mov cx, 16
+	rep movsb
 	mov ebp, SECTORS
 .next:
 	mov eax, ebp
@@ -18,13 +30,13 @@ org 0x7c00
 	jbe .last
 	mov eax, 127
 .last:
-	mov [dap.count], ax
-	mov si, dap
+	mov [DAP + 2], ax
+	mov si, DAP
 	mov ah, 0x42
 	int 0x13
 	jc .fail
-	movzx eax, word [dap.count]
-	add [dap.lba], eax
+	movzx eax, word [DAP + 2]
+	add [DAP + 8], eax
 	sub ebp, eax
 	jnz .next
 	mov eax, 0x10
@@ -37,11 +49,11 @@ org 0x7c00
 	hlt
 
 align 4
-dap:
+dap_template:
 	db 16, 0
-.count:	dw 0
+	dw 0                            ; sectors, set per read
 	dw 0, 0x1000                    ; 1000:0000, 64 KiB-aligned
-.lba:	dq 1
+	dq 1                            ; LBA
 
 	times 510 - ($ - $$) db 0
 	dw 0xaa55
