@@ -1,9 +1,9 @@
 /*
  * Stage 2: from the BIOS to the kernel's entry point.
  *
- *   A20, CPU check, E820 --> manifest --> every planned range checked against
- *   the memory map --> payload loaded and checksummed --> stack, page tables,
- *   boot information --> long mode and the kernel.
+ *   CPU check, A20, E820 --> manifest --> every planned range checked against
+ *   the memory map --> segments and modules loaded and checksummed --> stack,
+ *   page tables, framebuffer, boot information --> long mode and the kernel.
  */
 #include <mkbootimg/image.h>
 #include <mkbootimg/protocol.h>
