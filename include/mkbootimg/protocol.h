@@ -1,9 +1,9 @@
 /*
  * mkbootimg boot protocol: what a 64-bit kernel is handed at entry.
  *
- * The one header a kernel needs. Freestanding C99 or C++, no includes but
- * <stdint.h>. Layouts are fixed: every field has a fixed size and offset,
- * checked below, so kernels in other languages can mirror them.
+ * The one header a kernel needs. Freestanding C99 or C++11, no includes but
+ * <stddef.h> and <stdint.h>. Layouts are fixed: every field has a fixed size
+ * and offset, checked below, so kernels in other languages can mirror them.
  *
  * Entry state (see mkbootimg-protocol(7) for the full list):
  *   long mode, 4-level paging, interrupts off, SSE on;
@@ -19,6 +19,7 @@
 #ifndef MKBOOTIMG_PROTOCOL_H
 #define MKBOOTIMG_PROTOCOL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define MKBOOTIMG_INFO_MAGIC   UINT64_C(0x4f464e49424b4d21) /* "!MKBINFO" */
@@ -148,6 +149,14 @@ MKBOOTIMG_CHECK_(segment_size, sizeof(struct mkbootimg_segment) == 32);
 MKBOOTIMG_CHECK_(framebuffer_size, sizeof(struct mkbootimg_framebuffer) == 32);
 MKBOOTIMG_CHECK_(info_size, sizeof(struct mkbootimg_info) == 152);
 MKBOOTIMG_CHECK_(note_header_size, sizeof(struct mkbootimg_note_header) == 24);
+MKBOOTIMG_CHECK_(info_memory_map, offsetof(struct mkbootimg_info, memory_map) == 24);
+MKBOOTIMG_CHECK_(info_cmdline, offsetof(struct mkbootimg_info, cmdline) == 40);
+MKBOOTIMG_CHECK_(info_stack_top, offsetof(struct mkbootimg_info, stack_top) == 64);
+MKBOOTIMG_CHECK_(info_stack_physical, offsetof(struct mkbootimg_info, stack_physical) == 80);
+MKBOOTIMG_CHECK_(info_modules, offsetof(struct mkbootimg_info, modules) == 104);
+MKBOOTIMG_CHECK_(info_rsdp, offsetof(struct mkbootimg_info, rsdp) == 112);
+MKBOOTIMG_CHECK_(info_framebuffer, offsetof(struct mkbootimg_info, framebuffer) == 120);
+MKBOOTIMG_CHECK_(framebuffer_bpp, offsetof(struct mkbootimg_framebuffer, bpp) == 20);
 #undef MKBOOTIMG_CHECK_
 
 #endif
