@@ -6,7 +6,7 @@ LOADER_CFLAGS := -std=c11 -Os $(WARN) -m16 -march=i686 -mregparm=3 -ffreestandin
 	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-mgeneral-regs-only -fno-tree-loop-distribute-patterns -mstringop-strategy=libcall \
 	-Iinclude -MMD -MP
-LOADER_C := main.c console.c cpu.c disk.c firmware.c memmap.c paging.c physmem.c
+LOADER_C := main.c console.c cpu.c disk.c firmware.c memmap.c multiboot.c paging.c physmem.c
 LOADER_OBJ := $(LOADER_DIR)/entry.o $(LOADER_C:%.c=$(LOADER_DIR)/%.o)
 
 $(LOADER_DIR)/%.o: bootloader/%.c bootloader/bootloader.mk

@@ -85,23 +85,24 @@ static int has_cpuid(void)
 	return ((before ^ after) & 0x200000) != 0;
 }
 
-void cpu_check(struct cpu_features *f)
+void cpu_detect(struct cpu_features *f)
 {
 	uint32_t a, b, c, d;
 
 	if (!has_cpuid())
-		goto no_long_mode;
+		return;
 	cpuid(0x80000000, &a, &b, &c, &d);
 	if (a < 0x80000001)
-		goto no_long_mode;
+		return;
 	cpuid(0x80000001, &a, &b, &c, &d);
-	if (!(d & (1u << 29)))
-		goto no_long_mode;
+	f->long_mode = (d >> 29) & 1;
 	f->nx = (d >> 20) & 1;
 	f->gib_pages = (d >> 26) & 1;
-	return;
+}
 
-no_long_mode:
-	fatal("this CPU does not support 64-bit long mode, which the kernel needs.\n"
-	      "Boot it on an x86-64 machine (in QEMU: qemu-system-x86_64 with a 64-bit -cpu).");
+void cpu_require_long_mode(const struct cpu_features *f)
+{
+	if (!f->long_mode)
+		fatal("this CPU does not support 64-bit long mode, which the kernel needs.\n"
+		      "Boot it on an x86-64 machine (in QEMU: qemu-system-x86_64 with a 64-bit -cpu).");
 }

@@ -11,6 +11,7 @@
 
 CODE64_SEL    equ 0x08
 DATA_SEL      equ 0x10
+CODE32_SEL    equ 0x18
 LOW_STACK_TOP equ 0x7000                ; as in loader.h
 
 extern loader_main
@@ -306,6 +307,48 @@ bits 64
 	jmp rax
 
 bits 16
+
+; void enter_multiboot(uint32_t magic, uint32_t info, uint32_t entry)
+;   -- does not return
+; in: EAX = magic for EAX at entry, EDX = physical address of the
+;     information structure, ECX = physical entry point.
+; out, at the kernel's entry, as both Multiboot specifications require:
+;     32-bit protected mode, paging off, CS = flat 32-bit code (0x18),
+;     DS = ES = FS = GS = SS = flat data (0x10), A20 on (main.c did it),
+;     interrupts off, EFLAGS.VM and DF clear, EAX = magic, EBX = info;
+;     ESP still the loader's stack (below 0x7000); the IDT is null.
+global enter_multiboot
+enter_multiboot:
+	cli
+	mov ebx, edx
+	mov esi, ecx
+	mov edi, eax
+	o32 lidt [idt_null]             ; the kernel sets up its own
+	mov eax, cr0
+	and eax, 0x7fffffff             ; PG off (it already is)
+	or al, 1                        ; PE
+	mov cr0, eax
+	jmp dword CODE32_SEL:.protected
+
+bits 32
+.protected:
+	mov ax, DATA_SEL
+	mov ds, ax
+	mov es, ax
+	mov fs, ax
+	mov gs, ax
+	mov ss, ax
+	and esp, 0xffff
+	push dword 0x2                  ; EFLAGS: only the always-one bit (IF, DF, VM clear)
+	popfd
+	mov eax, edi
+	xor ecx, ecx
+	xor edx, edx
+	xor edi, edi
+	xor ebp, ebp
+	jmp esi
+
+bits 16
 section .note.GNU-stack noalloc noexec nowrite progbits
 section .data
 
@@ -314,6 +357,7 @@ gdt:
 	dq 0
 	dq 0x00af9a000000ffff           ; 0x08: 64-bit code
 	dq 0x00cf92000000ffff           ; 0x10: flat 4 GiB data
+	dq 0x00cf9a000000ffff           ; 0x18: flat 4 GiB 32-bit code (Multiboot)
 gdt_descriptor:
 	dw gdt_descriptor - gdt - 1
 	dd gdt

@@ -41,6 +41,7 @@ struct vbe_mode_info {
 static struct vbe_info info;      /* below 64 KiB: the BIOS writes them */
 static struct vbe_mode_info mode; /* through ES:DI */
 static uint16_t modes[MAX_MODES];
+static uint32_t mode_set; /* the mode number | 0x10000 once vbe_set_mode set one */
 
 static int vbe_call(uint32_t function, uint32_t cx, void *buffer)
 {
@@ -91,6 +92,7 @@ void vbe_set_mode(uint32_t width, uint32_t height, uint32_t bpp, struct mkbootim
 	bios_call(0x10, &r);
 	if ((r.eax & 0xffff) != VBE_OK)
 		return;
+	mode_set = best | 0x10000;
 	fb->address = mode.framebuffer;
 	fb->width = mode.width;
 	fb->height = mode.height;
@@ -102,6 +104,13 @@ void vbe_set_mode(uint32_t width, uint32_t height, uint32_t bpp, struct mkbootim
 	fb->green_shift = mode.green_shift;
 	fb->blue_size = mode.blue_size;
 	fb->blue_shift = mode.blue_shift;
+}
+
+uint32_t vbe_blocks(const void **control, const void **mode_block)
+{
+	*control = &info;
+	*mode_block = &mode;
+	return mode_set;
 }
 
 static int rsdp_at(const uint8_t *p)

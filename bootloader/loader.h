@@ -56,6 +56,9 @@ struct handoff {
 
 void bios_call(uint32_t intno, struct bios_regs *regs);
 __attribute__((noreturn)) void enter_kernel(const struct handoff *h);
+/* 32-bit protected mode, paging off, flat segments, interrupts off:
+ * EAX = magic, EBX = info, then a jump to entry. */
+__attribute__((noreturn)) void enter_multiboot(uint32_t magic, uint32_t info, uint32_t entry);
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 struct mkb_checksum;
@@ -68,11 +71,13 @@ __attribute__((noreturn)) void fatal(const char *fmt, ...);
 
 /* cpu.c */
 struct cpu_features {
+	int long_mode;  /* 64-bit mode: native kernels need it, Multiboot ones do not */
 	int nx;         /* EFER.NXE and the NX page bit are available */
 	int gib_pages;  /* 1 GiB pages */
 };
 void a20_enable(void);
-void cpu_check(struct cpu_features *f);
+void cpu_detect(struct cpu_features *f);
+void cpu_require_long_mode(const struct cpu_features *f);
 
 /* disk.c */
 void disk_init(uint8_t drive);
@@ -87,6 +92,16 @@ uint64_t disk_sectors(void);
 struct mkbootimg_framebuffer;
 void vbe_set_mode(uint32_t width, uint32_t height, uint32_t bpp, struct mkbootimg_framebuffer *fb);
 uint64_t find_rsdp(void);
+/* After vbe_set_mode: the mode set | 0x10000 (0: none), its controller
+ * information (512 bytes) and mode information (256 bytes). */
+uint32_t vbe_blocks(const void **control, const void **mode_block);
+
+/* multiboot.c: build the Multiboot 1 or 2 information and enter the kernel. */
+struct mkb_manifest;
+struct mm_range;
+__attribute__((noreturn)) void multiboot_boot(const struct mkb_manifest *m,
+					      const uint64_t *module_address, uint32_t drive,
+					      const struct mm_range *ram, size_t ram_count);
 
 /* paging.c */
 void paging_init(const struct cpu_features *f);

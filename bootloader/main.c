@@ -330,7 +330,7 @@ void loader_main(uint32_t drive)
 	map_input = t->map_input;
 	final_map = t->final_map;
 	console_init();
-	cpu_check(&cpu);
+	cpu_detect(&cpu);
 	a20_enable();
 	read_e820();
 	disk_init((uint8_t)drive);
@@ -353,7 +353,11 @@ void loader_main(uint32_t drive)
 		if (seg[i].vaddr < 4 * GiB)
 			physmem_avoid(page_down(seg[i].vaddr), page_up(seg[i].vaddr + seg[i].memsz));
 	}
+	if (m->protocol == MKB_PROTOCOL_NATIVE)
+		cpu_require_long_mode(&cpu);
 	load_payload(m, seg, mod, module_address);
+	if (m->protocol != MKB_PROTOCOL_NATIVE) /* 32-bit, paging off: no stack or page tables */
+		multiboot_boot(m, module_address, drive, ram, ram_count);
 	uint64_t stack = alloc_pages(m->stack_size / PAGE_SIZE, MKBOOTIMG_MEM_KERNEL_STACK);
 	uint64_t info_address = allocate_boot_info(m, mod, &l);
 	build_page_tables(m, seg, &cpu, stack);

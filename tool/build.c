@@ -1,6 +1,7 @@
 #include "build.h"
 #include "image.h"
 #include "kernel.h"
+#include "multiboot.h"
 #include "plan.h"
 #include "util.h"
 
@@ -77,6 +78,9 @@ static void print_requests(FILE *f, const char *kernel_path, const struct kernel
 /* -v: the plan, for people and for bug reports. */
 static void print_plan(FILE *f, const char *kernel_path, const struct plan *p)
 {
+	if (p->protocol != MKB_PROTOCOL_NATIVE)
+		fprintf(f, "%s: Multiboot %u kernel, entered in 32-bit protected mode\n", kernel_path,
+		        (unsigned)p->protocol);
 	fprintf(f, "%s: entry 0x%" PRIx64 "\n", kernel_path, p->entry);
 	for (size_t i = 0; i < p->segment_count; i++) {
 		const struct plan_segment *s = &p->segments[i];
@@ -109,7 +113,8 @@ static int open_modules(struct plan_module_arg *m, size_t n)
 	struct stat st;
 
 	for (size_t i = 0; i < n; i++) {
-		if ((m[i].fd = open(m[i].path, O_RDONLY | O_CLOEXEC)) < 0)
+		/* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer. */
+		if ((m[i].fd = open(m[i].path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 			return mkb_fail("%s: cannot open module: %s", m[i].path, strerror(errno));
 		if (fstat(m[i].fd, &st) != 0)
 			return mkb_fail("%s: %s", m[i].path, strerror(errno));
@@ -138,7 +143,9 @@ int build_image(const char *kernel_path, const char *out, const struct plan_opti
 	struct stat ks, os;
 	int rc = -1;
 
-	if (image_check_loader(loader, &o.stage2_sectors) != 0 || kernel_open(&k, kernel_path) != 0)
+	if (image_check_loader(loader, &o.stage2_sectors) != 0 ||
+	    kernel_open_protocol(&k, kernel_path, o.protocol_given ? (int)o.protocol
+	                                                           : KERNEL_PROTOCOL_AUTO) != 0)
 		return -1;
 	/* A copy of the modules to open: the caller's options stay as given. */
 	o.modules = calloc(o.module_count ? o.module_count : 1, sizeof *o.modules);

@@ -1,4 +1,5 @@
 #include "kernel.h"
+#include "multiboot.h"
 #include "util.h"
 
 #include <mkbootimg/protocol.h>
@@ -247,6 +248,11 @@ static int check_elf(struct kernel *k, Elf *elf)
 
 int kernel_open(struct kernel *k, const char *path)
 {
+	return kernel_open_protocol(k, path, KERNEL_PROTOCOL_AUTO);
+}
+
+int kernel_open_protocol(struct kernel *k, const char *path, int protocol)
+{
 	struct stat st;
 	Elf *elf;
 	int r;
@@ -254,7 +260,8 @@ int kernel_open(struct kernel *k, const char *path)
 	*k = (struct kernel){ .fd = -1 };
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return mkb_fail("libelf: %s", elf_errmsg(-1));
-	k->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must be refused below, not wait for a writer. */
+	k->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (k->fd < 0)
 		return mkb_fail("%s: %s", path, strerror(errno));
 	if ((k->path = strdup(path)) == NULL) {
@@ -271,6 +278,13 @@ int kernel_open(struct kernel *k, const char *path)
 		goto fail;
 	}
 	k->file_size = (uint64_t)st.st_size;
+
+	/* A Multiboot header makes it a Multiboot kernel (multiboot.c reads it whole). */
+	r = multiboot_open(k, protocol);
+	if (r == 0)
+		return 0;
+	if (r < 0)
+		goto fail;
 
 	/* ELF_C_READ reads headers and notes on demand; segment bytes are never read here. */
 	elf = elf_begin(k->fd, ELF_C_READ, NULL);
@@ -293,6 +307,8 @@ void kernel_close(struct kernel *k)
 		close(k->fd);
 	free(k->segments);
 	free(k->path);
+	multiboot_free(k->multiboot);
+	k->multiboot = NULL;
 	k->fd = -1;
 	k->path = NULL;
 	k->segments = NULL;

@@ -8,6 +8,8 @@
 
 #include "plan.h"
 
+struct multiboot_kernel;
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +39,8 @@ struct kernel {
 	struct kernel_segment *segments; /* non-empty PT_LOAD segments, in file order */
 	size_t segment_count;
 	struct kernel_requests requests;
+	uint32_t protocol;  /* MKB_PROTOCOL_*: native, or the Multiboot version it boots as */
+	struct multiboot_kernel *multiboot; /* Multiboot kernels only (multiboot.h); owned */
 };
 
 /*
@@ -44,6 +48,8 @@ struct kernel {
  * message naming the file, and leaves nothing open.
  */
 int kernel_open(struct kernel *k, const char *path);
+/* The same with --protocol: KERNEL_PROTOCOL_AUTO (by the headers) or an MKB_PROTOCOL_*. */
+int kernel_open_protocol(struct kernel *k, const char *path, int protocol);
 void kernel_close(struct kernel *k);
 
 #endif

@@ -1,5 +1,6 @@
 #include "plan.h"
 #include "kernel.h"
+#include "multiboot.h"
 #include "util.h"
 
 #include <mkbootimg/image.h>
@@ -192,6 +193,12 @@ static int place_manifest(struct plan *p, const char *path)
 		bytes += p->modules[i].string_length + 1;
 		strings += p->modules[i].string_length + 1;
 	}
+	if (p->extra != NULL) {
+		p->extra_offset = (uint32_t)MKB_ALIGN_UP(bytes, 8);
+		bytes = p->extra_offset + (uint64_t)p->extra_size;
+		((struct mkb_multiboot *)p->extra)->shdr_offset = p->extra_offset +
+		                                                  (uint32_t)sizeof(struct mkb_multiboot);
+	}
 	p->manifest_lba = MKB_STAGE2_LBA + p->stage2_sectors;
 	p->manifest_sectors = MKB_ALIGN_UP(bytes, MKB_SECTOR_SIZE) / MKB_SECTOR_SIZE;
 	if (p->manifest_sectors * MKB_SECTOR_SIZE > MKB_MANIFEST_MAX_BYTES)
@@ -376,11 +383,15 @@ int plan_make(struct plan *p, const struct kernel *k, const struct plan_options 
 			.filesz = ks->filesz, .memsz = ks->memsz, .file_offset = ks->offset,
 			.flags = seg_flags(ks->flags),
 		};
-		if (check_virtual(path, s, stack_low) != 0)
+		if (k->multiboot == NULL && check_virtual(path, s, stack_low) != 0)
 			goto fail;
 	}
-	if (place_physical(p, path) != 0 || check_physical(p, path) != 0 ||
-	    take_modules(p, path, o) != 0 || place_disk(p, path) != 0)
+	/* Multiboot kernels: every segment at its physical address, paging off. */
+	if (k->multiboot != NULL ? multiboot_plan_segments(p, k) != 0 : place_physical(p, path) != 0)
+		goto fail;
+	if (check_physical(p, path) != 0 || take_modules(p, path, o) != 0 ||
+	    (k->multiboot != NULL && multiboot_plan_strings(p, k, o->cmdline ? o->cmdline : "") != 0) ||
+	    place_disk(p, path) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -392,6 +403,10 @@ void plan_free(struct plan *p)
 {
 	free(p->segments);
 	free(p->modules);
+	free(p->strings);
+	free(p->extra);
+	p->strings = NULL;
+	p->extra = NULL;
 	p->segments = NULL;
 	p->segment_count = 0;
 	p->modules = NULL;

@@ -42,6 +42,8 @@ struct plan_options {
 	struct plan_module_arg *modules; /* owned: plan_options_free */
 	size_t module_count;
 	uint64_t stage2_sectors; /* size of the loader's stage 2, decides where the manifest goes */
+	int protocol_given;     /* 1: --protocol chose protocol (MKB_PROTOCOL_*); 0: the headers do */
+	uint32_t protocol;
 };
 
 struct plan_segment {
@@ -78,6 +80,11 @@ struct plan {
 	struct plan_module *modules;   /* in the order given */
 	size_t module_count;
 	struct plan_framebuffer framebuffer; /* all zero: text mode */
+	uint32_t protocol;             /* MKB_PROTOCOL_* */
+	char *strings;                 /* owned: a Multiboot kernel's command line and module strings */
+	void *extra;                   /* owned: struct mkb_multiboot and section headers, or NULL */
+	uint32_t extra_size;
+	uint32_t extra_offset;         /* from the manifest's start, 8-byte aligned */
 	/* The manifest: header, segment table, module table, command line, module strings. */
 	uint32_t module_table_offset;
 	uint32_t cmdline_offset;

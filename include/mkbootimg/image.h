@@ -67,8 +67,8 @@ struct mkb_manifest {
 	uint32_t segment_offset;    /* bytes from the manifest's start to the segment table */
 	uint32_t cmdline_offset;    /* bytes from the manifest's start to the command line */
 	uint32_t cmdline_length;    /* bytes, without a NUL (one follows all the same) */
-	uint32_t reserved0;
-	uint64_t entry;             /* kernel entry point (virtual) */
+	uint32_t multiboot_offset;  /* bytes from the manifest's start to struct mkb_multiboot; 0: none */
+	uint64_t entry;             /* kernel entry point (virtual; physical for Multiboot) */
 	uint64_t stack_top;         /* virtual address just above the stack */
 	uint64_t stack_size;        /* bytes, a multiple of 4096 */
 	uint64_t direct_map_offset; /* all physical memory is mapped at this virtual offset */
@@ -82,8 +82,31 @@ struct mkb_manifest {
 	uint32_t fb_width;          /* requested framebuffer; 0: stay in text mode */
 	uint32_t fb_height;
 	uint32_t fb_bpp;
-	uint32_t reserved1;
+	uint32_t protocol;          /* MKB_PROTOCOL_*: how the loader enters the kernel */
 };
+
+/* How the kernel is entered (manifest field protocol; 0 in older images). */
+#define MKB_PROTOCOL_NATIVE     0u /* long mode, struct mkbootimg_info (protocol.h) */
+#define MKB_PROTOCOL_MULTIBOOT1 1u /* 32-bit protected mode, Multiboot 1 information */
+#define MKB_PROTOCOL_MULTIBOOT2 2u /* 32-bit protected mode, Multiboot 2 information */
+
+/*
+ * What a Multiboot kernel's header asked for, as the tool planned it; in the
+ * manifest at multiboot_offset (8-byte aligned). Segments are loaded at
+ * their physical addresses (vaddr == paddr in the segment table) and the
+ * manifest's entry is physical. The framebuffer request is fb_width/height/bpp.
+ */
+struct mkb_multiboot {
+	uint32_t flags;          /* MKB_MB_* */
+	uint32_t load_base;      /* lowest physical address loaded (Multiboot 2 tag 21) */
+	uint32_t shdr_offset;    /* bytes from the manifest's start to the ELF section headers */
+	uint32_t shdr_num;       /* 0: no ELF section information */
+	uint32_t shdr_entsize;
+	uint32_t shdr_shndx;     /* the section name string table's index */
+	uint32_t reserved[2];
+};
+
+#define MKB_MB_VIDEO_INFO 1u /* give framebuffer (and VBE) information, text mode included */
 
 struct mkb_module {
 	uint64_t size;           /* bytes in the payload and in memory */
@@ -137,6 +160,7 @@ static inline uint64_t mkb_checksum_value(const struct mkb_checksum *c)
 
 typedef char mkb_check_manifest_size[sizeof(struct mkb_manifest) == 120 ? 1 : -1];
 typedef char mkb_check_module_size[sizeof(struct mkb_module) == 24 ? 1 : -1];
+typedef char mkb_check_multiboot_size[sizeof(struct mkb_multiboot) == 32 ? 1 : -1];
 typedef char mkb_check_segment_size[sizeof(struct mkb_segment) == 48 ? 1 : -1];
 typedef char mkb_check_stage2_size[sizeof(struct mkb_stage2_header) == 32 ? 1 : -1];
 

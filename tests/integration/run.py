@@ -72,7 +72,7 @@ def read_manifest(image):
         header = f.read(MKB_MANIFEST_MAX_BYTES)
     fields = MANIFEST.unpack_from(header)
     names = ("magic version header_size sectors segment_count segment_offset cmdline_offset "
-             "cmdline_length reserved0 entry stack_top stack_size direct_map_offset payload_lba "
+             "cmdline_length multiboot_offset entry stack_top stack_size direct_map_offset payload_lba "
              "payload_sectors payload_checksum image_sectors").split()
     manifest = dict(zip(names, fields))
     if manifest["magic"] != MANIFEST_MAGIC:
