@@ -113,11 +113,15 @@ size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint
 		.fb_width = p->framebuffer.width,
 		.fb_height = p->framebuffer.height,
 		.fb_bpp = p->framebuffer.bpp,
+		.protocol = p->protocol,
+		.multiboot_offset = p->extra != NULL ? p->extra_offset : 0,
 	};
 
 	for (size_t i = 0; i < p->module_count; i++)
 		if (p->modules[i].string_offset + p->modules[i].string_length + 1 > end)
 			end = p->modules[i].string_offset + p->modules[i].string_length + 1;
+	if (p->extra != NULL && p->extra_offset + p->extra_size > end)
+		end = p->extra_offset + p->extra_size;
 	if (size > cap || end > size)
 		return 0;
 	memset(buf, 0, size);
@@ -141,6 +145,8 @@ size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint
 	}
 	/* Every string's NUL is already there: the buffer was zeroed. */
 	memcpy(buf + p->cmdline_offset, p->cmdline, p->cmdline_length);
+	if (p->extra != NULL)
+		memcpy(buf + p->extra_offset, p->extra, p->extra_size);
 	return size;
 }
 
@@ -258,13 +264,18 @@ int image_write(const char *out_path, const struct kernel *k, const struct plan 
                 const struct loader_blob *l)
 {
 	uint64_t stage2_sectors;
-	struct stat st;
+	struct stat st, kernel_before = { 0 }, kernel_after = { 0 };
 	char *tmp;
 	mode_t mask;
 	int fd;
 
 	if (image_check_loader(l, &stage2_sectors) != 0)
 		return -1;
+	/* The kernel as it is now: written to while mkbootimg reads it, the image would mix two kernels. */
+	if (fstat(k->fd, &kernel_before) != 0)
+		return mkb_fail("%s: %s", k->path, strerror(errno));
+	if ((uint64_t)kernel_before.st_size != k->file_size)
+		return mkb_fail("%s: the kernel changed while mkbootimg read it; run mkbootimg again", k->path);
 	if (stage2_sectors != p->stage2_sectors)
 		return mkb_fail("embedded loader: stage 2 has %" PRIu64 " sectors, the plan says %" PRIu64,
 		                stage2_sectors, p->stage2_sectors);
@@ -298,6 +309,14 @@ int image_write(const char *out_path, const struct kernel *k, const struct plan 
 	/* No fsync: like cp, a build product trusts the file system's ordering on rename. */
 	if (close(fd) != 0) {
 		mkb_fail("%s: write: %s", out_path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(k->fd, &kernel_after) != 0 || kernel_after.st_size != kernel_before.st_size ||
+	    kernel_after.st_mtim.tv_sec != kernel_before.st_mtim.tv_sec ||
+	    kernel_after.st_mtim.tv_nsec != kernel_before.st_mtim.tv_nsec ||
+	    kernel_after.st_ctim.tv_sec != kernel_before.st_ctim.tv_sec ||
+	    kernel_after.st_ctim.tv_nsec != kernel_before.st_ctim.tv_nsec) {
+		mkb_fail("%s: the kernel changed while mkbootimg read it; run mkbootimg again", k->path);
 		goto fail;
 	}
 	if (rename(tmp, out_path) != 0) {

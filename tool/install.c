@@ -553,6 +553,8 @@ static int write_and_verify(struct install_write *w, int verify)
 		rc = install_verify(w);
 	t2 = now();
 	catch_signals(0);
+	w->progress = NULL; /* p ends with this call: leave no pointer to it */
+	w->progress_state = NULL;
 	if (p.line_open)
 		fputc('\n', stderr);
 	if (rc != 0)

@@ -33,7 +33,7 @@ int qmp_connect(struct qmp *q, const char *path)
 		errno = ENAMETOOLONG;
 		return mkb_fail("%s: path too long for a unix socket (set TMPDIR to a shorter folder)", path);
 	}
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1); /* fits: checked above */
 	q->fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (q->fd < 0)
 		return mkb_fail("socket: %s", strerror(errno));

@@ -54,7 +54,7 @@ int run_identify_target(const char *path, enum run_target *out)
 	uint8_t mbr[MKB_SECTOR_SIZE], stage2[4];
 	struct stat st;
 	ssize_t n;
-	int fd = open(path, O_RDONLY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO: refused, not waited on */
 
 	if (fd < 0)
 		return mkb_fail("%s: %s", path, strerror(errno));
@@ -540,7 +540,7 @@ int run(const struct run_options *o, const struct loader_blob *loader)
 	struct qemu_command cmd = { 0 };
 	struct signals sig;
 	struct workdir dir = { "" };
-	enum run_target kind;
+	enum run_target kind = RUN_TARGET_KERNEL;
 	char image[PATH_MAX + 32], socket_path[PATH_MAX + 32], screen_path[PATH_MAX + 32];
 	int status = 1, stop_signal, child_changed = 0;
 

@@ -125,6 +125,143 @@ static void test_memmap_usable_across_merged_regions(void **state)
 	assert_false(memmap_usable(out, n, 512 * MiB, 513 * MiB));
 }
 
+/* E820 with many entries: 200 alternating usable and reserved pages, unsorted. */
+static void test_memmap_sanitize_many_entries(void **state)
+{
+	(void)state;
+	static struct mm_range in[200];
+	static struct mm_range big[256];
+	for (size_t i = 0; i < 200; i++) {
+		size_t j = (i * 7) % 200; /* 7 and 200 are coprime: every page once, out of order */
+		in[i] = (struct mm_range){ j * 4 * KiB, (j + 1) * 4 * KiB, j % 2 ? RESERVED : USABLE };
+	}
+	size_t n = memmap_sanitize(big, 256, in, 200);
+	assert_int_equal(n, 200);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(big[i].base, i * 4 * KiB);
+		assert_int_equal(big[i].end, (i + 1) * 4 * KiB);
+		assert_int_equal(big[i].type, i % 2 ? RESERVED : USABLE);
+	}
+}
+
+/* Overlaps of every shape at once: nested, duplicated, chained, one covering all. */
+static void test_memmap_sanitize_overlaps(void **state)
+{
+	(void)state;
+	const struct mm_range in[] = {
+		{ 0, 64 * MiB, USABLE },
+		{ 0, 64 * MiB, USABLE },                  /* duplicate */
+		{ 16 * MiB, 20 * MiB, ACPI },
+		{ 18 * MiB, 24 * MiB, NVS },              /* overlaps the end of ACPI */
+		{ 19 * MiB, 19 * MiB + 4 * KiB, USABLE }, /* usable inside NVS: NVS wins */
+		{ 40 * MiB, 48 * MiB, RESERVED },
+		{ 44 * MiB, 46 * MiB, ACPI },             /* nested in reserved: reserved wins */
+		{ 60 * MiB, 80 * MiB, USABLE },           /* runs past the end: merged */
+	};
+	size_t n = memmap_sanitize(out, 64, in, sizeof in / sizeof in[0]);
+	assert_int_equal(n, 6);
+	expect(0, 0, 16 * MiB, USABLE);
+	expect(1, 16 * MiB, 18 * MiB, ACPI);
+	expect(2, 18 * MiB, 24 * MiB, NVS);
+	expect(3, 24 * MiB, 40 * MiB, USABLE);
+	expect(4, 40 * MiB, 48 * MiB, RESERVED);
+	expect(5, 48 * MiB, 80 * MiB, USABLE);
+}
+
+/* Entries at the top of the address space: no overflow, nothing wraps to 0. */
+static void test_memmap_sanitize_top_of_address_space(void **state)
+{
+	(void)state;
+	const struct mm_range in[] = {
+		{ UINT64_MAX - 8 * KiB + 1, UINT64_MAX, USABLE },
+		{ 0xfd00000000, 0x10000000000, RESERVED },
+		{ 4 * GiB, 6 * GiB, USABLE },
+	};
+	size_t n = memmap_sanitize(out, 64, in, 3);
+	assert_true(n >= 2);
+	expect(0, 4 * GiB, 6 * GiB, USABLE);
+	expect(1, 0xfd00000000, 0x10000000000, RESERVED);
+	for (size_t i = 0; i < n; i++)
+		assert_true(out[i].base < out[i].end);
+}
+
+/*
+ * Random maps against a model: ranges on a 1 KiB grid below 1 MiB with
+ * random types. Every output is sorted, non-overlapping, merged, usable
+ * ranges page-aligned, and at every grid unit the output's type is the
+ * strictest input type there (usable may only be missing next to a page edge).
+ */
+static uint32_t rng_state = 12345;
+static uint32_t rng(void)
+{
+	rng_state = rng_state * 1103515245u + 12345u;
+	return rng_state >> 8;
+}
+
+static int model_rank(uint32_t type)
+{
+	switch (type) {
+	case USABLE: return 0;
+	case ACPI: return 2;
+	case NVS: return 3;
+	case MKBOOTIMG_MEM_BAD: return 4;
+	case RESERVED: return 5;
+	default: return type >= MKBOOTIMG_MEM_LOADER_RECLAIMABLE && type <= MKBOOTIMG_MEM_MODULES ? 1 : 5;
+	}
+}
+
+static void test_memmap_sanitize_random_against_model(void **state)
+{
+	(void)state;
+	static const uint32_t types[] = { USABLE, USABLE, USABLE, RESERVED, ACPI, NVS, MKBOOTIMG_MEM_BAD,
+	                                  KERNEL, 77 /* unknown */ };
+	enum { UNITS = 1024, ROUNDS = 3000 };
+	static struct mm_range in[40], map[128];
+	static int strictest[UNITS];
+	static uint32_t type_at[UNITS];
+
+	for (int round = 0; round < ROUNDS; round++) {
+		size_t n = 1 + rng() % 40;
+		for (int u = 0; u < UNITS; u++)
+			strictest[u] = -1;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t a = rng() % UNITS, b = rng() % (UNITS + 1);
+			uint32_t t = types[rng() % (sizeof types / sizeof types[0])];
+			in[i] = (struct mm_range){ a * KiB, b * KiB, t }; /* b < a: an empty (bad) entry */
+			for (uint64_t u = a; u < b; u++)
+				if (model_rank(t) > strictest[u]) {
+					strictest[u] = model_rank(t);
+					type_at[u] = t;
+				}
+		}
+		size_t m = memmap_sanitize(map, 128, in, n);
+		for (size_t i = 0; i < m; i++) {
+			assert_true(map[i].base < map[i].end);
+			if (i)
+				assert_true(map[i - 1].end <= map[i].base);
+			if (i && map[i - 1].end == map[i].base)
+				assert_int_not_equal(map[i - 1].type, map[i].type);
+			if (map[i].type == USABLE)
+				assert_true(((map[i].base | map[i].end) & (4 * KiB - 1)) == 0);
+		}
+		for (int u = 0; u < UNITS; u++) {
+			uint64_t at = (uint64_t)u * KiB;
+			uint32_t got = 0;
+			for (size_t i = 0; i < m; i++)
+				if (map[i].base <= at && at < map[i].end)
+					got = map[i].type;
+			if (strictest[u] < 0) {
+				assert_int_equal(got, 0); /* nothing where the BIOS said nothing */
+			} else if (type_at[u] == USABLE || model_rank(type_at[u]) == 1) {
+				if (got != type_at[u]) /* trimmed to pages: only beside a page edge */
+					assert_true(got == 0 || (type_at[u] != USABLE && got == USABLE));
+			} else {
+				assert_int_equal(model_rank(got), strictest[u]);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +272,10 @@ int main(void)
 		cmocka_unit_test(test_memmap_sanitize_drops_empty_and_subpage),
 		cmocka_unit_test(test_memmap_sanitize_respects_capacity),
 		cmocka_unit_test(test_memmap_usable_across_merged_regions),
+		cmocka_unit_test(test_memmap_sanitize_many_entries),
+		cmocka_unit_test(test_memmap_sanitize_overlaps),
+		cmocka_unit_test(test_memmap_sanitize_top_of_address_space),
+		cmocka_unit_test(test_memmap_sanitize_random_against_model),
 	};
 	return cmocka_run_group_tests_name("memmap", tests, NULL, NULL);
 }

@@ -1,0 +1,66 @@
+# libFuzzer targets for every parser of outside data (clang only):
+#   elf    kernel_open on the input as a file (tool/kernel.c, libelf)
+#   note   the input as the notes of an otherwise valid kernel
+#   cargo  cargo_config_parse (tool/cargo.c)
+#   image  run_identify_target, the image recognition of `mkbootimg run`
+#
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="elf cargo"]
+# Each target runs FUZZ_SECONDS; a crash (or leak, or sanitizer report)
+# fails it and leaves the reproducer in build/fuzz/<target>-crash-*; replay
+# one with build/fuzz/fuzz-<target> FILE. The corpus grows in build/fuzz/corpus-<target>.
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= elf note cargo image
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := $(filter-out -O2 $(SANITIZE_FLAGS),$(TOOL_CFLAGS)) -O1 -g -Itool -Itests/unit -Itests/fuzz \
+		-fsanitize=fuzzer-no-link $(FUZZ_SAN)
+FUZZ_TOOL_OBJS := $(patsubst tool/%.c,$(FUZZ_DIR)/tool/%.o,$(filter-out tool/main.c,$(wildcard tool/*.c)))
+FUZZ_COMMON  := $(FUZZ_DIR)/fuzz-file.o $(FUZZ_DIR)/elf-builder.o
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
+
+$(FUZZ_DIR)/tool/%.o: tool/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/elf-builder.o: tests/unit/elf-builder.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz-%: $(FUZZ_DIR)/fuzz-%.o $(FUZZ_COMMON) $(FUZZ_TOOL_OBJS)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(TOOL_LIBS)
+
+# Seeds: the files in tests/fuzz/seeds/<target>, and small kernels for elf and image.
+FUZZ_SEED_KERNELS := $(TEST_KERNELS)/tiny.elf $(TEST_KERNELS)/note-stack.elf $(TEST_KERNELS)/note-bad-size.elf
+
+fuzz: fuzz-build $(FUZZ_SEED_KERNELS)
+	@pass=0; fail=0; \
+	for t in $(FUZZ_TARGETS); do \
+		corpus=$(FUZZ_DIR)/corpus-$$t; mkdir -p $$corpus; \
+		[ -d tests/fuzz/seeds/$$t ] && cp -n tests/fuzz/seeds/$$t/* $$corpus/; \
+		case $$t in elf|image) cp -n $(FUZZ_SEED_KERNELS) $$corpus/;; esac; \
+		case $$t in image) head -c 65536 $(BUILD)/sample-kernel.img > $$corpus/image-head 2>/dev/null || true;; esac; \
+		log=$(FUZZ_DIR)/$$t.log; \
+		echo "== fuzz-$$t for $(FUZZ_SECONDS) s (log: $$log)"; \
+		if $(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+			-artifact_prefix=$(FUZZ_DIR)/$$t- $$corpus > $$log 2>&1; then \
+			echo "PASS fuzz-$$t: $$(grep -o 'Done [0-9]* runs in [0-9]* second' $$log | tail -n 1)"; \
+			pass=$$((pass + 1)); \
+		else \
+			echo "FAIL fuzz-$$t: reproducer $$(ls -t $(FUZZ_DIR)/$$t-* 2>/dev/null | head -n 1)"; \
+			grep -m 3 -E 'ERROR|SUMMARY|runtime error' $$log; \
+			fail=$$((fail + 1)); \
+		fi; \
+	done; \
+	echo "$$pass passed, $$fail failed"; \
+	[ $$fail -eq 0 ]
+
+# Keep the objects between runs (they are intermediate files of the pattern rules).
+.SECONDARY: $(FUZZ_TOOL_OBJS) $(FUZZ_COMMON) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%.o)

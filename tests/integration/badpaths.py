@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""mkbootimg against bad paths and bad environments: each must give a clear
+one-line message on standard error ("mkbootimg: ..."), exit 1, and leave
+nothing half-written: no output, no temporary file beside it, an existing
+output untouched, the kernel untouched.
+
+Prints "PASS name" / "FAIL name: why" / "SKIP name: why" per case, then
+"N passed, N failed[, N skipped]". Exits 1 when a case failed. Python 3
+standard library only. Some cases need root (mounting a small or read-only
+tmpfs); they are skipped when mounting is not allowed.
+"""
+
+import argparse
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ARGS = None
+
+
+class Skip(Exception):
+    pass
+
+
+class Failure(Exception):
+    pass
+
+
+def mkbootimg(*arguments, timeout=20, env=None):
+    try:
+        return subprocess.run([ARGS.mkbootimg] + list(arguments), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                              universal_newlines=True, env=env)
+    except subprocess.TimeoutExpired:
+        raise Failure("no answer within %d s (it waits on something)" % timeout)
+
+
+def listing(folder):
+    try:
+        return sorted(os.listdir(folder))
+    except OSError:
+        return []
+
+
+def refused(result, *words, folder=None, before=None):
+    """Exit 1, one line on stderr starting with 'mkbootimg: ' and holding words; folder as before."""
+    err = result.stderr.strip()
+    if result.returncode != 1:
+        raise Failure("exit %d, not 1 (stderr: %r)" % (result.returncode, err))
+    if not err.startswith("mkbootimg: ") or "\n" in err:
+        raise Failure("stderr is not one 'mkbootimg: ' line: %r" % err)
+    for w in words:
+        if w.lower() not in err.lower():
+            raise Failure("the message does not say %r: %r" % (w, err))
+    if "Sanitizer" in result.stderr or "runtime error" in result.stderr:
+        raise Failure("sanitizer report: %r" % result.stderr)
+    if folder is not None and listing(folder) != (before or []):
+        raise Failure("the folder changed: %s -> %s" % (before or [], listing(folder)))
+
+
+def mount_tmpfs(where, options):
+    if os.geteuid() != 0:
+        raise Skip("needs root to mount a tmpfs")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "mkb-badpaths", where],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    if r.returncode != 0:
+        raise Skip("cannot mount a tmpfs here: %s" % r.stdout.strip())
+
+
+def umount(where):
+    subprocess.run(["umount", where], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# ---- The cases: each gets a fresh folder t and the kernel's path there ----
+
+def missing_folder(t, k):
+    refused(mkbootimg("-o", os.path.join(t, "missing", "out.img"), k), "missing", folder=t, before=listing(t))
+
+
+def output_is_input(t, k):
+    before, data = listing(t), open(k, "rb").read()
+    refused(mkbootimg("-o", k, k), "replace the kernel", folder=t, before=before)
+    if open(k, "rb").read() != data:
+        raise Failure("the kernel was changed")
+
+
+def output_is_input_symlink(t, k):
+    os.symlink(os.path.basename(k), os.path.join(t, "link.img"))
+    before, data = listing(t), open(k, "rb").read()
+    refused(mkbootimg("-o", os.path.join(t, "link.img"), k), "replace the kernel", folder=t, before=before)
+    if open(k, "rb").read() != data:
+        raise Failure("the kernel was changed")
+
+
+def output_is_input_hardlink(t, k):
+    os.link(k, os.path.join(t, "hard.img"))
+    before = listing(t)
+    refused(mkbootimg("-o", os.path.join(t, "hard.img"), k), "replace the kernel", folder=t, before=before)
+
+
+def output_is_folder(t, k):
+    os.mkdir(os.path.join(t, "dir"))
+    refused(mkbootimg("-o", os.path.join(t, "dir"), k), "not a regular file", folder=t, before=listing(t))
+
+
+def output_dev_full(t, k):
+    refused(mkbootimg("-o", "/dev/full", k), "not a regular file")
+    if not stat.S_ISCHR(os.stat("/dev/full").st_mode):
+        raise Failure("/dev/full is no longer a device")
+
+
+def output_readonly_folder(t, k):
+    ro = os.path.join(t, "ro")
+    os.mkdir(ro)
+    if os.geteuid() == 0:
+        mount_tmpfs(ro, "ro,size=1m")
+    else:
+        os.chmod(ro, 0o555)
+    try:
+        refused(mkbootimg("-o", os.path.join(ro, "out.img"), k), "read-only file system" if os.geteuid() == 0
+                else "permission denied", folder=ro, before=[])
+    finally:
+        if os.geteuid() == 0:
+            umount(ro)
+        else:
+            os.chmod(ro, 0o755)
+
+
+def output_full_filesystem(t, k):
+    small = os.path.join(t, "small")
+    os.mkdir(small)
+    mount_tmpfs(small, "size=8k")
+    try:
+        refused(mkbootimg("-o", os.path.join(small, "out.img"), k), "no space", folder=small, before=[])
+    finally:
+        umount(small)
+
+
+def existing_output_kept(t, k):
+    out = os.path.join(t, "out.img")
+    with open(out, "wb") as f:
+        f.write(b"the old image")
+    bad = os.path.join(t, "bad.elf")
+    with open(bad, "wb") as f:
+        f.write(open(k, "rb").read()[:100])
+    before = listing(t)
+    refused(mkbootimg("-o", out, bad), "bad.elf", folder=t, before=before)
+    if open(out, "rb").read() != b"the old image":
+        raise Failure("the existing output was changed")
+
+
+def input_missing(t, k):
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), os.path.join(t, "missing.elf")), "no such file",
+            folder=t, before=listing(t))
+
+
+def input_folder(t, k):
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), t), "not a regular file", folder=t, before=listing(t))
+
+
+def input_fifo(t, k):
+    fifo = os.path.join(t, "fifo")
+    os.mkfifo(fifo)
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), fifo, timeout=10), "not a regular file",
+            folder=t, before=listing(t))
+
+
+def input_device(t, k):
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), "/dev/zero"), "not a regular file",
+            folder=t, before=listing(t))
+
+
+def input_empty(t, k):
+    empty = os.path.join(t, "empty.elf")
+    open(empty, "wb").close()
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), empty), "empty.elf", folder=t, before=listing(t))
+
+
+def input_truncated(t, k):
+    data = open(k, "rb").read()
+    for n in (4, 63, 64, 120, len(data) // 2, len(data) - 1):
+        cut = os.path.join(t, "cut.elf")
+        with open(cut, "wb") as f:
+            f.write(data[:n])
+        before = listing(t)
+        r = mkbootimg("-o", os.path.join(t, "out.img"), cut)
+        if r.returncode == 0 and n >= len(data) - 1:
+            os.unlink(os.path.join(t, "out.img"))  # a kernel that does not need its last byte
+            continue
+        refused(r, "cut.elf", folder=t, before=before)
+
+
+def input_garbage(t, k):
+    garbage = os.path.join(t, "garbage.elf")
+    for seed in range(8):
+        data = bytes((i * 2654435761 + seed * 97) >> 7 & 0xFF for i in range(4096))
+        if seed % 2:
+            data = b"\x7fELF\x02\x01\x01" + data[7:]
+        with open(garbage, "wb") as f:
+            f.write(data)
+        refused(mkbootimg("-o", os.path.join(t, "out.img"), garbage), "garbage.elf", folder=t, before=listing(t))
+
+
+def module_fifo(t, k):
+    fifo = os.path.join(t, "fifo")
+    os.mkfifo(fifo)
+    refused(mkbootimg("--module", fifo, "-o", os.path.join(t, "out.img"), k, timeout=10), "not a regular file",
+            folder=t, before=listing(t))
+
+
+def module_folder(t, k):
+    refused(mkbootimg("--module", t, "-o", os.path.join(t, "out.img"), k), "not a regular file",
+            folder=t, before=listing(t))
+
+
+def module_missing(t, k):
+    refused(mkbootimg("--module", os.path.join(t, "nope.bin"), "-o", os.path.join(t, "out.img"), k),
+            "nope.bin", folder=t, before=listing(t))
+
+
+def run_fifo(t, k):
+    fifo = os.path.join(t, "fifo")
+    os.mkfifo(fifo)
+    refused(mkbootimg("run", "--dry-run", fifo, timeout=10), "not a regular file", folder=t, before=listing(t))
+
+
+def kernel_changes(t, k):
+    """A writer rewrites the kernel (same size, other bytes) while mkbootimg runs, many
+    times: each run either succeeds with an image of one of the two kernels, or is
+    refused with nothing left behind."""
+    if not ARGS.big_kernel:
+        raise Skip("no --big-kernel given")
+    a = open(ARGS.big_kernel, "rb").read()
+    b = bytearray(a)
+    b[len(b) // 2] ^= 0xFF  # inside the kernel's data: another checksum
+    kernel = os.path.join(t, "kernel.elf")
+    out = os.path.join(t, "out.img")
+    images = []
+    for data in (a, bytes(b)):
+        with open(kernel, "wb") as f:
+            f.write(data)
+        if mkbootimg("-o", out, kernel).returncode != 0:
+            raise Failure("cannot build the reference image")
+        images.append(open(out, "rb").read())
+        os.unlink(out)
+    stop = threading.Event()
+
+    def writer():
+        i = 0
+        while not stop.is_set():
+            with open(kernel, "r+b") as f:
+                f.write(a if i % 2 else b)
+            i += 1
+            time.sleep(0.0005)
+    thread = threading.Thread(target=writer)
+    thread.start()
+    refusals = 0
+    try:
+        for _ in range(ARGS.change_runs):
+            r = mkbootimg("-o", out, kernel)
+            if r.returncode == 0:
+                if open(out, "rb").read() not in images:
+                    raise Failure("an image of neither kernel was written")
+                os.unlink(out)
+            else:
+                refused(r, "changed", folder=t, before=["kernel.elf"])
+                refusals += 1
+    finally:
+        stop.set()
+        thread.join()
+    print("  (%d of %d runs refused a changing kernel)" % (refusals, ARGS.change_runs))
+
+
+def bad_environment_tmpdir(t, k):
+    """Building an image with TMPDIR pointing nowhere: it needs no TMPDIR."""
+    env = dict(os.environ, TMPDIR=os.path.join(t, "missing"))
+    r = mkbootimg("-o", os.path.join(t, "out.img"), k, env=env)
+    if r.returncode != 0:
+        raise Failure("building an image needs no TMPDIR: exit %d %r" % (r.returncode, r.stderr))
+
+
+CASES = [missing_folder, output_is_input, output_is_input_symlink, output_is_input_hardlink, output_is_folder,
+         output_dev_full, output_readonly_folder, output_full_filesystem, existing_output_kept, input_missing,
+         input_folder, input_fifo, input_device, input_empty, input_truncated, input_garbage, module_fifo,
+         module_folder, module_missing, run_fifo, kernel_changes, bad_environment_tmpdir]
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mkbootimg", default="build/mkbootimg")
+    parser.add_argument("--kernel", default="build/tests/kernels/tiny.elf", help="a small valid kernel")
+    parser.add_argument("--big-kernel", default="build/tests/kernels/entry-check-higher-half.elf",
+                        help="a kernel large enough to change while it is read")
+    parser.add_argument("--change-runs", type=int, default=30)
+    parser.add_argument("names", nargs="*")
+    args = ARGS = parser.parse_args()
+    args.mkbootimg = os.path.abspath(args.mkbootimg)
+    if args.big_kernel and not os.path.exists(args.big_kernel):
+        args.big_kernel = None
+    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    for case in CASES:
+        name = case.__name__.replace("_", "-")
+        if args.names and not any(n in name for n in args.names):
+            continue
+        with tempfile.TemporaryDirectory(prefix="mkb-badpaths-") as t:
+            k = os.path.join(t, "kernel.elf")
+            shutil.copyfile(args.kernel, k)
+            try:
+                case(t, k)
+                verdict, why = "PASS", ""
+            except Skip as e:
+                verdict, why = "SKIP", str(e)
+            except Failure as e:
+                verdict, why = "FAIL", str(e)
+            except Exception as e:
+                verdict, why = "FAIL", "harness error: %s: %s" % (type(e).__name__, e)
+        counts[verdict] += 1
+        print("%s badpaths/%s%s" % (verdict, name, ": " + why if why else ""), flush=True)
+    summary = "%d passed, %d failed" % (counts["PASS"], counts["FAIL"])
+    if counts["SKIP"]:
+        summary += ", %d skipped" % counts["SKIP"]
+    print(summary)
+    return 1 if counts["FAIL"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
