@@ -19,7 +19,30 @@ KERNEL_CFLAGS  := -std=c11 -O2 $(WARN) -ffreestanding -fno-pic -fno-pie -mno-red
                   -Iinclude
 KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000
 
-.PHONY: all deps run check clean bench
+# The git revision, when built from a git checkout (mkbootimg --version shows it).
+# A stamp file rebuilds main.o only when it changes.
+REVISION := $(shell git -C $(CURDIR) describe --always --dirty 2>/dev/null)
+$(shell mkdir -p $(BUILD)/tool && { echo '$(REVISION)' | cmp -s - $(BUILD)/tool/revision || \
+	echo '$(REVISION)' > $(BUILD)/tool/revision; })
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]; make uninstall with the same.
+PREFIX     ?= /usr/local
+BINDIR     := $(PREFIX)/bin
+MANDIR     := $(PREFIX)/share/man
+INCLUDEDIR := $(PREFIX)/include
+PCDIR      := $(PREFIX)/share/pkgconfig
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR := $(PREFIX)/share/zsh/site-functions
+
+# make check SANITIZE=1: the tool and the unit tests built with AddressSanitizer
+# and UBSan (any report fails); use another BUILD to keep both builds.
+ifeq ($(SANITIZE),1)
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS  += $(SANITIZE_FLAGS)
+LDFLAGS += $(SANITIZE_FLAGS)
+endif
+
+.PHONY: all deps run check clean bench install uninstall
 all: $(BUILD)/mkbootimg $(BUILD)/sample-kernel.elf $(BUILD)/sample-kernel.img
 
 include bootloader/bootloader.mk
@@ -41,7 +64,32 @@ run:
 
 check:
 	@scripts/deps.sh --if-missing
-	@$(MAKE) --no-print-directory check-unit check-integration check-run-command check-install
+	@$(MAKE) --no-print-directory check-unit check-integration check-run-command check-install \
+		check-newcomer check-multiboot check-machines check-badpaths
 
 clean:
 	rm -rf $(BUILD)
+
+$(BUILD)/tool/main.o: $(BUILD)/tool/revision
+$(BUILD)/tool/main.o: TOOL_CFLAGS += -DMKB_REVISION='"$(REVISION)"'
+
+$(BUILD)/mkbootimg.pc: include/mkbootimg.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# The binary carries the loader: it is all an installed mkbootimg needs.
+install: $(BUILD)/mkbootimg $(BUILD)/mkbootimg.pc
+	install -D -m 755 $(BUILD)/mkbootimg $(DESTDIR)$(BINDIR)/mkbootimg
+	install -D -m 644 man/mkbootimg.1 $(DESTDIR)$(MANDIR)/man1/mkbootimg.1
+	install -D -m 644 man/mkbootimg-protocol.7 $(DESTDIR)$(MANDIR)/man7/mkbootimg-protocol.7
+	install -d $(DESTDIR)$(INCLUDEDIR)/mkbootimg
+	install -m 644 include/mkbootimg/*.h $(DESTDIR)$(INCLUDEDIR)/mkbootimg/
+	install -D -m 644 $(BUILD)/mkbootimg.pc $(DESTDIR)$(PCDIR)/mkbootimg.pc
+	install -D -m 644 completion/mkbootimg.bash $(DESTDIR)$(BASHCOMPDIR)/mkbootimg
+	install -D -m 644 completion/_mkbootimg $(DESTDIR)$(ZSHCOMPDIR)/_mkbootimg
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mkbootimg $(DESTDIR)$(MANDIR)/man1/mkbootimg.1 \
+	      $(DESTDIR)$(MANDIR)/man7/mkbootimg-protocol.7 $(DESTDIR)$(PCDIR)/mkbootimg.pc \
+	      $(DESTDIR)$(BASHCOMPDIR)/mkbootimg $(DESTDIR)$(ZSHCOMPDIR)/_mkbootimg
+	rm -f $(patsubst include/%,$(DESTDIR)$(INCLUDEDIR)/%,$(wildcard include/mkbootimg/*.h))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/mkbootimg 2>/dev/null

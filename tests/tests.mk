@@ -8,6 +8,8 @@
 include tests/unit/unit.mk
 include tests/integration/run-command.mk
 include tests/integration/install.mk
+include tests/integration/multiboot.mk
+include tests/integration/newcomer.mk
 
 .PHONY: check-integration test-kernels
 
@@ -139,3 +141,6 @@ check-integration: $(BUILD)/mkbootimg $(BUILD)/sample-kernel.img \
 	$(PYTHON) tests/integration/run.py --qemu $(QEMU) --images $(TEST_KERNELS) \
 		--sample $(BUILD)/sample-kernel.img --mkbootimg $(BUILD)/mkbootimg \
 		--cc "$(CC)" --cxx "$(CXX)"
+include tests/integration/machines.mk
+include tests/fuzz/fuzz.mk
+include tests/lint/lint.mk

@@ -6,7 +6,9 @@
  */
 #include "build.h"
 #include "image.h"
+#include "info.h"
 #include "install.h"
+#include "multiboot.h"
 #include "plan.h"
 #include "run-options.h"
 #include "run.h"
@@ -31,22 +33,38 @@ static struct loader_blob loader_blob(void)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mkbootimg [-v] [--cmdline STRING] [--stack-size SIZE]\n"
-	           "                 [--module FILE[=STRING]] [--framebuffer WxHxBPP] -o IMAGE KERNEL\n"
+	           "                 [--module FILE[=STRING]] [--framebuffer WxHxBPP]\n"
+	           "                 [--protocol native|multiboot1|multiboot2] -o IMAGE KERNEL\n"
+	           "       mkbootimg run|install|info [options] ...  (mkbootimg COMMAND --help)\n"
 	           "       mkbootimg -h | -V\n");
 }
 
 static void help(void)
 {
 	usage(stdout);
-	printf("\nBuild a BIOS-bootable disk image from a 64-bit ELF kernel.\n\n"
+	printf("\nBuild a BIOS-bootable disk image from a 64-bit ELF kernel or a Multiboot kernel.\n\n"
 	       "  -o, --output IMAGE          write the image to IMAGE (replaced atomically)\n"
 	       "      --cmdline STRING        command line handed to the kernel\n"
 	       "      --stack-size SIZE       kernel stack, with K, M or G (64K..1G, default 64K)\n"
 	       "      --module FILE[=STRING]  load FILE too, STRING for the kernel (repeatable)\n"
 	       "      --framebuffer WxHxBPP   a graphics mode such as 1024x768x32 (0: text mode)\n"
+	       "      --protocol PROTOCOL     native, multiboot1 or multiboot2 (default: by the\n"
+	       "                              kernel's headers; Multiboot 2 before 1, else native)\n"
 	       "  -v, --verbose               print the load plan on stderr\n"
 	       "  -h, --help                  print this help\n"
 	       "  -V, --version               print the version\n");
+}
+
+/* MKB_VERSION comes from the Makefile's VERSION; MKB_REVISION from git, when built from git. */
+#ifndef MKB_REVISION
+#define MKB_REVISION ""
+#endif
+static void print_version(void)
+{
+	if (MKB_REVISION[0] != '\0')
+		printf("mkbootimg " MKB_VERSION " (git " MKB_REVISION ")\n");
+	else
+		printf("mkbootimg " MKB_VERSION "\n");
 }
 
 static void __attribute__((noreturn)) usage_error(void)
@@ -68,6 +86,7 @@ static int cmd_build(int argc, char **argv)
 		{ "stack-size", required_argument, NULL, 's' },
 		{ "module", required_argument, NULL, 'm' },
 		{ "framebuffer", required_argument, NULL, 'f' },
+		{ "protocol", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -104,6 +123,16 @@ static int cmd_build(int argc, char **argv)
 			}
 			opts.framebuffer_given = 1;
 			break;
+		case 'p': {
+			int protocol;
+			if (multiboot_parse_protocol(optarg, &protocol) != 0) {
+				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+				usage_error();
+			}
+			opts.protocol = (uint32_t)protocol;
+			opts.protocol_given = 1;
+			break;
+		}
 		case 'o':
 			out = optarg;
 			break;
@@ -114,7 +143,7 @@ static int cmd_build(int argc, char **argv)
 			help();
 			return 0;
 		case 'V':
-			printf("mkbootimg " MKB_VERSION "\n");
+			print_version();
 			return 0;
 		default:
 			usage_error(); /* getopt_long has said what was wrong */
@@ -200,11 +229,11 @@ static int cmd_install(int argc, char **argv)
 	return install_main(argc, argv, &loader);
 }
 
-static int cmd_not_yet(int argc, char **argv)
+static int cmd_info(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "mkbootimg: %s: not implemented yet\n", argv[0]);
-	return EXIT_USAGE;
+	struct loader_blob loader = loader_blob();
+
+	return info_main(argc, argv, &loader);
 }
 
 /* First-argument subcommands; anything else is the default build. */
@@ -214,7 +243,7 @@ static const struct command {
 } commands[] = {
 	{ "run", cmd_run },
 	{ "install", cmd_install },
-	{ "info", cmd_not_yet },
+	{ "info", cmd_info },
 };
 
 int main(int argc, char **argv)

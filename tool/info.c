@@ -1,0 +1,686 @@
+#include "info.h"
+#include "image.h"
+#include "kernel.h"
+#include "plan.h"
+#include "util.h"
+
+#include <mkbootimg/image.h>
+#include <mkbootimg/protocol.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2
+#define PAGE UINT64_C(4096)
+#define CHUNK (1024 * 1024)
+
+/* ---- reading an image ---- */
+
+static char *copy_string(const uint8_t *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		s[i] = p[i] == '\0' ? ' ' : (char)p[i]; /* a NUL inside would cut the string short */
+	s[n] = '\0';
+	return s;
+}
+
+/* Is [off, off + len) inside [0, size)? Without overflow. */
+static int within(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+static int read_exact(int fd, void *buf, size_t n, uint64_t off, const char *what)
+{
+	ssize_t r = mkb_pread_full(fd, buf, n, (off_t)off);
+
+	if (r < 0)
+		return mkb_fail("cannot read %s: %s", what, strerror(errno));
+	if ((size_t)r != n)
+		return mkb_fail("the file ends inside the %s", what);
+	return 0;
+}
+
+/* The payload checksum, as the tool computes it and the loader checks it. */
+static int checksum_payload(int fd, const struct info_image *im, uint64_t *out)
+{
+	uint64_t base = im->m.payload_lba * MKB_SECTOR_SIZE;
+	struct mkb_checksum sum;
+	uint8_t *buf = malloc(CHUNK + 4);
+
+	if (buf == NULL)
+		return mkb_fail("%s", strerror(ENOMEM));
+	mkb_checksum_init(&sum);
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t n = pass == 0 ? im->m.segment_count : im->m.module_count;
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t off = pass == 0 ? im->segments[i].payload_offset : im->modules[i].payload_offset;
+			uint64_t left = pass == 0 ? im->segments[i].filesz : im->modules[i].size;
+			while (left > 0) {
+				size_t chunk = left > CHUNK ? CHUNK : (size_t)left;
+				if (read_exact(fd, buf, chunk, base + off, "payload") != 0) {
+					free(buf);
+					return -1;
+				}
+				memset(buf + chunk, 0, 4);
+				mkb_checksum_words(&sum, (const uint32_t *)(void *)buf, (chunk + 3) / 4);
+				off += chunk;
+				left -= chunk;
+			}
+		}
+	}
+	free(buf);
+	*out = mkb_checksum_value(&sum);
+	return 0;
+}
+
+int info_read_image(int fd, struct info_image *im)
+{
+	uint8_t mbr[MKB_SECTOR_SIZE], *man = NULL;
+	struct mkb_stage2_header h;
+	struct mkb_manifest *m = &im->m;
+	uint64_t man_bytes, payload_bytes;
+	struct stat st;
+
+	memset(im, 0, sizeof *im);
+	if (fstat(fd, &st) != 0)
+		return mkb_fail("%s", strerror(errno));
+	im->file_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	if (read_exact(fd, mbr, sizeof mbr, 0, "boot sector") != 0)
+		return -1;
+	if (mbr[MKB_MBR_BOOT_SIGNATURE] != 0x55 || mbr[MKB_MBR_BOOT_SIGNATURE + 1] != 0xaa)
+		return mkb_fail("not a mkbootimg image, nor an ELF kernel: no boot signature");
+	if (read_exact(fd, &h, sizeof h, (uint64_t)MKB_STAGE2_LBA * MKB_SECTOR_SIZE, "loader") != 0)
+		return -1;
+	if (h.magic != MKB_STAGE2_MAGIC)
+		return mkb_fail("a boot sector, but not a mkbootimg image: no loader at LBA %d",
+		                MKB_STAGE2_LBA);
+	if (h.sectors == 0)
+		return mkb_fail("the loader's header gives it 0 sectors");
+	im->stage2_sectors = h.sectors;
+	im->stage2_version = h.version;
+	for (size_t i = 0; i < MKB_LOADER_NAME_MAX && h.loader_version[i] != '\0'; i++)
+		im->loader_version[i] = h.loader_version[i] >= 0x20 && h.loader_version[i] < 0x7f
+		                                ? h.loader_version[i] : '?';
+	im->manifest_lba = (uint64_t)MKB_STAGE2_LBA + h.sectors;
+	if (read_exact(fd, m, sizeof *m, im->manifest_lba * MKB_SECTOR_SIZE, "manifest") != 0)
+		return -1;
+	if (m->magic != MKB_MANIFEST_MAGIC)
+		return mkb_fail("no manifest after the loader (LBA %" PRIu64 ")", im->manifest_lba);
+	if (m->version != MKB_MANIFEST_VERSION)
+		return mkb_fail("manifest version %u; this mkbootimg reads version %d",
+		                (unsigned)m->version, MKB_MANIFEST_VERSION);
+	man_bytes = (uint64_t)m->sectors * MKB_SECTOR_SIZE;
+	if (m->sectors == 0 || man_bytes > MKB_MANIFEST_MAX_BYTES)
+		return mkb_fail("the manifest claims %" PRIu32 " sectors (1 to %d)", m->sectors,
+		                MKB_MANIFEST_MAX_BYTES / MKB_SECTOR_SIZE);
+	if (m->header_size < sizeof *m || m->header_size > man_bytes)
+		return mkb_fail("the manifest header claims %u bytes", (unsigned)m->header_size);
+	if (m->segment_count > MKB_MAX_SEGMENTS || m->module_count > MKB_MAX_MODULES)
+		return mkb_fail("the manifest claims %" PRIu32 " segments and %" PRIu32
+		                " modules (at most %d and %d)", m->segment_count, m->module_count,
+		                MKB_MAX_SEGMENTS, MKB_MAX_MODULES);
+	if (!within(m->segment_offset, (uint64_t)m->segment_count * sizeof(struct mkb_segment), man_bytes) ||
+	    !within(m->module_offset, (uint64_t)m->module_count * sizeof(struct mkb_module), man_bytes) ||
+	    !within(m->cmdline_offset, (uint64_t)m->cmdline_length + 1, man_bytes) ||
+	    (m->multiboot_offset != 0 && !within(m->multiboot_offset, sizeof(struct mkb_multiboot), man_bytes)))
+		return mkb_fail("a table or the command line lies outside the manifest");
+	if (m->protocol > MKB_PROTOCOL_MULTIBOOT2)
+		return mkb_fail("the manifest names protocol %" PRIu32 ", which this mkbootimg does not know",
+		                m->protocol);
+	if (m->payload_lba < im->manifest_lba + m->sectors)
+		return mkb_fail("the payload (LBA %" PRIu64 ") overlaps the manifest", m->payload_lba);
+	if (m->payload_sectors > m->image_sectors || m->payload_lba > m->image_sectors - m->payload_sectors)
+		return mkb_fail("the payload ends after the image (%" PRIu64 " sectors)", m->image_sectors);
+	payload_bytes = m->payload_sectors * MKB_SECTOR_SIZE;
+
+	if ((man = malloc(man_bytes)) == NULL)
+		return mkb_fail("%s", strerror(ENOMEM));
+	if (read_exact(fd, man, man_bytes, im->manifest_lba * MKB_SECTOR_SIZE, "manifest") != 0)
+		goto fail;
+	im->segments = calloc(m->segment_count + 1, sizeof *im->segments);
+	im->modules = calloc(m->module_count + 1, sizeof *im->modules);
+	im->module_strings = calloc(m->module_count + 1, sizeof *im->module_strings);
+	im->cmdline = copy_string(man + m->cmdline_offset, m->cmdline_length);
+	if (im->segments == NULL || im->modules == NULL || im->module_strings == NULL || im->cmdline == NULL) {
+		mkb_fail("%s", strerror(ENOMEM));
+		goto fail;
+	}
+	memcpy(im->segments, man + m->segment_offset, m->segment_count * sizeof(struct mkb_segment));
+	memcpy(im->modules, man + m->module_offset, m->module_count * sizeof(struct mkb_module));
+	for (uint32_t i = 0; i < m->segment_count; i++) {
+		const struct mkb_segment *s = &im->segments[i];
+		if (s->filesz > s->memsz || s->payload_offset % MKB_SECTOR_SIZE != 0 ||
+		    !within(s->payload_offset, s->filesz, payload_bytes)) {
+			mkb_fail("segment %" PRIu32 ": its bytes lie outside the payload", i);
+			goto fail;
+		}
+	}
+	for (uint32_t i = 0; i < m->module_count; i++) {
+		const struct mkb_module *d = &im->modules[i];
+		if (d->payload_offset % MKB_SECTOR_SIZE != 0 || !within(d->payload_offset, d->size, payload_bytes)) {
+			mkb_fail("module %" PRIu32 ": its bytes lie outside the payload", i);
+			goto fail;
+		}
+		if (!within(d->string_offset, (uint64_t)d->string_length + 1, man_bytes)) {
+			mkb_fail("module %" PRIu32 ": its string lies outside the manifest", i);
+			goto fail;
+		}
+		im->module_strings[i] = copy_string(man + d->string_offset, d->string_length);
+		if (im->module_strings[i] == NULL) {
+			mkb_fail("%s", strerror(ENOMEM));
+			goto fail;
+		}
+	}
+	free(man);
+	man = NULL;
+	if (im->file_size != 0 && im->file_size / MKB_SECTOR_SIZE < m->image_sectors)
+		im->truncated = 1;
+	if (im->file_size == 0 || (m->payload_lba + m->payload_sectors) * MKB_SECTOR_SIZE <= im->file_size) {
+		if (checksum_payload(fd, im, &im->checksum) != 0)
+			goto fail;
+		im->checksum_checked = 1;
+	}
+	return 0;
+fail:
+	free(man);
+	info_image_free(im);
+	return -1;
+}
+
+void info_image_free(struct info_image *im)
+{
+	if (im->module_strings != NULL)
+		for (uint32_t i = 0; i < im->m.module_count; i++)
+			free(im->module_strings[i]);
+	free(im->module_strings);
+	free(im->modules);
+	free(im->segments);
+	free(im->cmdline);
+	im->module_strings = NULL;
+	im->modules = NULL;
+	im->segments = NULL;
+	im->cmdline = NULL;
+}
+
+/* ---- printing ---- */
+
+void info_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c); /* bytes as code points: always valid JSON */
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* A string for text output: quoted, control bytes escaped. */
+static void text_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void flag_string(char out[4], uint32_t f)
+{
+	out[0] = f & MKB_SEG_R ? 'R' : '-';
+	out[1] = f & MKB_SEG_W ? 'W' : '-';
+	out[2] = f & MKB_SEG_X ? 'X' : '-';
+	out[3] = '\0';
+}
+
+static void human_size(char out[32], uint64_t n)
+{
+	if (n >= 10 * MKB_MIB)
+		snprintf(out, 32, "%" PRIu64 " MiB", n / MKB_MIB);
+	else if (n >= 10 * MKB_KIB)
+		snprintf(out, 32, "%" PRIu64 " KiB", n / MKB_KIB);
+	else
+		snprintf(out, 32, "%" PRIu64 " bytes", n);
+}
+
+/* What info prints, the same for an image and a kernel. */
+struct view {
+	const char *path;
+	const char *kind; /* "image" or "kernel" */
+	const char *loader_version;
+	const char *protocol;
+	uint64_t entry, stack_top, stack_size, direct_map;
+	const char *cmdline;
+	size_t segment_count;
+	const struct mkb_segment *segments;
+	size_t module_count;
+	const uint64_t *module_sizes;
+	const char *const *module_strings;
+	uint32_t fb_width, fb_height, fb_bpp;
+	uint64_t image_sectors, payload_lba, payload_sectors, manifest_lba;
+	int checksum_known;      /* image: 1, with the stored and computed values */
+	uint64_t checksum_stored, checksum_computed;
+	int checksum_checked;
+	const char **warnings;
+	size_t warning_count;
+};
+
+static const char *protocol_name(uint32_t protocol)
+{
+	switch (protocol) {
+	case MKB_PROTOCOL_NATIVE:
+		return "native";
+	case MKB_PROTOCOL_MULTIBOOT1:
+		return "multiboot1";
+	case MKB_PROTOCOL_MULTIBOOT2:
+		return "multiboot2";
+	default:
+		return "unknown";
+	}
+}
+
+struct range {
+	uint64_t start, end; /* [start, end) */
+	char what[64];
+};
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void print_memory_map(FILE *f, const struct view *v)
+{
+	struct range r[MKB_MAX_SEGMENTS + 2];
+	size_t n = 0;
+	uint64_t prev = 0;
+
+	r[n++] = (struct range){ 0, PLAN_LOW_LIMIT, "BIOS, loader, VGA (below 1 MiB)" };
+	for (size_t i = 0; i < v->segment_count && n < MKB_MAX_SEGMENTS + 1; i++) {
+		const struct mkb_segment *s = &v->segments[i];
+		char fl[4];
+		flag_string(fl, s->flags);
+		r[n].start = MKB_ALIGN_DOWN(s->paddr, PAGE);
+		r[n].end = MKB_ALIGN_UP(s->paddr + s->memsz, PAGE);
+		snprintf(r[n].what, sizeof r[n].what, "segment %zu %s (ELF %" PRIu32 ")", i, fl,
+		         s->elf_index);
+		n++;
+	}
+	qsort(r + 1, n - 1, sizeof r[0], range_cmp);
+	fprintf(f, "\nPhysical memory map (where things land):\n");
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].start > prev)
+			fprintf(f, "  0x%09" PRIx64 "-0x%09" PRIx64 "  .... free\n", prev, r[i].start - 1);
+		fprintf(f, "  0x%09" PRIx64 "-0x%09" PRIx64 "  #### %s%s\n", r[i].start, r[i].end - 1,
+		        r[i].what, r[i].start < prev ? "  (OVERLAPS)" : "");
+		if (r[i].end > prev)
+			prev = r[i].end;
+	}
+	fprintf(f, "  0x%09" PRIx64 "-0x%09" PRIx64 "  .... free RAM: the loader puts the stack, page\n"
+	           "                           tables, boot information%s here at boot\n",
+	        prev, PLAN_HIGH_LIMIT - 1, v->module_count ? " and modules" : "");
+}
+
+static void print_text(FILE *f, const struct view *v)
+{
+	char size[32], fl[4];
+
+	fprintf(f, "%s: mkbootimg %s\n", v->path, v->kind);
+	if (v->loader_version != NULL)
+		fprintf(f, "  loader         %s\n", v->loader_version);
+	fprintf(f, "  protocol       %s\n", v->protocol);
+	fprintf(f, "  entry          0x%016" PRIx64 "\n", v->entry);
+	fprintf(f, "  stack          0x%016" PRIx64 "-0x%016" PRIx64 " (%" PRIu64 " KiB)\n",
+	        v->stack_top - v->stack_size, v->stack_top, v->stack_size / 1024);
+	fprintf(f, "  direct map     0x%016" PRIx64 "\n", v->direct_map);
+	fprintf(f, "  command line   ");
+	text_string(f, v->cmdline);
+	fputc('\n', f);
+	if (v->fb_bpp != 0 || v->fb_width != 0)
+		fprintf(f, "  framebuffer    %" PRIu32 "x%" PRIu32 "x%" PRIu32 " (requested)\n",
+		        v->fb_width, v->fb_height, v->fb_bpp);
+	else
+		fprintf(f, "  framebuffer    none (VGA text mode)\n");
+	fprintf(f, "  segments       %zu\n", v->segment_count);
+	if (v->segment_count != 0)
+		fprintf(f, "    #  ELF flags  virtual             physical     file size   memory size\n");
+	for (size_t i = 0; i < v->segment_count; i++) {
+		const struct mkb_segment *s = &v->segments[i];
+		flag_string(fl, s->flags);
+		fprintf(f, "    %-2zu %-3" PRIu32 " %s    0x%016" PRIx64 "  0x%09" PRIx64 "  0x%-9" PRIx64
+		        " 0x%" PRIx64 "\n", i, s->elf_index, fl, s->vaddr, s->paddr, s->filesz, s->memsz);
+	}
+	fprintf(f, "  modules        %zu\n", v->module_count);
+	for (size_t i = 0; i < v->module_count; i++) {
+		fprintf(f, "    %zu: %" PRIu64 " bytes, string ", i, v->module_sizes[i]);
+		text_string(f, v->module_strings[i]);
+		fputc('\n', f);
+	}
+	if (v->checksum_known) {
+		if (v->checksum_checked)
+			fprintf(f, "  checksum       0x%016" PRIx64 " (%s)\n", v->checksum_stored,
+			        v->checksum_stored == v->checksum_computed ? "matches the payload"
+			                                                   : "DOES NOT MATCH the payload");
+		else
+			fprintf(f, "  checksum       0x%016" PRIx64 " (not checked: the payload is cut off)\n",
+			        v->checksum_stored);
+	}
+	human_size(size, v->image_sectors * MKB_SECTOR_SIZE);
+	fprintf(f, "  layout         loader at LBA %d, manifest at LBA %" PRIu64 ", payload at LBA %"
+	        PRIu64 " (%" PRIu64 " sectors)\n", MKB_STAGE2_LBA, v->manifest_lba, v->payload_lba,
+	        v->payload_sectors);
+	fprintf(f, "  total size     %" PRIu64 " sectors (%s)\n", v->image_sectors, size);
+	for (size_t i = 0; i < v->warning_count; i++)
+		fprintf(f, "  warning: %s\n", v->warnings[i]);
+	print_memory_map(f, v);
+}
+
+static void print_json(FILE *f, const struct view *v)
+{
+	char fl[4];
+
+	fprintf(f, "{\n  \"file\": ");
+	info_json_string(f, v->path);
+	fprintf(f, ",\n  \"kind\": \"%s\",\n  \"loader_version\": ", v->kind);
+	if (v->loader_version != NULL)
+		info_json_string(f, v->loader_version);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\n  \"protocol\": ");
+	info_json_string(f, v->protocol);
+	fprintf(f, ",\n  \"entry\": %" PRIu64 ",\n  \"stack_top\": %" PRIu64 ",\n  \"stack_size\": %" PRIu64
+	        ",\n  \"direct_map_offset\": %" PRIu64 ",\n  \"cmdline\": ", v->entry, v->stack_top,
+	        v->stack_size, v->direct_map);
+	info_json_string(f, v->cmdline);
+	fprintf(f, ",\n  \"framebuffer\": ");
+	if (v->fb_bpp != 0 || v->fb_width != 0)
+		fprintf(f, "{\"width\": %" PRIu32 ", \"height\": %" PRIu32 ", \"bpp\": %" PRIu32 "}",
+		        v->fb_width, v->fb_height, v->fb_bpp);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\n  \"segments\": [");
+	for (size_t i = 0; i < v->segment_count; i++) {
+		const struct mkb_segment *s = &v->segments[i];
+		flag_string(fl, s->flags);
+		fprintf(f, "%s\n    {\"elf_index\": %" PRIu32 ", \"flags\": \"%s\", \"vaddr\": %" PRIu64
+		        ", \"paddr\": %" PRIu64 ", \"filesz\": %" PRIu64 ", \"memsz\": %" PRIu64 "}",
+		        i ? "," : "", s->elf_index, fl, s->vaddr, s->paddr, s->filesz, s->memsz);
+	}
+	fprintf(f, "%s],\n  \"modules\": [", v->segment_count ? "\n  " : "");
+	for (size_t i = 0; i < v->module_count; i++) {
+		fprintf(f, "%s\n    {\"size\": %" PRIu64 ", \"string\": ", i ? "," : "", v->module_sizes[i]);
+		info_json_string(f, v->module_strings[i]);
+		fputc('}', f);
+	}
+	fprintf(f, "%s],\n  \"checksum\": ", v->module_count ? "\n  " : "");
+	if (v->checksum_known)
+		fprintf(f, "{\"stored\": %" PRIu64 ", \"checked\": %s, \"matches\": %s}", v->checksum_stored,
+		        v->checksum_checked ? "true" : "false",
+		        !v->checksum_checked ? "null"
+		        : v->checksum_stored == v->checksum_computed ? "true" : "false");
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\n  \"manifest_lba\": %" PRIu64 ",\n  \"payload_lba\": %" PRIu64
+	        ",\n  \"payload_sectors\": %" PRIu64 ",\n  \"image_sectors\": %" PRIu64
+	        ",\n  \"image_bytes\": %" PRIu64 ",\n  \"warnings\": [", v->manifest_lba, v->payload_lba,
+	        v->payload_sectors, v->image_sectors, v->image_sectors * MKB_SECTOR_SIZE);
+	for (size_t i = 0; i < v->warning_count; i++) {
+		fprintf(f, "%s", i ? ", " : "");
+		info_json_string(f, v->warnings[i]);
+	}
+	fprintf(f, "]\n}\n");
+}
+
+static void print_view(FILE *f, const struct view *v, int json)
+{
+	if (json)
+		print_json(f, v);
+	else
+		print_text(f, v);
+}
+
+int info_print_image(FILE *f, const char *path, const struct info_image *im, int json)
+{
+	uint64_t sizes[MKB_MAX_MODULES];
+	const char *warnings[2];
+	size_t nw = 0;
+	int bad = 0;
+
+	for (uint32_t i = 0; i < im->m.module_count && i < MKB_MAX_MODULES; i++)
+		sizes[i] = im->modules[i].size;
+	if (im->truncated) {
+		warnings[nw++] = "the file is shorter than the image the manifest describes";
+		bad = 1;
+	}
+	if (im->checksum_checked && im->checksum != im->m.payload_checksum) {
+		warnings[nw++] = "the payload checksum does not match: the loader will refuse to boot it";
+		bad = 1;
+	}
+	struct view v = {
+		.path = path, .kind = "image", .loader_version = im->loader_version,
+		.protocol = protocol_name(im->m.protocol), .entry = im->m.entry, .stack_top = im->m.stack_top,
+		.stack_size = im->m.stack_size, .direct_map = im->m.direct_map_offset,
+		.cmdline = im->cmdline, .segment_count = im->m.segment_count, .segments = im->segments,
+		.module_count = im->m.module_count, .module_sizes = sizes,
+		.module_strings = (const char *const *)im->module_strings,
+		.fb_width = im->m.fb_width, .fb_height = im->m.fb_height, .fb_bpp = im->m.fb_bpp,
+		.image_sectors = im->m.image_sectors, .payload_lba = im->m.payload_lba,
+		.payload_sectors = im->m.payload_sectors, .manifest_lba = im->manifest_lba,
+		.checksum_known = 1, .checksum_stored = im->m.payload_checksum,
+		.checksum_computed = im->checksum, .checksum_checked = im->checksum_checked,
+		.warnings = warnings, .warning_count = nw,
+	};
+	print_view(f, &v, json);
+	return bad;
+}
+
+/* ---- a kernel: the image it would make ---- */
+
+#define MAX_WARNINGS (2 * MKB_MAX_SEGMENTS + 8)
+
+struct warnings {
+	char *text[MAX_WARNINGS];
+	size_t n;
+};
+
+static void warn_add(struct warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn_add(struct warnings *w, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	if (w->n >= MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	w->text[w->n] = strdup(buf);
+	if (w->text[w->n] != NULL)
+		w->n++;
+}
+
+static int info_kernel(FILE *f, const char *path, const struct plan_options *opts,
+                       const struct loader_blob *loader, int json)
+{
+	struct plan_options o = *opts;
+	struct mkb_segment segs[MKB_MAX_SEGMENTS];
+	struct warnings w = { .n = 0 };
+	struct kernel k;
+	struct plan p;
+	int entry_in_x = 0;
+
+	if (image_check_loader(loader, &o.stage2_sectors) != 0 || kernel_open(&k, path) != 0)
+		return -1;
+	if (plan_make(&p, &k, &o) != 0) {
+		kernel_close(&k);
+		return -1;
+	}
+	for (size_t i = 0; i < p.segment_count && i < MKB_MAX_SEGMENTS; i++) {
+		const struct plan_segment *s = &p.segments[i];
+		segs[i] = (struct mkb_segment){ .vaddr = s->vaddr, .paddr = s->paddr, .filesz = s->filesz,
+		                                .memsz = s->memsz, .payload_offset = s->payload_offset,
+		                                .flags = s->flags, .elf_index = s->index };
+		if (s->vaddr % PAGE != 0)
+			warn_add(&w, "segment %u: virtual address 0x%" PRIx64 " is not page-aligned: its "
+			         "first page is mapped with the permissions of the page it shares",
+			         s->index, s->vaddr);
+		if ((s->flags & (MKB_SEG_W | MKB_SEG_X)) == (MKB_SEG_W | MKB_SEG_X))
+			warn_add(&w, "segment %u is writable and executable: give code and data segments "
+			         "of their own (PHDRS in the linker script)", s->index);
+		if ((s->flags & MKB_SEG_X) && p.entry >= s->vaddr && p.entry - s->vaddr < s->memsz)
+			entry_in_x = 1;
+	}
+	if (!entry_in_x)
+		warn_add(&w, "the entry point 0x%" PRIx64 " is in no executable segment", p.entry);
+	if (p.stack_size > MKB_MIB)
+		warn_add(&w, "a stack of %" PRIu64 " KiB (above 1 MiB): the loader must find it in one "
+		         "piece of free RAM below 4 GiB, and a machine with little memory may have none that large",
+		         p.stack_size / 1024);
+	if (k.requests.info_version > MKBOOTIMG_INFO_VERSION)
+		warn_add(&w, "the kernel needs boot information version %" PRIu32, k.requests.info_version);
+
+	struct view v = {
+		.path = path, .kind = "kernel", .loader_version = "mkbootimg " MKB_VERSION,
+		.protocol = protocol_name(p.protocol), .entry = p.entry, .stack_top = p.stack_top,
+		.stack_size = p.stack_size, .direct_map = p.direct_map_offset,
+		.cmdline = p.cmdline, .segment_count = p.segment_count, .segments = segs,
+		.module_count = 0, .fb_width = p.framebuffer.width, .fb_height = p.framebuffer.height,
+		.fb_bpp = p.framebuffer.bpp, .image_sectors = p.image_sectors,
+		.payload_lba = p.payload_lba, .payload_sectors = p.payload_sectors,
+		.manifest_lba = p.manifest_lba, .warnings = (const char **)w.text, .warning_count = w.n,
+	};
+	print_view(f, &v, json);
+	for (size_t i = 0; i < w.n; i++)
+		free(w.text[i]);
+	plan_free(&p);
+	kernel_close(&k);
+	return 0;
+}
+
+/* ---- the command ---- */
+
+static void info_usage(FILE *f)
+{
+	fprintf(f, "usage: mkbootimg info [--json] [--cmdline STRING] [--stack-size SIZE]\n"
+	           "                      [--framebuffer WxHxBPP] IMAGE|KERNEL\n");
+}
+
+static void info_help(void)
+{
+	info_usage(stdout);
+	printf("\nDescribe an image, or the image a kernel would make: loader, protocol, command\n"
+	       "line, segments, modules, framebuffer, checksum, size, and a physical memory map.\n\n"
+	       "      --json                  print the same as one JSON object\n"
+	       "      --cmdline STRING        for a kernel: as when building its image\n"
+	       "      --stack-size SIZE       for a kernel: as when building its image\n"
+	       "      --framebuffer WxHxBPP   for a kernel: as when building its image\n"
+	       "  -h, --help                  print this help\n"
+	       "\nExit status: 0 sound, 1 unreadable or damaged (checksum, truncation), 2 usage.\n");
+}
+
+int info_main(int argc, char **argv, const struct loader_blob *loader)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "stack-size", required_argument, NULL, 's' },
+		{ "framebuffer", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct plan_options opts = { 0 };
+	struct info_image im;
+	unsigned char magic[4] = { 0 };
+	const char *path;
+	int json = 0, c, fd, rc;
+
+	argv[0] = (char *)"mkbootimg info";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'c':
+			opts.cmdline = optarg;
+			break;
+		case 's':
+			if (plan_parse_stack_size(optarg, &opts.stack_size) != 0) {
+				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+				info_usage(stderr);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			if (plan_parse_framebuffer(optarg, &opts.framebuffer) != 0) {
+				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+				info_usage(stderr);
+				return EXIT_USAGE;
+			}
+			opts.framebuffer_given = 1;
+			break;
+		case 'h':
+			info_help();
+			return 0;
+		default:
+			info_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "mkbootimg: %s\n", optind == argc ? "no image or kernel given" : "too many arguments");
+		info_usage(stderr);
+		return EXIT_USAGE;
+	}
+	path = argv[optind];
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "mkbootimg: %s: %s\n", path, strerror(errno));
+		return EXIT_FAILURE;
+	}
+	if (mkb_pread_full(fd, magic, sizeof magic, 0) == 4 && memcmp(magic, "\177ELF", 4) == 0) {
+		close(fd);
+		if (info_kernel(stdout, path, &opts, loader, json) != 0) {
+			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+			return EXIT_FAILURE;
+		}
+		return 0;
+	}
+	if (opts.cmdline != NULL || opts.stack_size != 0 || opts.framebuffer_given) {
+		close(fd);
+		fprintf(stderr, "mkbootimg: %s: --cmdline, --stack-size and --framebuffer are for kernels, "
+		        "not images\n", path);
+		return EXIT_USAGE;
+	}
+	rc = info_read_image(fd, &im);
+	close(fd);
+	if (rc != 0) {
+		fprintf(stderr, "mkbootimg: %s: %s\n", path, mkb_error());
+		return EXIT_FAILURE;
+	}
+	rc = info_print_image(stdout, path, &im, json);
+	info_image_free(&im);
+	return rc;
+}

@@ -1,0 +1,54 @@
+/*
+ * mkbootimg info: what an image holds, or what an image of a kernel would
+ * hold, for people (text with a physical memory map) and scripts (--json).
+ * An image is outside data: every offset its manifest gives is checked
+ * against the manifest and the file before it is used.
+ */
+#ifndef MKB_INFO_H
+#define MKB_INFO_H
+
+#include <mkbootimg/image.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct loader_blob;
+
+/* An image, as read and checked by info_read_image. */
+struct info_image {
+	uint64_t file_size;
+	char loader_version[MKB_LOADER_NAME_MAX + 1]; /* printable ASCII only */
+	uint16_t stage2_sectors;
+	uint16_t stage2_version;
+	uint64_t manifest_lba;
+	struct mkb_manifest m;
+	struct mkb_segment *segments; /* m.segment_count entries */
+	struct mkb_module *modules;   /* m.module_count entries */
+	char *cmdline;                /* NUL-terminated copy */
+	char **module_strings;        /* m.module_count NUL-terminated copies */
+	int truncated;                /* 1: the file is shorter than m.image_sectors */
+	int checksum_checked;         /* 0 when the payload is not all in the file */
+	uint64_t checksum;            /* computed over the payload, when checked */
+};
+
+/*
+ * Read and check the image in fd. 0, or -1 with mkb_error() set (without
+ * the file's name). On success free with info_image_free.
+ */
+int info_read_image(int fd, struct info_image *im);
+void info_image_free(struct info_image *im);
+
+/* Print im as text or JSON. Returns 0 when the image is sound, 1 otherwise. */
+int info_print_image(FILE *f, const char *path, const struct info_image *im, int json);
+
+/* Write a JSON string literal (with the quotes) for s. */
+void info_json_string(FILE *f, const char *s);
+
+/*
+ * `mkbootimg info` without the program name in argv[0] handling: parses
+ * options, prints, returns the exit status (0, 1 or 2).
+ */
+int info_main(int argc, char **argv, const struct loader_blob *loader);
+
+#endif
