@@ -64,8 +64,8 @@ run:
 
 check:
 	@scripts/deps.sh --if-missing
-	@$(MAKE) --no-print-directory check-unit check-integration check-run-command check-install \
-		check-newcomer check-multiboot check-machines check-badpaths
+	@$(MAKE) --no-print-directory check-lint check-unit check-integration check-run-command \
+		check-install check-newcomer check-multiboot check-machines check-badpaths
 
 clean:
 	rm -rf $(BUILD)

@@ -36,3 +36,12 @@ lint:
 		--suppressions-list=tests/lint/cppcheck.supp -D_POSIX_C_SOURCE=200809L -Iinclude -Itool tool/*.c
 	$(CLANG_TIDY) -quiet --warnings-as-errors='*' --checks='$(LINT_TIDY_CHECKS)' tool/*.c -- $(LINT_FLAGS)
 	@echo "lint: cppcheck and clang-tidy clean"
+
+# make check runs the lint when both tools are there (make deps installs them).
+.PHONY: check-lint
+check-lint:
+	@if command -v $(CPPCHECK) >/dev/null && command -v $(CLANG_TIDY) >/dev/null; then \
+		$(MAKE) --no-print-directory lint; \
+	else \
+		echo "SKIP lint: $(CPPCHECK) or $(CLANG_TIDY) not installed (make deps installs them)"; \
+	fi
