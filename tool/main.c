@@ -1,8 +1,9 @@
 /*
  * mkbootimg: turn a freestanding x86-64 ELF kernel into a BIOS-bootable disk
- * image, or boot one in QEMU (run). main() parses options, calls the
- * modules, prints what failed and exits: 0 on success, 1 on error, 2 on a
- * usage error; run adds 124 for a timeout.
+ * image, boot one in QEMU (run), write one to a USB stick (install) or show
+ * what one holds (info). main() parses options, calls the modules, prints
+ * what failed and exits: 0 on success, 1 on error, 2 on a usage error; run
+ * adds 124 for a timeout.
  */
 #include "build.h"
 #include "image.h"
