@@ -44,17 +44,18 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
+/* The spec wants each header contained completely in its window, not just begun there. */
 void multiboot_scan(const uint8_t *buf, size_t n, struct multiboot_headers *h)
 {
 	h->mb1 = h->mb2 = -1;
-	for (size_t off = 0; off + 12 <= n && off < MB1_SEARCH; off += 4) {
+	for (size_t off = 0; off + 12 <= n && off + 12 <= MB1_SEARCH; off += 4) {
 		const uint8_t *p = buf + off;
 		if (get32(p) == MB1_MAGIC && (uint32_t)(get32(p) + get32(p + 4) + get32(p + 8)) == 0) {
 			h->mb1 = (long)off;
 			break;
 		}
 	}
-	for (size_t off = 0; off + 16 <= n && off < MB2_SEARCH; off += 8) {
+	for (size_t off = 0; off + 16 <= n && off + 16 <= MB2_SEARCH; off += 8) {
 		const uint8_t *p = buf + off;
 		if (get32(p) == MB2_MAGIC &&
 		    (uint32_t)(get32(p) + get32(p + 4) + get32(p + 8) + get32(p + 12)) == 0) {

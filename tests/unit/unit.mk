@@ -2,7 +2,7 @@
 # objects (not main.c), and one per host-testable loader module.
 # `make check-unit` runs them all and ends with "N passed, N failed".
 
-UNIT_TESTS  := util kernel plan image blockdev install info
+UNIT_TESTS  := util kernel multiboot plan image blockdev install info
 # mkbootimg run: its modules
 UNIT_TESTS  += build cargo qemu-command qmp run-options run-setup run verdict vga-text
 # Loader modules in plain C are tested on the host too: tests/unit/X-test.c
