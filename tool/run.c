@@ -240,9 +240,11 @@ struct runner {
 	int stop_signal;           /* a signal mkbootimg got and passed on */
 	struct qmp qmp;
 	int qmp_up;
-	char screen_path[PATH_MAX + 32];
+	char screen_path[PATH_MAX + 32], dump_path[PATH_MAX + 32];
 	uint8_t screen[VGA_TEXT_BYTES];
 	int screen_saved, screen_final;
+	int screen_graphics;                    /* the display was not in a text mode then */
+	unsigned screen_width, screen_height;   /* its size, when screen_graphics */
 };
 
 static void reap(struct runner *r)
@@ -305,10 +307,38 @@ static pid_t spawn(char **argv, int *exec_errno)
 	return pid;
 }
 
+/*
+ * Is the display in a graphics mode? QMP's screendump writes what the display
+ * shows as a PPM whose header gives its size: text modes are 720x400 or
+ * 640x400. 0 (show the text) when that cannot be found out.
+ */
+static int display_is_graphics(struct runner *r, unsigned *width, unsigned *height)
+{
+	char cmd[PATH_MAX * 2 + 128], escaped[PATH_MAX * 2], header[64];
+	ssize_t n;
+	int fd;
+
+	if (r->dump_path[0] == '\0' || qmp_json_escape(r->dump_path, escaped, sizeof escaped) != 0)
+		return 0;
+	snprintf(cmd, sizeof cmd, "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"%s\"}}",
+	         escaped);
+	if (qmp_command(&r->qmp, cmd, NULL, 0, QMP_TIMEOUT_MS) != 0)
+		return 0; /* no display device (-vga none), say: the text as before */
+	fd = open(r->dump_path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = mkb_pread_full(fd, header, sizeof header, 0);
+	close(fd);
+	unlink(r->dump_path); /* a dump is up to a few MB: not kept in the folder */
+	return n > 0 && vga_ppm_size(header, (size_t)n, width, height) == 0 &&
+	       !vga_dump_is_text(*width, *height);
+}
+
 /* Save the screen through QMP; final: the machine has stopped for good. */
 static void save_screen(struct runner *r, int final)
 {
 	char cmd[PATH_MAX * 2 + 128], escaped[PATH_MAX * 2];
+	unsigned width = 0, height = 0;
 	int fd;
 
 	if (!r->qmp_up || qmp_json_escape(r->screen_path, escaped, sizeof escaped) != 0)
@@ -323,6 +353,9 @@ static void save_screen(struct runner *r, int final)
 	if (mkb_pread_full(fd, r->screen, sizeof r->screen, 0) == (ssize_t)sizeof r->screen) {
 		r->screen_saved = 1;
 		r->screen_final = final;
+		r->screen_graphics = display_is_graphics(r, &width, &height);
+		r->screen_width = width;
+		r->screen_height = height;
 	}
 	close(fd);
 }
@@ -454,7 +487,17 @@ static void print_screen(const struct runner *r)
 {
 	char text[VGA_TEXT_ROWS * (VGA_TEXT_COLUMNS + 1) + 1];
 
-	if (!r->screen_saved || vga_text_format(r->screen, text) == 0)
+	if (!r->screen_saved)
+		return;
+	if (r->screen_graphics) {
+		/* 0xB8000 is not the screen then: its bytes would show as a page of '?' */
+		fflush(stdout);
+		printf("---- screen: graphics mode %ux%u, no text to show ----\n", r->screen_width,
+		       r->screen_height);
+		fflush(stdout);
+		return;
+	}
+	if (vga_text_format(r->screen, text) == 0)
 		return;
 	fflush(stdout);
 	printf("---- VGA text screen%s ----\n%s", r->screen_final ? "" :
@@ -492,7 +535,7 @@ static void look_around(struct run_env *e, const char *target, enum run_target k
 /* Start QEMU with cmd and see the run through; returns the exit status. */
 static int boot(const struct run_setup *s, const struct run_options *o, const char *kernel,
                 struct signals *sig, struct qemu_command *cmd, const char *socket_path,
-                const char *screen_path)
+                const char *screen_path, const char *dump_path)
 {
 	struct runner r;
 	struct run_outcome out = { RUN_QEMU_EXITED, 0 };
@@ -504,6 +547,7 @@ static int boot(const struct run_setup *s, const struct run_options *o, const ch
 	r.signals = sig;
 	r.qmp.fd = -1;
 	snprintf(r.screen_path, sizeof r.screen_path, "%s", screen_path ? screen_path : "");
+	snprintf(r.dump_path, sizeof r.dump_path, "%s", dump_path ? dump_path : "");
 	if (s->gdb_port && !o->quiet)
 		fprintf(stderr, "mkbootimg: QEMU waits for a debugger: gdb -ex 'target remote 127.0.0.1:%d'%s%s\n",
 		        s->gdb_port, kernel ? " " : "", kernel ? kernel : "");
@@ -542,6 +586,7 @@ int run(const struct run_options *o, const struct loader_blob *loader)
 	struct workdir dir = { "" };
 	enum run_target kind = RUN_TARGET_KERNEL;
 	char image[PATH_MAX + 32], socket_path[PATH_MAX + 32], screen_path[PATH_MAX + 32];
+	char dump_path[PATH_MAX + 32];
 	int status = 1, stop_signal, child_changed = 0;
 
 	if (run_identify_target(o->target, &kind) != 0)
@@ -583,6 +628,7 @@ int run(const struct run_options *o, const struct loader_blob *loader)
 	snprintf(image, sizeof image, "%s/kernel.img", dir.path);
 	snprintf(socket_path, sizeof socket_path, "%s/qmp.sock", dir.path);
 	snprintf(screen_path, sizeof screen_path, "%s/screen.bin", dir.path);
+	snprintf(dump_path, sizeof dump_path, "%s/screen.ppm", dir.path);
 	if (kind == RUN_TARGET_KERNEL && build_image(o->target, image, &o->plan, loader, NULL) != 0)
 		goto out_dir;
 	if (qemu_command_build(&cmd, &s, o, &cargo, kind == RUN_TARGET_KERNEL ? image : o->target,
@@ -597,7 +643,7 @@ int run(const struct run_options *o, const struct loader_blob *loader)
 		mkb_fail("%s", "");
 	} else {
 		status = boot(&s, o, kind == RUN_TARGET_KERNEL ? o->target : NULL, &sig, &cmd,
-		              s.watch ? socket_path : NULL, screen_path);
+		              s.watch ? socket_path : NULL, screen_path, dump_path);
 	}
 	qemu_command_free(&cmd);
 out_dir:

@@ -224,6 +224,14 @@ def test_headless_screen(c):
     expect(result, status=0, screen="Hello World!", within=30)
 
 
+def test_headless_graphics(c):
+    # A VBE framebuffer: 0xB8000 is not the screen, so no page of '?' but one line saying so.
+    result = c.run("--headless", "--framebuffer", "800x600x32", c.args.sample)
+    expect(result, status=0, stdout="---- screen: graphics mode 800x600, no text to show ----", within=30)
+    if result.screen() is not None or "?" * 20 in result.stdout:
+        raise Failure("a VGA text screen was printed for a graphics mode", result.details())
+
+
 def test_headless_reset(c):
     expect(c.run(c.kernel("triple-fault")), status=1, stderr="the machine reset (triple fault?)",
            screen="run-test: triple fault kernel")
@@ -267,7 +275,7 @@ def test_dry_run(c):
 
 TESTS = [test_pass, test_pass_pc, test_fail, test_triple_fault, test_halt, test_timeout, test_image,
          test_qemu_args, test_deps_binary, test_cargo_toml, test_cargo_toml_errors, test_headless_screen,
-         test_headless_reset, test_sigterm, test_qemu_missing, test_not_a_kernel, test_usage, test_dry_run]
+         test_headless_graphics, test_headless_reset, test_sigterm, test_qemu_missing, test_not_a_kernel, test_usage, test_dry_run]
 
 
 def run_one(args, test):
