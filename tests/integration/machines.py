@@ -15,12 +15,10 @@ standard library only; run.py's QEMU and QMP helpers are shared.
 """
 
 import argparse
-import concurrent.futures
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True
@@ -242,21 +240,6 @@ def all_tests(args):
     return tests
 
 
-def run_one(args, test):
-    start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="mkb-machines-") as tmp:
-        try:
-            run_test(args, test, tmp)
-            result = ("PASS", "", "")
-        except h.Skip as e:
-            result = ("SKIP", str(e), "")
-        except h.Failure as e:
-            result = ("FAIL", str(e), e.details)
-        except Exception as e:  # a bug in the harness is a failure too
-            result = ("FAIL", "harness error: %s: %s" % (type(e).__name__, e), "")
-    return result + (time.monotonic() - start,)
-
-
 def main():
     global ARGS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -276,21 +259,8 @@ def main():
         print("FAIL setup: %s not found (install qemu-system-x86)" % args.qemu)
         print("0 passed, 1 failed")
         return 1
-    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-    start = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for test, (verdict, why, text, seconds) in zip(tests, pool.map(lambda t: run_one(args, t), tests)):
-            counts[verdict] += 1
-            print("%s machines/%s%s (%.1f s)" % (verdict, test.name, ": " + why if why else "", seconds), flush=True)
-            if text:
-                print(text, end="", flush=True)
-    print("machine tests took %.1f s with %d jobs" % (time.monotonic() - start, args.jobs))
-    summary = "%d passed, %d failed" % (counts["PASS"], counts["FAIL"])
-    if counts["SKIP"]:
-        summary += ", %d skipped" % counts["SKIP"]
-    print(summary)
-    return 1 if counts["FAIL"] else 0
-
+    return h.run_suite(tests, lambda t: h.run_one(args, t, run_test, "mkb-machines-"), args.jobs,
+                       "machine tests", prefix="machines/")
 
 if __name__ == "__main__":
     sys.exit(main())

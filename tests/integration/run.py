@@ -360,11 +360,12 @@ def all_tests(args):
     return tests + protocol.all_tests(args, sys.modules[__name__])
 
 
-def run_one(args, test):
+def run_one(args, test, run=None, prefix="mkb-it-"):
+    """(verdict, why, details, seconds) of one test; run(args, test, tmp) does it."""
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="mkb-it-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         try:
-            test.run(args, test, tmp)
+            (run or test.run)(args, test, tmp)
             result = ("PASS", "", "")
         except Skip as e:
             result = ("SKIP", str(e), "")
@@ -373,6 +374,26 @@ def run_one(args, test):
         except Exception as e:  # a bug in the harness is a failure too
             result = ("FAIL", "harness error: %s: %s" % (type(e).__name__, e), "")
     return result + (time.monotonic() - start,)
+
+
+def run_suite(tests, one, jobs, label, prefix=""):
+    """Run tests in parallel, print a line each and the closing summary;
+    returns the exit status (1 when any failed)."""
+    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    start = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for test, (verdict, why, details, seconds) in zip(tests, pool.map(one, tests)):
+            counts[verdict] += 1
+            print("%s %s%s%s (%.1f s)" % (verdict, prefix, test.name, ": " + why if why else "", seconds),
+                  flush=True)
+            if details:
+                print(details, end="", flush=True)
+    print("%s took %.1f s with %d jobs" % (label, time.monotonic() - start, jobs))
+    summary = "%d passed, %d failed" % (counts["PASS"], counts["FAIL"])
+    if counts["SKIP"]:
+        summary += ", %d skipped" % counts["SKIP"]
+    print(summary)
+    return 1 if counts["FAIL"] else 0
 
 
 def main():
@@ -399,24 +420,7 @@ def main():
         print("0 passed, 1 failed")
         return 1
 
-    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-    start = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for test, (verdict, why, details, seconds) in zip(tests, pool.map(lambda t: run_one(args, t), tests)):
-            counts[verdict] += 1
-            line = "%s %s" % (verdict, test.name)
-            if why:
-                line += ": " + why
-            print("%s (%.1f s)" % (line, seconds), flush=True)
-            if details:
-                print(details, end="", flush=True)
-    print("integration tests took %.1f s with %d jobs" % (time.monotonic() - start, args.jobs))
-    summary = "%d passed, %d failed" % (counts["PASS"], counts["FAIL"])
-    if counts["SKIP"]:
-        summary += ", %d skipped" % counts["SKIP"]
-    print(summary)
-    return 1 if counts["FAIL"] else 0
-
+    return run_suite(tests, lambda t: run_one(args, t), args.jobs, "integration tests")
 
 if __name__ == "__main__":
     sys.exit(main())
