@@ -25,14 +25,14 @@ $(BENCH_DIR)/load-%.img: $(BENCH_DIR)/load-%.elf $(BUILD)/mkbootimg
 
 # The read floor: the load image itself with a boot sector that only reads
 # N MiB of it from LBA 1 on, in 127-sector reads: the same bytes, the same file.
-$(BENCH_DIR)/floor-read-%.img: bench/floor-read.asm $(BENCH_DIR)/load-%.img
+$(BENCH_DIR)/floor-read-%.img: bench/floor-load.asm $(BENCH_DIR)/load-%.img
 	$(NASM) -f bin -DSECTORS=$$(($* * 2048)) $< -o $(BENCH_DIR)/floor-read-$*.bin
 	cp $(BENCH_DIR)/load-$*.img $@
 	dd if=$(BENCH_DIR)/floor-read-$*.bin of=$@ conv=notrunc status=none
 
 # The copy floor: the same reads, each also copied into place with rep movsd.
-$(BENCH_DIR)/floor-copy-%.img: bench/floor-copy.asm $(BENCH_DIR)/load-%.img
-	$(NASM) -f bin -DSECTORS=$$(($* * 2048)) $< -o $(BENCH_DIR)/floor-copy-$*.bin
+$(BENCH_DIR)/floor-copy-%.img: bench/floor-load.asm $(BENCH_DIR)/load-%.img
+	$(NASM) -f bin -DCOPY -DSECTORS=$$(($* * 2048)) $< -o $(BENCH_DIR)/floor-copy-$*.bin
 	cp $(BENCH_DIR)/load-$*.img $@
 	dd if=$(BENCH_DIR)/floor-copy-$*.bin of=$@ conv=notrunc status=none
 

@@ -1,8 +1,10 @@
-; The copy floor for "load N MiB": like floor-read.asm, but each 127-sector
-; read is also copied to where a kernel would live (from 1 MiB up) with
-; rep movsd in unreal mode. What is left between this and mkbootimg is the
-; loader's own work (checksum, page tables, mode switch) and the kernel's.
-; SECTORS is passed by the build. QEMU's BIOS leaves A20 on.
+; The floors for "load N MiB": a boot sector that only reads N MiB from LBA 1
+; on through int 13h extended reads, 127 sectors at a time into one buffer,
+; then exits QEMU through isa-debug-exit (0x10 -> exit status 33).
+; With COPY, each read is also copied to where a kernel would live (from
+; 1 MiB up) with rep movsd in unreal mode: what is left between that and
+; mkbootimg is the loader's own work (checksum, page tables, mode switch)
+; and the kernel's. SECTORS is passed by the build; QEMU's BIOS leaves A20 on.
 %ifndef SECTORS
 %error "SECTORS must be defined"
 %endif
@@ -18,7 +20,8 @@ org 0x7c00
 	mov ds, ax
 	mov es, ax
 	mov ss, ax
-	mov sp, 0x6000                  ; not in this sector's page: see below
+	mov sp, 0x6000
+%ifdef COPY
 	; Unreal mode: DS and ES keep a 4 GiB limit back in real mode.
 	o32 lgdt [gdt_descriptor]
 	mov eax, cr0
@@ -32,17 +35,17 @@ org 0x7c00
 	xor ax, ax
 	mov ds, ax
 	mov es, ax
+	mov edi, 0x100000
+%endif
 	sti
-	xor ax, ax
-	mov es, ax
 	cld
-	mov si, dap_template              ; the packet, copied out of the code page
+	mov si, dap_template            ; the packet, copied out of the code page
+	push di
 	mov di, DAP
 	mov cx, 16
 	rep movsb
+	pop di
 	mov ebp, SECTORS
-	mov edi, 0x100000
-	cld
 .next:
 	mov eax, ebp
 	cmp eax, 127
@@ -57,10 +60,12 @@ org 0x7c00
 	movzx ecx, word [DAP + 2]
 	add [DAP + 8], ecx
 	sub ebp, ecx
+%ifdef COPY
 	shl ecx, 7                      ; sectors -> dwords
 	mov esi, 0x10000
 	a32 rep movsd
 	test ebp, ebp
+%endif
 	jnz .next
 	mov eax, 0x10
 	jmp .exit
@@ -71,6 +76,7 @@ org 0x7c00
 	cli
 	hlt
 
+%ifdef COPY
 align 8
 gdt:
 	dq 0
@@ -78,6 +84,7 @@ gdt:
 gdt_descriptor:
 	dw gdt_descriptor - gdt - 1
 	dd gdt
+%endif
 
 align 4
 dap_template:
