@@ -149,6 +149,28 @@ int eb_temp_dir(char *buf, size_t size)
 	return mkdtemp(buf) ? 0 : -1;
 }
 
+char eb_scratch[512];
+
+int eb_scratch_create(void **state)
+{
+	(void)state;
+	return eb_temp_dir(eb_scratch, sizeof eb_scratch);
+}
+
+int eb_scratch_remove(void **state)
+{
+	(void)state;
+	eb_remove_dir(eb_scratch);
+	return 0;
+}
+
+const char *eb_scratch_file(const char *name)
+{
+	static char path[1024];
+	snprintf(path, sizeof path, "%s/%s", eb_scratch, name);
+	return path;
+}
+
 void eb_remove_dir(const char *dir)
 {
 	DIR *d = opendir(dir);

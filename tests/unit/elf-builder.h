@@ -55,6 +55,14 @@ void eb_free(struct eb_elf *e);
 
 /* A fresh directory under $TMPDIR (or /tmp); path into buf. Returns 0 or -1. */
 int eb_temp_dir(char *buf, size_t size);
+
+/* A scratch folder for a test group (or a test): eb_scratch_create and
+ * eb_scratch_remove are cmocka setup and teardown functions. */
+extern char eb_scratch[512];
+int eb_scratch_create(void **state);
+int eb_scratch_remove(void **state);
+/* eb_scratch/name, in a buffer the next call reuses. */
+const char *eb_scratch_file(const char *name);
 /* Remove dir and the files directly inside it. */
 void eb_remove_dir(const char *dir);
 /* Number of entries in dir whose names start with prefix. */

@@ -25,8 +25,13 @@
 #define HH UINT64_C(0xffffffff80000000)
 #define STAGE2_SECTORS 3
 
-static char dir[512];
 static char path[1024];
+
+/* A file in the scratch folder; path keeps its name for the assertions. */
+static const char *file(const char *name)
+{
+	return strcpy(path, eb_scratch_file(name));
+}
 static uint8_t blob[(1 + STAGE2_SECTORS) * 512];
 static struct loader_blob loader = { blob, sizeof blob };
 
@@ -49,22 +54,8 @@ static void make_blob(void)
 
 static int setup(void **state)
 {
-	(void)state;
 	make_blob();
-	return eb_temp_dir(dir, sizeof dir);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	eb_remove_dir(dir);
-	return 0;
-}
-
-static const char *file(const char *name)
-{
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	return path;
+	return eb_scratch_create(state);
 }
 
 static uint8_t *read_whole(const char *p, size_t *size)
@@ -553,7 +544,7 @@ static void test_image_write_replaces(void **state)
 	assert_int_equal(image_write(path, &b.k, &b.p, &loader), 0);
 	img = read_whole(path, &size);
 	assert_int_equal(size, b.p.image_sectors * 512);
-	assert_int_equal(eb_count_entries(dir, "replace.img."), 0);
+	assert_int_equal(eb_count_entries(eb_scratch, "replace.img."), 0);
 	free(img);
 	free_kernel(&b);
 }
@@ -596,7 +587,7 @@ static void test_image_write_unwritable_directory(void **state)
 	if (geteuid() == 0)
 		skip(); /* root writes anyway */
 	build_kernel(&b, "ro.elf");
-	snprintf(sub, sizeof sub, "%s/ro", dir);
+	snprintf(sub, sizeof sub, "%s/ro", eb_scratch);
 	assert_int_equal(mkdir(sub, 0755), 0);
 	write_text(file("ro/out.img"), "old image");
 	assert_int_equal(chmod(sub, 0555), 0);
@@ -631,7 +622,7 @@ static void test_image_write_truncated_kernel(void **state)
 	img = read_whole(file("trunc.img"), &size);
 	assert_int_equal(size, 9);
 	assert_memory_equal(img, "old image", 9);
-	assert_int_equal(eb_count_entries(dir, "trunc.img."), 0);
+	assert_int_equal(eb_count_entries(eb_scratch, "trunc.img."), 0);
 	free(img);
 	free_kernel(&b);
 }
@@ -660,7 +651,7 @@ static void test_image_write_fails_midway(void **state)
 	img = read_whole(file("efbig.img"), &size);
 	assert_int_equal(size, 9);
 	assert_memory_equal(img, "old image", 9);
-	assert_int_equal(eb_count_entries(dir, "efbig.img."), 0);
+	assert_int_equal(eb_count_entries(eb_scratch, "efbig.img."), 0);
 	free(img);
 	free_kernel(&b);
 }
@@ -698,5 +689,5 @@ int main(void)
 		cmocka_unit_test(test_image_write_fails_midway),
 		cmocka_unit_test(test_image_write_loader_mismatch),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, eb_scratch_remove);
 }

@@ -15,26 +15,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static char dir[512];
 static char path[1024];
 
-static int setup(void **state)
-{
-	(void)state;
-	return eb_temp_dir(dir, sizeof dir);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	eb_remove_dir(dir);
-	return 0;
-}
-
+/* A file in the scratch folder; path keeps its name for the assertions. */
 static const char *file(const char *name)
 {
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	return path;
+	return strcpy(path, eb_scratch_file(name));
 }
 
 #define HH UINT64_C(0xffffffff80000000)
@@ -99,7 +85,7 @@ static void test_kernel_directory(void **state)
 	struct kernel k;
 
 	(void)state;
-	assert_int_equal(kernel_open(&k, dir), -1);
+	assert_int_equal(kernel_open(&k, eb_scratch), -1);
 	assert_non_null(strstr(mkb_error(), "not a regular file"));
 }
 
@@ -637,5 +623,5 @@ int main(void)
 		cmocka_unit_test(test_kernel_note_framebuffer_twice),
 		cmocka_unit_test(test_kernel_note_malformed),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, eb_scratch_create, eb_scratch_remove);
 }

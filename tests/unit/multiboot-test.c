@@ -17,22 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static char dir[512];
 static char path[1024];
 static uint8_t img[64 * 1024];
-
-static int setup(void **state)
-{
-	(void)state;
-	return eb_temp_dir(dir, sizeof dir);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	eb_remove_dir(dir);
-	return 0;
-}
 
 static int blank(void **state)
 {
@@ -123,7 +109,7 @@ static const char *write_file(const char *name, size_t n)
 {
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(path, sizeof path, "%s/%s", eb_scratch, name);
 	f = fopen(path, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(img, 1, n, f), n);
@@ -595,7 +581,7 @@ static void test_multiboot_open_mb1_elf(void **state)
 	eb_add(&e, PT_LOAD, PF_R | PF_X, hh + 0x100000, 0x100000, 0x1000, 0x1000);
 	eb_add(&e, PT_LOAD, PF_R | PF_W, hh + 0x101000, 0x101000, 0x100, 0x2000);
 	mb1(e.data, e.ph[0].p_offset, 3); /* at the start of the text, file offset 4096 */
-	snprintf(path, sizeof path, "%s/mb1.elf", dir);
+	snprintf(path, sizeof path, "%s/mb1.elf", eb_scratch);
 	p = path;
 	assert_int_equal(eb_write(&e, p), 0);
 	eb_free(&e);
@@ -866,5 +852,5 @@ int main(void)
 		T(test_multiboot_open_mb2_length_outside),
 	};
 #undef T
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, eb_scratch_create, eb_scratch_remove);
 }

@@ -17,28 +17,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[512];
 
-static int setup(void **state)
-{
-	(void)state;
-	return eb_temp_dir(dir, sizeof dir);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	eb_remove_dir(dir);
-	return 0;
-}
-
-/* A file name in dir, and the file written with n bytes of data. */
+/* A file name in eb_scratch, and the file written with n bytes of data. */
 static const char *write_file(const char *name, const void *data, size_t n)
 {
 	static char path[700];
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(path, sizeof path, "%s/%s", eb_scratch, name);
 	f = fopen(path, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, n, f), n);
@@ -59,7 +45,7 @@ static void test_run_identify_kernel(void **state)
 	char path[700];
 
 	(void)state;
-	snprintf(path, sizeof path, "%s/kernel", dir);
+	snprintf(path, sizeof path, "%s/kernel", eb_scratch);
 	eb_init(&e, 0xffffffff80100000);
 	eb_add(&e, PT_LOAD, PF_R | PF_X, 0xffffffff80100000, 0x100000, 0x100, 0x100);
 	assert_int_equal(eb_write(&e, path), 0);
@@ -104,10 +90,10 @@ static void test_run_identify_neither(void **state)
 	assert_int_equal(identify(write_file("empty", "", 0), &kind), -1);
 	assert_int_equal(identify(write_file("text", "hello\n", 6), &kind), -1);
 	assert_int_equal(identify(write_file("elf-ish", "\177EL", 3), &kind), -1);
-	snprintf(path, sizeof path, "%s/missing", dir);
+	snprintf(path, sizeof path, "%s/missing", eb_scratch);
 	assert_int_equal(identify(path, &kind), -1);
 	assert_non_null(strstr(mkb_error(), "missing: No such file or directory"));
-	assert_int_equal(identify(dir, &kind), -1);
+	assert_int_equal(identify(eb_scratch, &kind), -1);
 	assert_non_null(strstr(mkb_error(), ": not a regular file"));
 }
 
@@ -117,7 +103,7 @@ static void test_run_test_binary(void **state)
 
 	(void)state;
 	assert_false(run_is_test_binary(write_file("kernel", "x", 1)));
-	snprintf(sub, sizeof sub, "%s/deps", dir);
+	snprintf(sub, sizeof sub, "%s/deps", eb_scratch);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	snprintf(path, sizeof path, "%s/kernel-0123abcd", sub);
 	assert_int_equal(rename(write_file("k1", "x", 1), path), 0);
@@ -130,7 +116,7 @@ static void test_run_test_binary(void **state)
 	unlink(path);
 	rmdir(sub);
 
-	snprintf(sub, sizeof sub, "%s/rustdoctestXyZ", dir);
+	snprintf(sub, sizeof sub, "%s/rustdoctestXyZ", eb_scratch);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	snprintf(path, sizeof path, "%s/rust_out", sub);
 	assert_int_equal(rename(write_file("k2", "x", 1), path), 0);
@@ -138,7 +124,7 @@ static void test_run_test_binary(void **state)
 	unlink(path);
 	rmdir(sub);
 
-	snprintf(sub, sizeof sub, "%s/mydeps", dir); /* the whole name must be deps */
+	snprintf(sub, sizeof sub, "%s/mydeps", eb_scratch); /* the whole name must be deps */
 	assert_int_equal(mkdir(sub, 0700), 0);
 	snprintf(path, sizeof path, "%s/k", sub);
 	assert_int_equal(rename(write_file("k3", "x", 1), path), 0);
@@ -172,11 +158,11 @@ static void test_run_image_refuses_kernel_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_run_identify_kernel, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_identify_image, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_identify_neither, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_test_binary, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_image_refuses_kernel_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_identify_kernel, eb_scratch_create, eb_scratch_remove),
+		cmocka_unit_test_setup_teardown(test_run_identify_image, eb_scratch_create, eb_scratch_remove),
+		cmocka_unit_test_setup_teardown(test_run_identify_neither, eb_scratch_create, eb_scratch_remove),
+		cmocka_unit_test_setup_teardown(test_run_test_binary, eb_scratch_create, eb_scratch_remove),
+		cmocka_unit_test_setup_teardown(test_run_image_refuses_kernel_options, eb_scratch_create, eb_scratch_remove),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
