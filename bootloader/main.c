@@ -145,18 +145,37 @@ static uint32_t usable_mib(void)
 	return (uint32_t)(total >> 20);
 }
 
+/* The end of the highest usable RAM. */
+static uint64_t usable_top(void)
+{
+	uint64_t top = 0;
+	for (size_t i = 0; i < ram_count; i++)
+		if (ram[i].type == MKBOOTIMG_MEM_USABLE && ram[i].end > top)
+			top = ram[i].end;
+	return top;
+}
+
 /* Every planned range must be RAM before a byte is written to it. */
 static void check_placement(const struct mkb_segment *seg, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t base = page_down(seg[i].paddr);
 		uint64_t end = page_up(seg[i].paddr + seg[i].memsz);
-		if (!memmap_usable(ram, ram_count, base, end))
-			fatal("the kernel needs memory at 0x%lx-0x%lx (segment %u), which is\n"
-			      "not usable RAM here (this machine has %u MiB usable).\n"
-			      "Give the machine more memory, or link the kernel at a lower address.",
+		if (memmap_usable(ram, ram_count, base, end))
+			continue;
+		/* Past the end of RAM: the machine is too small, not the link wrong. */
+		if (end > usable_top())
+			fatal("the kernel needs memory at 0x%lx-0x%lx (segment %u), beyond the\n"
+			      "end of RAM: this machine has only %u MiB usable. Give it more memory\n"
+			      "(mkbootimg run --memory SIZE, QEMU's -m), or link the kernel lower.",
 			      seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, seg[i].elf_index,
 			      usable_mib());
+		fatal("the kernel needs memory at 0x%lx-0x%lx (segment %u), which is\n"
+		      "not usable RAM here (this machine has %u MiB usable).\n"
+		      "Give the machine more memory (mkbootimg run --memory SIZE), or link\n"
+		      "the kernel at another address.",
+		      seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, seg[i].elf_index,
+		      usable_mib());
 	}
 }
 

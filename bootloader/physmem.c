@@ -84,7 +84,8 @@ static uint64_t allocate(uint64_t pages, uint32_t type, int zero)
 		}
 	}
 	fatal("not enough free memory below 4 GiB for the modules, page tables and boot\n"
-	      "information (%u KiB more). Give the machine more memory.",
+	      "information (%u KiB more). Give the machine more memory\n"
+	      "(mkbootimg run --memory SIZE, QEMU's -m).",
 	      (uint32_t)(size / 1024));
 }
 

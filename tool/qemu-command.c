@@ -123,9 +123,45 @@ static void add_run_command(struct qemu_command *cmd, const struct cargo_strings
 	}
 }
 
-int qemu_command_build(struct qemu_command *cmd, const struct run_setup *s, const struct run_options *o,
-                       const struct cargo_config *c, const char *image, const char *qmp_socket)
+/* COM1 as the setup says, unless the user's arguments place it themselves. */
+static void add_serial(struct qemu_command *cmd, const struct run_setup *s, const struct user_args *u,
+                       const char *com1_log)
 {
+	char *escaped = NULL;
+
+	if (user_has(u, "serial", NULL) || user_has(u, "nographic", NULL))
+		return;
+	switch (s->serial) {
+	case RUN_SERIAL_STDIO:
+		if (com1_log == NULL) {
+			add(cmd, "-serial"), add(cmd, "stdio");
+			return;
+		}
+		/* The same stdio, with a copy kept for run to read the loader's words in. */
+		escaped = double_commas(com1_log);
+		add(cmd, "-chardev"), add(cmd, "stdio,id=com1,logfile=%s", escaped ? escaped : "");
+		add(cmd, "-serial"), add(cmd, "chardev:com1");
+		cmd->com1_readback = com1_log;
+		break;
+	case RUN_SERIAL_FILE:
+		escaped = double_commas(s->serial_file);
+		add(cmd, "-serial"), add(cmd, "file:%s", escaped ? escaped : "");
+		cmd->com1_readback = s->serial_file;
+		break;
+	case RUN_SERIAL_NONE:
+		add(cmd, "-serial"), add(cmd, "none");
+		cmd->com1_discarded = 1;
+		return;
+	}
+	if (escaped == NULL)
+		cmd->oom = 1;
+	free(escaped);
+}
+
+int qemu_command_build(struct qemu_command *cmd, const struct run_setup *s, const struct run_options *o,
+                       const struct cargo_config *c, const struct qemu_files *f)
+{
+	const char *image = f->image, *qmp_socket = f->qmp_socket;
 	const struct cargo_strings *cargo_args = s->test ? &c->test_args : &c->run_args;
 	struct user_args u = {
 		{ c->run_command.items, cargo_args->items, o->qemu_args },
@@ -141,14 +177,21 @@ int qemu_command_build(struct qemu_command *cmd, const struct run_setup *s, cons
 		add(cmd, "-M"), add(cmd, "%s", s->machine);
 	if (!user_has(&u, "m", NULL))
 		add(cmd, "-m"), add(cmd, "%" PRIu64 "M", s->memory_mib);
-	if (!user_has(&u, "accel", NULL) && !user_has(&u, "enable-kvm", NULL))
+	if (!user_has(&u, "accel", NULL) && !user_has(&u, "enable-kvm", NULL)) {
 		add(cmd, "-accel"), add(cmd, "%s", s->accel);
+		/* KVM's default CPU model asks for features the host may lack, and QEMU warns. */
+		if (strcmp(s->accel, "kvm") == 0 && !user_has(&u, "cpu", NULL))
+			add(cmd, "-cpu"), add(cmd, "host");
+	}
+	if (s->smp && !user_has(&u, "smp", NULL))
+		add(cmd, "-smp"), add(cmd, "%d", s->smp);
+	/* A device (a written stick) is only read: QEMU's writes go to a temporary overlay. */
 	if (c->run_command.items == NULL)
-		add(cmd, "-drive"), add(cmd, "format=raw,file=%s", drive ? drive : "");
+		add(cmd, "-drive"), add(cmd, "format=raw,file=%s%s", drive ? drive : "",
+		                        s->read_only_disk ? ",snapshot=on" : "");
 	if (s->headless && !user_has(&u, "display", NULL) && !user_has(&u, "nographic", NULL))
 		add(cmd, "-display"), add(cmd, "none");
-	if (!user_has(&u, "serial", NULL) && !user_has(&u, "nographic", NULL))
-		add(cmd, "-serial"), add(cmd, "stdio");
+	add_serial(cmd, s, &u, f->com1_log);
 	if (s->test && !user_has(&u, "device", "isa-debug-exit"))
 		add(cmd, "-device"), add(cmd, QEMU_DEBUG_EXIT_DEVICE);
 	if (s->no_reboot && !user_has(&u, "no-reboot", NULL))

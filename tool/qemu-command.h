@@ -16,18 +16,26 @@ struct cargo_config;
 
 #define QEMU_DEBUG_EXIT_DEVICE "isa-debug-exit,iobase=0xf4,iosize=0x04"
 
+/* The files of a run: the disk, and those in the run's temporary folder (NULL: none). */
+struct qemu_files {
+	const char *image;       /* the disk */
+	const char *qmp_socket;  /* QMP, when the run is watched */
+	const char *com1_log;    /* where QEMU also logs COM1, when it goes to stdout */
+};
+
 struct qemu_command {
 	char **argv;  /* NULL-terminated, each string owned */
 	size_t argc, cap;
 	int oom;
+	/* What the guest wrote to COM1 can be read back from this file (not owned)... */
+	const char *com1_readback;
+	/* ...or is known to be nothing (--serial none); both 0/NULL: unknown. */
+	int com1_discarded;
 };
 
-/*
- * Build the command for image (the disk) and qmp_socket (NULL when the run
- * is not watched). 0, or -1 with mkb_error() set.
- */
+/* Build the command for the files f. 0, or -1 with mkb_error() set. */
 int qemu_command_build(struct qemu_command *cmd, const struct run_setup *s, const struct run_options *o,
-                       const struct cargo_config *c, const char *image, const char *qmp_socket);
+                       const struct cargo_config *c, const struct qemu_files *f);
 void qemu_command_free(struct qemu_command *cmd);
 
 /* Print the command on one line, quoted for a POSIX shell. */

@@ -11,6 +11,7 @@
 enum {
 	OPT_TEST = 256, OPT_TIMEOUT, OPT_SUCCESS, OPT_MACHINE, OPT_MEMORY, OPT_ACCEL, OPT_QEMU,
 	OPT_GDB, OPT_HEADLESS, OPT_CMDLINE, OPT_STACK, OPT_MODULE, OPT_FRAMEBUFFER, OPT_DRY_RUN,
+	OPT_SMP, OPT_SERIAL,
 };
 
 static const struct option longopts[] = {
@@ -28,6 +29,8 @@ static const struct option longopts[] = {
 	{ "module", required_argument, NULL, OPT_MODULE },
 	{ "framebuffer", required_argument, NULL, OPT_FRAMEBUFFER },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "smp", required_argument, NULL, OPT_SMP },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -85,7 +88,10 @@ static int parse_one(struct run_options *o, int c, const char *arg)
 		o->machine = arg;
 		break;
 	case OPT_MEMORY:
-		if (mkb_parse_size(arg, &o->memory) != 0)
+		/* A plain number is MiB, as QEMU's -m reads it. */
+		if (parse_long(arg, 1, 1L << 30, &v) == 0)
+			o->memory = (uint64_t)v * MKB_MIB;
+		else if (mkb_parse_size(arg, &o->memory) != 0)
 			return mkb_fail("--memory: %s", mkb_error());
 		if (o->memory == 0 || o->memory % MKB_MIB != 0)
 			return mkb_fail("--memory: '%s' is not a whole number of MiB (for example 256M or 1G)", arg);
@@ -118,6 +124,16 @@ static int parse_one(struct run_options *o, int c, const char *arg)
 	case OPT_FRAMEBUFFER:
 		o->plan.framebuffer_given = 1;
 		return plan_parse_framebuffer(arg, &o->plan.framebuffer);
+	case OPT_SMP:
+		if (parse_long(arg, 1, RUN_MAX_CPUS, &v) != 0)
+			return mkb_fail("--smp: '%s' is not a number of CPUs (1..%d)", arg, RUN_MAX_CPUS);
+		o->smp = (int)v;
+		break;
+	case OPT_SERIAL:
+		if (arg[0] == '\0')
+			return mkb_fail("--serial: give a FILE, stdio or none");
+		o->serial = arg;
+		break;
 	case OPT_DRY_RUN:
 		o->dry_run = 1;
 		break;

@@ -13,6 +13,7 @@
 enum run_accel { RUN_ACCEL_UNSET, RUN_ACCEL_AUTO, RUN_ACCEL_KVM, RUN_ACCEL_TCG };
 
 #define RUN_GDB_DEFAULT_PORT 1234
+#define RUN_MAX_CPUS 255           /* the most QEMU's pc machine takes */
 
 /* "Not given" is -1, NULL or 0, so settings from Cargo.toml can fill the gaps. */
 struct run_options {
@@ -27,6 +28,8 @@ struct run_options {
 	enum run_accel accel;
 	const char *qemu;          /* --qemu PATH; NULL not given */
 	int gdb_port;              /* 0: no --gdb */
+	int smp;                   /* --smp CPUs; 0 not given */
+	const char *serial;        /* --serial FILE|stdio|none; NULL not given */
 	struct plan_options plan;  /* for a KERNEL's image; all 0 when not given */
 	int headless, verbose, quiet, dry_run, help;
 };

@@ -3,6 +3,8 @@
 #include "run-options.h"
 #include "util.h"
 
+#include <string.h>
+
 int run_setup_resolve(struct run_setup *s, const struct run_options *o, const struct cargo_config *c,
                       const struct run_env *e)
 {
@@ -10,6 +12,9 @@ int run_setup_resolve(struct run_setup *s, const struct run_options *o, const st
 
 	s->test = o->test || e->test_binary;
 	s->headless = o->headless || s->test || !e->display;
+	/* Such a QEMU would open a VNC server nobody looks at, and never end. */
+	s->no_gui_fallback = !s->headless && e->no_gui;
+	s->headless = s->headless || s->no_gui_fallback;
 	/* A debugger drives the machine: mkbootimg neither stops it nor needs its monitor. */
 	s->watch = s->headless && !o->gdb_port;
 	if (s->test)
@@ -41,9 +46,21 @@ int run_setup_resolve(struct run_setup *s, const struct run_options *o, const st
 	if (accel == RUN_ACCEL_UNSET && e->accel != NULL && e->accel[0] != '\0' &&
 	    run_accel_parse(e->accel, &accel) != 0)
 		return mkb_fail("MKBOOTIMG_ACCEL: %s", mkb_error());
-	if (accel == RUN_ACCEL_UNSET || accel == RUN_ACCEL_AUTO)
+	s->accel_chosen = accel == RUN_ACCEL_UNSET || accel == RUN_ACCEL_AUTO;
+	if (s->accel_chosen)
 		accel = e->kvm_usable ? RUN_ACCEL_KVM : RUN_ACCEL_TCG;
 	s->accel = accel == RUN_ACCEL_KVM ? "kvm" : "tcg";
 	s->gdb_port = o->gdb_port;
+	s->smp = o->smp;
+	s->serial_file = NULL;
+	if (o->serial == NULL || strcmp(o->serial, "stdio") == 0)
+		s->serial = RUN_SERIAL_STDIO;
+	else if (strcmp(o->serial, "none") == 0)
+		s->serial = RUN_SERIAL_NONE;
+	else {
+		s->serial = RUN_SERIAL_FILE;
+		s->serial_file = o->serial;
+	}
+	s->read_only_disk = e->block_device;
 	return 0;
 }

@@ -23,6 +23,15 @@ struct run_env {
 	int kvm_usable;      /* /dev/kvm opens read-write */
 	const char *accel;   /* $MKBOOTIMG_ACCEL, or NULL */
 	int test_binary;     /* the kernel lies in a deps/ or rustdoctest* folder */
+	int no_gui;          /* QEMU offers no graphical display (no gtk, sdl or cocoa) */
+	int block_device;    /* the target is a block device: booted read-only */
+};
+
+/* Where COM1 goes. */
+enum run_serial {
+	RUN_SERIAL_STDIO,   /* mkbootimg's standard output (the default) */
+	RUN_SERIAL_FILE,    /* a file, --serial FILE */
+	RUN_SERIAL_NONE,    /* nowhere, --serial none */
 };
 
 struct run_setup {
@@ -36,7 +45,13 @@ struct run_setup {
 	const char *machine;
 	uint64_t memory_mib;
 	const char *accel;      /* "kvm" or "tcg" */
+	int accel_chosen;       /* by --accel auto: run says which, and why */
 	int gdb_port;           /* 0: no debugger */
+	int smp;                /* CPUs; 0: QEMU's default */
+	enum run_serial serial;
+	const char *serial_file; /* for RUN_SERIAL_FILE */
+	int no_gui_fallback;    /* a display is set, but QEMU has no GUI: headless instead */
+	int read_only_disk;     /* the disk is a device: QEMU writes to a snapshot only */
 };
 
 /* 0, or -1 with mkb_error() set (a bad $MKBOOTIMG_ACCEL). */

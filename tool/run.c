@@ -4,6 +4,7 @@
 #include "run.h"
 #include "build.h"
 #include "cargo.h"
+#include "info.h"
 #include "plan.h"
 #include "qemu-command.h"
 #include "qmp.h"
@@ -33,6 +34,12 @@
 #endif
 
 #define POLL_MS 100            /* how often a watched run asks whether the CPU has halted */
+#define TEST_SCREEN_MS 20      /* how often a test's screen is saved: a verdict leaves no time later */
+#define MODE_CHECK_MS 1000     /* how often the display mode is looked at (a screendump is large) */
+#define MODE_RECHECK_MS 200    /* ... and at most this often when the screen changes */
+#define IDLE_CHECK_MS 1000     /* how often a running kernel's screen is compared with the last */
+#define IDLE_NOTICE_MS 3000    /* silent on COM1, the same screen this long: say so, once */
+#define COM1_SCAN_BYTES 16384  /* the start of COM1, where the loader's message would be */
 #define QMP_TIMEOUT_MS 10000   /* for one answer of a running QEMU */
 #define QMP_START_MS 60000     /* for QEMU to start and greet (KVM can be slow to start) */
 #define STOP_GRACE_MS 3000     /* between asking QEMU to quit and killing it */
@@ -58,9 +65,9 @@ int run_identify_target(const char *path, enum run_target *out)
 
 	if (fd < 0)
 		return mkb_fail("%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
 		close(fd);
-		return mkb_fail("%s: not a regular file", path);
+		return mkb_fail("%s: not a regular file or a block device", path);
 	}
 	n = mkb_pread_full(fd, mbr, sizeof mbr, 0);
 	if (n >= 4 && memcmp(mbr, "\177ELF", 4) == 0) {
@@ -73,12 +80,15 @@ int run_identify_target(const char *path, enum run_target *out)
 	    mkb_pread_full(fd, stage2, sizeof stage2, (off_t)MKB_STAGE2_LBA * MKB_SECTOR_SIZE) == 4 &&
 	    (stage2[0] | stage2[1] << 8 | stage2[2] << 16 | (uint32_t)stage2[3] << 24) == MKB_STAGE2_MAGIC) {
 		close(fd);
-		*out = RUN_TARGET_IMAGE;
+		*out = S_ISBLK(st.st_mode) ? RUN_TARGET_DEVICE : RUN_TARGET_IMAGE;
 		return 0;
 	}
 	close(fd);
 	if (n < 0)
 		return mkb_fail("%s: read: %s", path, strerror(errno));
+	if (S_ISBLK(st.st_mode))
+		return mkb_fail("%s: this device holds no image made by mkbootimg "
+		                "(write one with mkbootimg install)", path);
 	return mkb_fail("%s: neither an ELF kernel nor an image made by mkbootimg", path);
 }
 
@@ -237,52 +247,116 @@ struct runner {
 	struct signals *signals;
 	pid_t pid;
 	int exited, wait_status;   /* set once QEMU is reaped */
+	long long exited_at;
 	int stop_signal;           /* a signal mkbootimg got and passed on */
 	struct qmp qmp;
 	int qmp_up;
 	char screen_path[PATH_MAX + 32], dump_path[PATH_MAX + 32];
 	uint8_t screen[VGA_TEXT_BYTES];
 	int screen_saved, screen_final;
-	int screen_graphics;                    /* the display was not in a text mode then */
+	long long screen_saved_at;              /* when it was saved, for a screen QEMU took along */
+	int screen_graphics;                    /* the display was not in a text mode when last checked */
 	unsigned screen_width, screen_height;   /* its size, when screen_graphics */
+	long long next_mode_check, last_mode_check;
+	uint8_t mode_screen[VGA_TEXT_BYTES];    /* the screen when the mode was last checked */
+	/* A kernel that spins silently: the screen as it was since idle_since. */
+	uint8_t idle_screen[VGA_TEXT_BYTES];
+	long long idle_since;
+	int idle_said;
+	const char *com1_readback;  /* what the guest wrote to COM1, when it can be read back */
+	int com1_discarded;         /* --serial none: nothing to read, and nothing written anywhere */
+	/* QEMU's standard error, passed on a line at a time (watched runs only; else -1). */
+	int err_fd;
+	size_t err_len;
+	char err_buf[1024];
 };
+
+/*
+ * Pass QEMU's complete lines on to standard error (all that is left when
+ * flush), except its "terminating on signal" line: on a Ctrl-C QEMU gets
+ * the signal too, but only pauses (-no-shutdown), and mkbootimg ends it.
+ */
+static void relay_qemu_stderr(struct runner *r, int flush)
+{
+	ssize_t n;
+
+	if (r->err_fd < 0)
+		return;
+	for (;;) {
+		char *nl;
+		n = read(r->err_fd, r->err_buf + r->err_len, sizeof r->err_buf - r->err_len);
+		if (n > 0)
+			r->err_len += (size_t)n;
+		while ((nl = memchr(r->err_buf, '\n', r->err_len)) != NULL ||
+		       r->err_len == sizeof r->err_buf || (flush && n <= 0 && r->err_len > 0)) {
+			size_t line = nl != NULL ? (size_t)(nl - r->err_buf) + 1 : r->err_len;
+			char text[sizeof r->err_buf + 1];
+			memcpy(text, r->err_buf, line);
+			text[line] = '\0';
+			if (strstr(text, ": terminating on signal ") == NULL)
+				fputs(text, stderr);
+			memmove(r->err_buf, r->err_buf + line, r->err_len - line);
+			r->err_len -= line;
+		}
+		if (n <= 0 && !(n < 0 && errno == EINTR))
+			break;
+	}
+	fflush(stderr);
+}
 
 static void reap(struct runner *r)
 {
-	if (!r->exited && waitpid(r->pid, &r->wait_status, WNOHANG) == r->pid)
+	if (!r->exited && waitpid(r->pid, &r->wait_status, WNOHANG) == r->pid) {
 		r->exited = 1;
+		r->exited_at = now_ms();
+	}
 }
 
 /* Sleep up to ms, waking for signals; pass terminating ones on to QEMU. */
 static void wait_for_events(struct runner *r, int ms)
 {
-	struct pollfd p[2] = { { r->signals->pipe[0], POLLIN, 0 }, { r->qmp_up ? r->qmp.fd : -1, POLLIN, 0 } };
+	struct pollfd p[3] = { { r->signals->pipe[0], POLLIN, 0 }, { r->qmp_up ? r->qmp.fd : -1, POLLIN, 0 },
+	                       { r->err_fd, POLLIN, 0 } };
 	int child_changed = 0, sig;
 
 	if (ms > 0)
-		poll(p, 2, ms);
+		poll(p, 3, ms);
+	relay_qemu_stderr(r, 0);
 	sig = signals_take(r->signals, &child_changed);
 	if (sig != 0 && r->stop_signal == 0) {
 		r->stop_signal = sig;
-		kill(r->pid, sig);
+		/* Watched, QEMU is stopped through its monitor once the screen is read. */
+		if (!r->qmp_up)
+			kill(r->pid, sig);
 	}
 	reap(r);
 }
 
-static pid_t spawn(char **argv, int *exec_errno)
+/* Start argv; with err_fd, its standard error goes to a pipe whose reading end that gets. */
+static pid_t spawn(char **argv, int *exec_errno, int *err_fd)
 {
-	int report[2];
+	int report[2], err[2] = { -1, -1 };
 	pid_t pid;
 	ssize_t n;
 
 	*exec_errno = 0;
 	if (pipe(report) != 0)
 		return -1;
+	if (err_fd != NULL && pipe(err) != 0) {
+		close(report[0]);
+		close(report[1]);
+		return -1;
+	}
 	fcntl(report[1], F_SETFD, FD_CLOEXEC);
 	pid = fork();
 	if (pid == 0) {
 		sigset_t none;
 		close(report[0]);
+		if (err[1] >= 0) {
+			dup2(err[1], 2);
+			close(err[0]);
+			close(err[1]);
+		}
 		for (size_t i = 0; i < SIGNAL_COUNT; i++)
 			signal(handled_signals[i], SIG_DFL);
 		sigemptyset(&none);
@@ -296,6 +370,12 @@ static pid_t spawn(char **argv, int *exec_errno)
 		_exit(127);
 	}
 	close(report[1]);
+	if (err[1] >= 0) {
+		close(err[1]);
+		fcntl(err[0], F_SETFD, FD_CLOEXEC);
+		fcntl(err[0], F_SETFL, O_NONBLOCK);
+		*err_fd = err[0];
+	}
 	if (pid > 0) {
 		do
 			n = read(report[0], exec_errno, sizeof *exec_errno);
@@ -334,7 +414,10 @@ static int display_is_graphics(struct runner *r, unsigned *width, unsigned *heig
 	       !vga_dump_is_text(*width, *height);
 }
 
-/* Save the screen through QMP; final: the machine has stopped for good. */
+/*
+ * Save the screen through QMP; final: the machine has stopped for good.
+ * The display mode is looked at when final, else at most once a second.
+ */
 static void save_screen(struct runner *r, int final)
 {
 	char cmd[PATH_MAX * 2 + 128], escaped[PATH_MAX * 2];
@@ -353,11 +436,32 @@ static void save_screen(struct runner *r, int final)
 	if (mkb_pread_full(fd, r->screen, sizeof r->screen, 0) == (ssize_t)sizeof r->screen) {
 		r->screen_saved = 1;
 		r->screen_final = final;
-		r->screen_graphics = display_is_graphics(r, &width, &height);
-		r->screen_width = width;
-		r->screen_height = height;
+		r->screen_saved_at = now_ms();
+		/* A new screen may come with a new mode: a kernel's text after the firmware's picture. */
+		int changed = memcmp(r->screen, r->mode_screen, sizeof r->screen) != 0;
+		if (final || r->screen_saved_at >= r->next_mode_check ||
+		    (changed && r->screen_saved_at >= r->last_mode_check + MODE_RECHECK_MS)) {
+			memcpy(r->mode_screen, r->screen, sizeof r->screen);
+			r->last_mode_check = r->screen_saved_at;
+			r->screen_graphics = display_is_graphics(r, &width, &height);
+			r->screen_width = width;
+			r->screen_height = height;
+			r->next_mode_check = r->screen_saved_at + MODE_CHECK_MS;
+		}
 	}
 	close(fd);
+}
+
+/* Has the guest written anything to COM1? -1 when that cannot be known. */
+static int com1_written(const struct runner *r)
+{
+	struct stat st;
+
+	if (r->com1_discarded)
+		return 0;
+	if (r->com1_readback == NULL)
+		return -1;
+	return stat(r->com1_readback, &st) == 0 && st.st_size > 0;
 }
 
 /* Connect to QMP once QEMU has made the socket, then let the stopped machine run. */
@@ -398,6 +502,12 @@ static int guest_ended(struct runner *r, struct run_outcome *out)
 		out->end = strcmp(reason, "guest-reset") == 0 ? RUN_RESET : RUN_POWEROFF;
 		return 1;
 	}
+	if (strcmp(reason, "host-signal") == 0) {
+		/* QEMU alone got a signal (mkbootimg's own arrives first on Ctrl-C): it has paused. */
+		out->end = RUN_QEMU_SIGNALED;
+		out->code = 0;
+		return 1;
+	}
 	if (qmp_command(&r->qmp, "{\"execute\":\"human-monitor-command\","
 	                "\"arguments\":{\"command-line\":\"info registers\"}}",
 	                reply, sizeof reply, QMP_TIMEOUT_MS) != 0)
@@ -423,9 +533,34 @@ static void stop_qemu(struct runner *r)
 		wait_for_events(r, 50);
 	if (!r->exited) {
 		kill(r->pid, SIGKILL);
-		if (waitpid(r->pid, &r->wait_status, 0) == r->pid)
+		if (waitpid(r->pid, &r->wait_status, 0) == r->pid) {
 			r->exited = 1;
+			r->exited_at = now_ms();
+		}
 	}
+}
+
+/*
+ * A kernel that runs on with nothing on COM1 and the same screen for
+ * IDLE_NOTICE_MS is not left to look like a hung tool: say so, once.
+ */
+static void print_screen(const struct runner *r, const char *when);
+
+static void watch_idle(struct runner *r, long long now)
+{
+	if (!r->screen_saved || r->idle_said)
+		return;
+	if (r->idle_since == 0 || memcmp(r->screen, r->idle_screen, sizeof r->screen) != 0) {
+		memcpy(r->idle_screen, r->screen, sizeof r->screen);
+		r->idle_since = now;
+		return;
+	}
+	if (now - r->idle_since < IDLE_NOTICE_MS || com1_written(r) != 0)
+		return;
+	r->idle_said = 1;
+	fprintf(stderr, "mkbootimg: the kernel runs on with nothing on COM1 and the same screen for %d s; "
+	        "Ctrl-C or --timeout SECONDS ends the run\n", IDLE_NOTICE_MS / 1000);
+	print_screen(r, " (now, the kernel still runs)");
 }
 
 /* Run QEMU until the run ends; how it ended goes to out. */
@@ -434,7 +569,8 @@ static int supervise(struct runner *r, const char *socket_path, struct run_outco
 	const struct run_setup *s = r->setup;
 	long long start = now_ms();
 	long long deadline = s->timeout ? start + s->timeout * 1000LL : 0;
-	long long next_poll = start + POLL_MS;
+	long long next_poll = start + POLL_MS, next_screen = start;
+	int screen_ms = s->test ? TEST_SCREEN_MS : IDLE_CHECK_MS;
 	int ended = 0;
 
 	if (socket_path != NULL && start_watching(r, socket_path) != 0) {
@@ -443,7 +579,8 @@ static int supervise(struct runner *r, const char *socket_path, struct run_outco
 	}
 	while (!r->exited && !r->stop_signal && !ended) {
 		long long now = now_ms();
-		long long wake = r->qmp_up ? next_poll : deadline ? deadline : now + 60000;
+		long long wake = !r->qmp_up ? (deadline ? deadline : now + 60000) :
+		                 next_poll < next_screen ? next_poll : next_screen;
 
 		if (deadline && wake > deadline)
 			wake = deadline;
@@ -462,11 +599,17 @@ static int supervise(struct runner *r, const char *socket_path, struct run_outco
 		} else if (r->qmp_up && (r->qmp.shutdown_reason[0] != '\0' || now >= next_poll)) {
 			next_poll = now + POLL_MS;
 			ended = guest_ended(r, out);
-			if (!ended && s->test)
-				save_screen(r, 0); /* isa-debug-exit leaves no time to read it at the end */
+		}
+		if (!ended && r->qmp_up && now >= next_screen) {
+			/* In a test often: a verdict on the port ends QEMU before the screen can be read. */
+			next_screen = now + screen_ms;
+			save_screen(r, 0);
+			watch_idle(r, now);
 		}
 	}
-	if (ended)
+	if (!r->stop_signal)
+		wait_for_events(r, 0); /* a Ctrl-C that came with QEMU's own end is still a Ctrl-C */
+	if (ended || r->stop_signal)
 		save_screen(r, 1);
 	if (!r->exited)
 		stop_qemu(r);
@@ -483,7 +626,8 @@ static int supervise(struct runner *r, const char *socket_path, struct run_outco
 	return 0;
 }
 
-static void print_screen(const struct runner *r)
+/* when: what the heading adds, "" for the screen the machine stopped with. */
+static void print_screen(const struct runner *r, const char *when)
 {
 	char text[VGA_TEXT_ROWS * (VGA_TEXT_COLUMNS + 1) + 1];
 
@@ -500,9 +644,30 @@ static void print_screen(const struct runner *r)
 	if (vga_text_format(r->screen, text) == 0)
 		return;
 	fflush(stdout);
-	printf("---- VGA text screen%s ----\n%s", r->screen_final ? "" :
-	       " (as last seen, up to 0.1 s before QEMU exited)", text);
+	printf("---- VGA text screen%s ----\n%s", when, text);
 	fflush(stdout);
+}
+
+/* The loader's stop message, from COM1 or the final screen, into msg; 0 when it said none. */
+static int find_loader_message(const struct runner *r, char *msg, size_t n)
+{
+	char com1[COM1_SCAN_BYTES + 1], text[VGA_TEXT_ROWS * (VGA_TEXT_COLUMNS + 1) + 1];
+	ssize_t len = -1;
+	int fd;
+
+	if (r->com1_readback != NULL && (fd = open(r->com1_readback, O_RDONLY | O_CLOEXEC)) >= 0) {
+		len = mkb_pread_full(fd, com1, COM1_SCAN_BYTES, 0);
+		close(fd);
+	}
+	if (len > 0) {
+		com1[len] = '\0';
+		if (verdict_loader_message(com1, msg, n))
+			return 1;
+	}
+	if (!r->screen_saved || !r->screen_final || r->screen_graphics)
+		return 0;
+	vga_text_format(r->screen, text);
+	return verdict_loader_message(text, msg, n);
 }
 
 /* ---- The run ---- */
@@ -519,44 +684,89 @@ static int read_cargo_config(struct cargo_config *c)
 	return cargo_config_read(c, path);
 }
 
-static void look_around(struct run_env *e, const char *target, enum run_target kind)
+/* Does this QEMU have a window to show (gtk, sdl or cocoa among its displays)? */
+static int qemu_has_gui(const char *qemu)
+{
+	char *argv[] = { (char *)qemu, (char *)"-display", (char *)"help", NULL };
+	char out[4096];
+	size_t len = 0;
+	ssize_t n;
+	int p[2], status, gui;
+	pid_t pid;
+
+	if (pipe(p) != 0)
+		return 1; /* cannot tell: as before, trust the display */
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(p[1], 1);
+		dup2(null, 0);
+		dup2(null, 2); /* "module ui-gtk not found" is what we are finding out */
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while (pid > 0 && len < sizeof out - 1 &&
+	       ((n = read(p[0], out + len, sizeof out - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	close(p[0]);
+	out[len] = '\0';
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return 1;
+	gui = 0;
+	for (char *line = strtok(out, "\n"); line != NULL; line = strtok(NULL, "\n"))
+		gui |= strcmp(line, "gtk") == 0 || strcmp(line, "sdl") == 0 || strcmp(line, "cocoa") == 0;
+	return gui;
+}
+
+static void look_around(struct run_env *e, const struct run_options *o, enum run_target kind)
 {
 	const char *display = getenv("DISPLAY"), *wayland = getenv("WAYLAND_DISPLAY");
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
+	memset(e, 0, sizeof *e);
 	e->display = (display != NULL && display[0] != '\0') || (wayland != NULL && wayland[0] != '\0');
 	e->kvm_usable = kvm >= 0;
 	if (kvm >= 0)
 		close(kvm);
 	e->accel = getenv("MKBOOTIMG_ACCEL");
-	e->test_binary = kind == RUN_TARGET_KERNEL && run_is_test_binary(target);
+	e->test_binary = kind == RUN_TARGET_KERNEL && run_is_test_binary(o->target);
+	e->block_device = kind == RUN_TARGET_DEVICE;
+	/* Only a run that would open a window asks QEMU what it can show. */
+	if (e->display && !o->headless && !o->test && !e->test_binary && !o->dry_run)
+		e->no_gui = !qemu_has_gui(o->qemu != NULL ? o->qemu : RUN_DEFAULT_QEMU);
 }
 
 /* Start QEMU with cmd and see the run through; returns the exit status. */
 static int boot(const struct run_setup *s, const struct run_options *o, const char *kernel,
-                struct signals *sig, struct qemu_command *cmd, const char *socket_path,
+                struct signals *sig, const struct qemu_command *cmd, const struct qemu_files *f,
                 const char *screen_path, const char *dump_path)
 {
 	struct runner r;
-	struct run_outcome out = { RUN_QEMU_EXITED, 0 };
-	char msg[256];
+	struct run_outcome out = { .end = RUN_QEMU_EXITED, .kvm = strcmp(s->accel, "kvm") == 0 };
+	char msg[768], loader_msg[512], when[64];
 	int exec_errno, status;
 
 	memset(&r, 0, sizeof r);
 	r.setup = s;
 	r.signals = sig;
 	r.qmp.fd = -1;
+	r.com1_readback = cmd->com1_readback;
+	r.com1_discarded = cmd->com1_discarded;
 	snprintf(r.screen_path, sizeof r.screen_path, "%s", screen_path ? screen_path : "");
 	snprintf(r.dump_path, sizeof r.dump_path, "%s", dump_path ? dump_path : "");
 	if (s->gdb_port && !o->quiet)
 		fprintf(stderr, "mkbootimg: QEMU waits for a debugger: gdb -ex 'target remote 127.0.0.1:%d'%s%s\n",
 		        s->gdb_port, kernel ? " " : "", kernel ? kernel : "");
-	r.pid = spawn(cmd->argv, &exec_errno);
+	r.err_fd = -1;
+	r.pid = spawn(cmd->argv, &exec_errno, s->watch ? &r.err_fd : NULL);
 	if (r.pid < 0) {
 		mkb_fail("fork: %s", strerror(errno));
 		return 1;
 	}
 	if (exec_errno != 0) {
+		if (r.err_fd >= 0)
+			close(r.err_fd);
 		waitpid(r.pid, NULL, 0);
 		if (exec_errno == ENOENT)
 			mkb_fail("%s not found: " QEMU_MISSING_HINT, cmd->argv[0]);
@@ -564,16 +774,49 @@ static int boot(const struct run_setup *s, const struct run_options *o, const ch
 			mkb_fail("%s: %s", cmd->argv[0], strerror(exec_errno));
 		return 1;
 	}
-	if (supervise(&r, socket_path, &out) != 0) {
-		qmp_close(&r.qmp);
-		return 1;
-	}
+	status = supervise(&r, f->qmp_socket, &out);
 	qmp_close(&r.qmp);
+	if (r.err_fd >= 0) {
+		relay_qemu_stderr(&r, 1);
+		close(r.err_fd);
+	}
+	if (status != 0)
+		return 1;
+	/* A machine the loader halted ran no kernel: its message is the verdict. */
+	if (out.end == RUN_HALTED && find_loader_message(&r, loader_msg, sizeof loader_msg))
+		out.loader_message = loader_msg;
 	status = verdict(&out, s->test, s->success_exit_code, msg, sizeof msg);
-	if (out.end != RUN_INTERRUPTED && (s->test ? status != 0 : !o->quiet))
-		print_screen(&r);
+	if (s->test ? status != 0 : !o->quiet) {
+		when[0] = '\0';
+		if (!r.screen_final)
+			snprintf(when, sizeof when, " (as last seen, %.2f s before QEMU exited)",
+			         (double)(r.exited_at - r.screen_saved_at) / 1000);
+		print_screen(&r, when);
+	}
 	mkb_fail("%s", msg);
 	return status;
+}
+
+/* The lines a run starts with, on standard error: what was chosen for the user. */
+static void say_setup(const struct run_setup *s, const struct run_env *e)
+{
+	if (s->accel_chosen)
+		fprintf(stderr, "mkbootimg: accelerator: %s\n", strcmp(s->accel, "kvm") == 0 ?
+		        "KVM (/dev/kvm opens; where KVM is nested and slow, MKBOOTIMG_ACCEL=tcg)" :
+		        e->kvm_usable ? "TCG" : "TCG, software emulation (/dev/kvm does not open)");
+	if (s->no_gui_fallback)
+		fprintf(stderr, "mkbootimg: QEMU here has no graphical display (gtk or sdl: Debian's "
+		        "qemu-system-gui): running headless\n");
+	if (!s->watch)
+		return;
+	if (s->test)
+		fprintf(stderr, "mkbootimg: headless test: it ends at the kernel's verdict on port "
+		        RUN_DEBUG_EXIT_PORT ", a halt or a reset, on Ctrl-C%s\n",
+		        s->timeout ? ", or at --timeout" : "");
+	else
+		fprintf(stderr, "mkbootimg: headless run: COM1 below, the screen at the end; it ends when "
+		        "the kernel halts, on Ctrl-C%s\n", s->timeout ? ", or at --timeout" :
+		        ", or with --timeout SECONDS");
 }
 
 int run(const struct run_options *o, const struct loader_blob *loader)
@@ -586,32 +829,41 @@ int run(const struct run_options *o, const struct loader_blob *loader)
 	struct workdir dir = { "" };
 	enum run_target kind = RUN_TARGET_KERNEL;
 	char image[PATH_MAX + 32], socket_path[PATH_MAX + 32], screen_path[PATH_MAX + 32];
-	char dump_path[PATH_MAX + 32];
+	char dump_path[PATH_MAX + 32], com1_path[PATH_MAX + 32];
+	struct qemu_files files;
 	int status = 1, stop_signal, child_changed = 0;
 
 	if (run_identify_target(o->target, &kind) != 0)
 		return 1;
-	if (kind == RUN_TARGET_IMAGE && (o->plan.cmdline != NULL || o->plan.stack_size != 0 ||
+	if (kind != RUN_TARGET_KERNEL && (o->plan.cmdline != NULL || o->plan.stack_size != 0 ||
 	                                 o->plan.module_count != 0 || o->plan.framebuffer_given)) {
 		mkb_fail("%s is a ready image: --cmdline, --stack-size, --module and --framebuffer apply "
 		         "only to a kernel", o->target);
 		return RUN_EXIT_USAGE;
 	}
+	/* A damaged image would hang in the firmware: refused as info refuses it. */
+	if (kind != RUN_TARGET_KERNEL && info_check_image_file(o->target) != 0)
+		return 1;
 	if (read_cargo_config(&cargo) != 0)
 		return 1;
-	look_around(&env, o->target, kind);
+	look_around(&env, o, kind);
 	if (run_setup_resolve(&s, o, &cargo, &env) != 0)
 		goto out_cargo;
+	files = (struct qemu_files){ kind == RUN_TARGET_KERNEL ? image : o->target, NULL, NULL };
 
 	if (o->dry_run) {
 		/* Check the kernel, build nothing; the temporary folder's name is shown as a pattern. */
 		const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 		snprintf(image, sizeof image, "%s/mkbootimg-run.XXXXXX/kernel.img", tmp);
 		snprintf(socket_path, sizeof socket_path, "%s/mkbootimg-run.XXXXXX/qmp.sock", tmp);
+		snprintf(com1_path, sizeof com1_path, "%s/mkbootimg-run.XXXXXX/com1.log", tmp);
+		files.qmp_socket = s.watch ? socket_path : NULL;
+		files.com1_log = s.watch ? com1_path : NULL;
 		if ((kind == RUN_TARGET_KERNEL && build_image(o->target, NULL, &o->plan, loader, NULL) != 0) ||
-		    qemu_command_build(&cmd, &s, o, &cargo, kind == RUN_TARGET_KERNEL ? image : o->target,
-		                       s.watch ? socket_path : NULL) != 0)
+		    qemu_command_build(&cmd, &s, o, &cargo, &files) != 0)
 			goto out_cargo;
+		if (!o->quiet)
+			say_setup(&s, &env);
 		qemu_command_print(stdout, &cmd);
 		status = 0;
 		mkb_fail("%s", "");
@@ -629,11 +881,15 @@ int run(const struct run_options *o, const struct loader_blob *loader)
 	snprintf(socket_path, sizeof socket_path, "%s/qmp.sock", dir.path);
 	snprintf(screen_path, sizeof screen_path, "%s/screen.bin", dir.path);
 	snprintf(dump_path, sizeof dump_path, "%s/screen.ppm", dir.path);
+	snprintf(com1_path, sizeof com1_path, "%s/com1.log", dir.path);
+	files.qmp_socket = s.watch ? socket_path : NULL;
+	files.com1_log = s.watch ? com1_path : NULL;
 	if (kind == RUN_TARGET_KERNEL && build_image(o->target, image, &o->plan, loader, NULL) != 0)
 		goto out_dir;
-	if (qemu_command_build(&cmd, &s, o, &cargo, kind == RUN_TARGET_KERNEL ? image : o->target,
-	                       s.watch ? socket_path : NULL) != 0)
+	if (qemu_command_build(&cmd, &s, o, &cargo, &files) != 0)
 		goto out_dir;
+	if (!o->quiet)
+		say_setup(&s, &env);
 	if (o->verbose)
 		qemu_command_print(stderr, &cmd);
 	/* A Ctrl-C while the image was being built: stop before QEMU starts. */
@@ -642,8 +898,8 @@ int run(const struct run_options *o, const struct loader_blob *loader)
 		status = 128 + stop_signal;
 		mkb_fail("%s", "");
 	} else {
-		status = boot(&s, o, kind == RUN_TARGET_KERNEL ? o->target : NULL, &sig, &cmd,
-		              s.watch ? socket_path : NULL, screen_path, dump_path);
+		status = boot(&s, o, kind == RUN_TARGET_KERNEL ? o->target : NULL, &sig, &cmd, &files,
+		              screen_path, dump_path);
 	}
 	qemu_command_free(&cmd);
 out_dir:

@@ -11,10 +11,10 @@ struct run_options;
 
 #define RUN_EXIT_USAGE 2
 
-enum run_target { RUN_TARGET_KERNEL, RUN_TARGET_IMAGE };
+enum run_target { RUN_TARGET_KERNEL, RUN_TARGET_IMAGE, RUN_TARGET_DEVICE };
 
 /*
- * Tell a kernel (ELF magic) from an image (boot signature and the loader's
+ * Tell a kernel (ELF magic) from an image or a device holding one (boot signature and the loader's
  * stage 2 magic at LBA 34) by content. 0, or -1 with mkb_error() set.
  */
 int run_identify_target(const char *path, enum run_target *out);

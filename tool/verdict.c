@@ -1,6 +1,36 @@
 #include "verdict.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#define LOADER_PREFIX "mkbootimg: "
+#define LOADER_CLOSING "The machine is halted."
+
+int verdict_loader_message(const char *text, char *out, size_t n)
+{
+	const char *p = text, *end;
+	size_t len = 0;
+
+	/* Only at the start of a line: a kernel quoting the loader mid-line is not the loader. */
+	while ((p = strstr(p, LOADER_PREFIX)) != NULL && p != text && p[-1] != '\n' && p[-1] != '\r')
+		p++;
+	if (p == NULL || n == 0)
+		return 0;
+	p += strlen(LOADER_PREFIX);
+	end = strstr(p, LOADER_CLOSING);
+	if (end == NULL)
+		end = strstr(p, "\n\n") != NULL ? strstr(p, "\n\n") : p + strlen(p);
+	for (; p < end && len + 1 < n; p++) {
+		char ch = *p == '\n' || *p == '\r' ? ' ' : *p;
+		if (ch == ' ' && (len == 0 || out[len - 1] == ' '))
+			continue; /* line breaks and the screen's padding become one space */
+		out[len++] = ch;
+	}
+	while (len > 0 && out[len - 1] == ' ')
+		len--;
+	out[len] = '\0';
+	return len > 0;
+}
 
 /* What a QEMU exit status means when isa-debug-exit may have caused it. */
 static void describe_exit(int code, char *msg, size_t n, const char *prefix)
@@ -24,9 +54,15 @@ int verdict(const struct run_outcome *o, int test, int success_code, char *msg, 
 	const char *prefix = test ? "test failed: " : "";
 
 	msg[0] = '\0';
+	if (o->loader_message != NULL && o->end != RUN_INTERRUPTED) {
+		snprintf(msg, n, "the loader stopped: %s", o->loader_message);
+		return RUN_EXIT_LOADER;
+	}
 	switch (o->end) {
 	case RUN_TIMEOUT:
-		snprintf(msg, n, "timeout: killed QEMU after %d s", o->code);
+		snprintf(msg, n, "timeout: killed QEMU after %d s%s", o->code, o->kvm ?
+		         " (under KVM; where KVM is nested it can be far slower than TCG: "
+		         "try MKBOOTIMG_ACCEL=tcg)" : "");
 		return RUN_EXIT_TIMEOUT;
 	case RUN_INTERRUPTED:
 		return 128 + o->code;

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#define RUN_EXIT_LOADER 3    /* the loader stopped with its own message */
 #define RUN_EXIT_TIMEOUT 124 /* as timeout(1) */
 #define RUN_DEBUG_EXIT_PORT "0xf4"
 
@@ -23,7 +24,17 @@ enum run_end {
 struct run_outcome {
 	enum run_end end;
 	int code;
+	const char *loader_message; /* the loader's words when it stopped the machine, else NULL */
+	int kvm;                    /* the run used KVM (a timeout then names MKBOOTIMG_ACCEL=tcg) */
 };
+
+/*
+ * Find the loader's stop message in text (what COM1 or the screen showed):
+ * the line that starts with "mkbootimg: ", up to the loader's closing
+ * "The machine is halted." or the end of its paragraph, its lines joined
+ * by spaces. 1 and the message in out, or 0 when there is none.
+ */
+int verdict_loader_message(const char *text, char *out, size_t n);
 
 /*
  * The exit status for outcome o, and in msg a sentence for standard error

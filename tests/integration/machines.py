@@ -234,7 +234,7 @@ def all_tests(args):
              expect="disk read failed at sector"),
         # Messages, not hangs
         Test("screen/no-long-mode", qemu_args=("-cpu", "qemu32"), expect="does not support 64-bit long mode"),
-        Test("screen/too-little-memory", memory="4M", expect="not usable RAM here"),
+        Test("screen/too-little-memory", memory="4M", expect="(mkbootimg run --memory SIZE"),
         Test("screen/truncated", machine="pc", change=truncated, expect="the image is truncated: the disk ends at"),
     ]
     return tests

@@ -14,6 +14,7 @@ Python 3 standard library only.
 
 import argparse
 import concurrent.futures
+import json
 import os
 import shutil
 import signal
@@ -67,11 +68,13 @@ class Context:
     def kernel(self, name):
         return os.path.join(self.args.kernels, name + ".elf")
 
-    def run(self, *words, env=None, timeout=60, accel=True, on_start=None):
-        command = [self.args.mkbootimg, "run"] + (["--accel", "tcg"] if accel else []) + list(words)
+    def run(self, *words, env=None, timeout=60, accel=True, on_start=None, command=None):
+        command = command or [self.args.mkbootimg, "run"] + (["--accel", "tcg"] if accel else []) + list(words)
         start = time.monotonic()
+        # A session of its own, so a test can signal the whole group as a terminal's Ctrl-C does.
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=dict(self.env, **(env or {})))
+                                stderr=subprocess.PIPE, env=dict(self.env, **(env or {})),
+                                start_new_session=True)
         if on_start:
             on_start(proc)
         try:
@@ -120,8 +123,10 @@ def test_pass_pc(c):
 
 
 def test_fail(c):
+    # The screen too, as last seen before the verdict ended QEMU.
     expect(c.run("--test", c.kernel("fail")), status=1,
-           stderr="mkbootimg: test failed: the kernel wrote 0x11 to port 0xf4 (QEMU exit status 35)")
+           stderr="mkbootimg: test failed: the kernel wrote 0x11 to port 0xf4 (QEMU exit status 35)",
+           screen="run-test: fail kernel")
 
 
 def test_triple_fault(c):
@@ -237,13 +242,152 @@ def test_headless_reset(c):
            screen="run-test: triple fault kernel")
 
 
+def signal_soon(sig, group=False, after=1.5):
+    def send(proc):
+        time.sleep(after)
+        if group:
+            os.killpg(proc.pid, sig)  # as a terminal's Ctrl-C: mkbootimg and QEMU both get it
+        else:
+            proc.send_signal(sig)
+    return send
+
+
+def test_sigint(c):
+    # Ctrl-C on a spinning kernel: the final screen, QEMU stopped, temporary files gone, 130.
+    result = c.run("--headless", c.kernel("loop"), on_start=signal_soon(signal.SIGINT, group=True))
+    expect(result, status=128 + signal.SIGINT, within=10, screen="run-test: looping forever",
+           stderr="mkbootimg: headless run: COM1 below, the screen at the end; it ends when the kernel "
+                  "halts, on Ctrl-C, or with --timeout SECONDS")
+
+
 def test_sigterm(c):
-    # SIGTERM while QEMU runs: passed on, temporary files removed, status 128 + 15.
-    def terminate_soon(proc):
-        time.sleep(1.5)
-        proc.send_signal(signal.SIGTERM)
-    expect(c.run("--headless", c.kernel("loop"), on_start=terminate_soon), status=128 + signal.SIGTERM,
-           within=10)
+    # SIGTERM and SIGHUP to mkbootimg alone: the same, with 143 and 129.
+    expect(c.run("--headless", c.kernel("loop"), on_start=signal_soon(signal.SIGTERM)),
+           status=128 + signal.SIGTERM, within=10, screen="run-test: looping forever")
+    expect(c.run("--headless", c.kernel("loop"), on_start=signal_soon(signal.SIGHUP)),
+           status=128 + signal.SIGHUP, within=10, screen="run-test: looping forever")
+
+
+def test_quiet_says_nothing(c):
+    result = c.run("--headless", "-q", c.kernel("loop"), on_start=signal_soon(signal.SIGINT, group=True))
+    expect(result, status=128 + signal.SIGINT)
+    if result.stderr.strip():
+        raise Failure("-q, yet stderr has %r" % result.stderr, result.details())
+
+
+def test_idle_notice(c):
+    # Nothing on COM1 and the same screen: said once, with the screen, while the kernel spins on.
+    result = c.run("--headless", "--timeout", "7", c.kernel("loop"))
+    expect(result, status=124, stderr="the kernel runs on with nothing on COM1 and the same screen for 3 s",
+           stdout="---- VGA text screen (now, the kernel still runs) ----")
+    if result.stderr.count("the same screen") != 1:
+        raise Failure("the idle notice is not given exactly once", result.details())
+    # A kernel that halts ends the run as before, without the notice.
+    halted = c.run("--headless", c.args.sample)
+    expect(halted, status=0, screen="Hello World!")
+    if "the same screen" in halted.stderr:
+        raise Failure("the idle notice for a kernel that halted", halted.details())
+
+
+def test_loader_stopped(c):
+    # 5 MiB of kernel at 1 MiB in 4 MiB of RAM: the loader's own message, status 3, in both modes.
+    for mode in ((), ("--test",)):
+        result = c.run(*mode, "--memory", "4", c.args.big)
+        expect(result, status=3, stderr="mkbootimg: the loader stopped: the kernel needs memory at")
+        expect(result, stderr="(mkbootimg run --memory SIZE, QEMU's -m)")
+
+
+def test_damaged_image_refused(c):
+    image = os.path.join(c.tmp, "k.img")
+    subprocess.run([c.args.mkbootimg, "-o", image, c.args.big], check=True)
+    info = subprocess.run([c.args.mkbootimg, "info", image], capture_output=True, text=True)
+    payload = json.loads(subprocess.run([c.args.mkbootimg, "info", "--json", image], capture_output=True,
+                                        text=True).stdout)["payload_lba"] * 512
+    with open(image, "r+b") as f:
+        size = os.fstat(f.fileno()).st_size
+        f.seek(payload + 100)
+        f.write(b"\xa5" * 16)  # bytes of the payload: the checksum no longer matches
+    corrupt = subprocess.run([c.args.mkbootimg, "info", image], capture_output=True, text=True)
+    if info.returncode != 0 or corrupt.returncode != 1:
+        raise Failure("info: %d on the image, %d on the damaged one" % (info.returncode, corrupt.returncode))
+    # Refused before QEMU is even looked for, with the line info prints.
+    for damage in ("checksum", "shorter than the image"):
+        if damage != "checksum":
+            with open(image, "r+b") as f:
+                f.truncate(size // 2)
+        said = subprocess.run([c.args.mkbootimg, "info", image], capture_output=True, text=True).stderr
+        result = c.run("--test", "--qemu", "/nonexistent/qemu", image)
+        expect(result, status=1, stderr=damage, within=5)
+        if not said.strip() or said.strip() != result.stderr.strip():
+            raise Failure("run said %r, info %r" % (result.stderr, said), result.details())
+
+
+def test_block_device(c):
+    # A written stick, booted read-only: a read-only loop device would refuse any write.
+    if os.geteuid() != 0:
+        raise Failure("needs root for a loop device (losetup)")
+    image = os.path.join(c.tmp, "k.img")
+    subprocess.run([c.args.mkbootimg, "-o", image, c.args.tiny], check=True)
+    with open(image, "rb") as f:
+        before = f.read()
+    device = subprocess.run(["losetup", "-r", "-f", "--show", image], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    try:
+        expect(c.run("--test", device), status=0)
+        dry = c.run("--dry-run", device)
+        expect(dry, status=0, stdout="file=%s,snapshot=on" % device)
+    finally:
+        subprocess.run(["losetup", "-d", device])
+    with open(image, "rb") as f:
+        if f.read() != before:
+            raise Failure("the device's bytes changed")
+
+
+def test_options_reach_qemu(c):
+    result = c.run("--dry-run", "--memory", "600", "--smp", "4", "--serial", "none", c.args.tiny)
+    expect(result, status=0, stdout="-m 600M")
+    expect(result, stdout="-smp 4")
+    expect(result, stdout="-serial none")
+
+
+def test_serial_file(c):
+    log = os.path.join(c.tmp, "com1.txt")
+    result = c.run("--headless", "--serial", log, c.args.sample)
+    expect(result, status=0, screen="Hello World!")
+    with open(log, "rb") as f:
+        com1 = f.read().decode("latin-1")
+    if "Hello" not in com1 or "Hello" in result.stdout.replace(result.screen() or "", ""):
+        raise Failure("COM1 did not go to the file alone", result.details())
+
+
+def test_accelerator_said(c):
+    # --accel auto says what it chose; with KVM the CPU is the host's (no QEMU warning).
+    result = c.run("--dry-run", c.args.tiny, accel=False)
+    expect(result, status=0, stderr="mkbootimg: accelerator: ")
+    kvm = "-accel kvm" in result.stdout
+    if kvm != ("-cpu host" in result.stdout) or kvm != ("KVM" in result.stderr):
+        raise Failure("KVM, -cpu host and the line do not agree", result.details())
+    quiet = c.run("--dry-run", "-q", c.args.tiny, accel=False)
+    if "accelerator" in quiet.stderr:
+        raise Failure("-q, yet the accelerator was said", quiet.details())
+
+
+def test_no_gui_qemu(c):
+    # DISPLAY set, but a QEMU without gtk or sdl: headless with a note, not a VNC server forever.
+    wrapper = os.path.join(c.tmp, "qemu-no-gui")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nif [ \"$1 $2\" = \"-display help\" ]; then\n"
+                "  printf 'Available display backend types:\\nnone\\ncurses\\n'; exit 0\nfi\n"
+                "exec %s \"$@\"\n" % c.args.qemu_path)
+    os.chmod(wrapper, 0o755)
+    result = c.run("--qemu", wrapper, c.args.sample, env={"DISPLAY": ":99"})
+    expect(result, status=0, within=30, screen="Hello World!",
+           stderr="QEMU here has no graphical display (gtk or sdl: Debian's qemu-system-gui): running headless")
+
+
+def test_unknown_command(c):
+    result = c.run(command=[c.args.mkbootimg, "runn", c.args.tiny])
+    expect(result, status=2, stderr="mkbootimg: unknown command 'runn' (did you mean 'run'?)")
 
 
 def test_qemu_missing(c):
@@ -275,7 +419,10 @@ def test_dry_run(c):
 
 TESTS = [test_pass, test_pass_pc, test_fail, test_triple_fault, test_halt, test_timeout, test_image,
          test_qemu_args, test_deps_binary, test_cargo_toml, test_cargo_toml_errors, test_headless_screen,
-         test_headless_graphics, test_headless_reset, test_sigterm, test_qemu_missing, test_not_a_kernel, test_usage, test_dry_run]
+         test_headless_graphics, test_headless_reset, test_sigint, test_sigterm, test_quiet_says_nothing, test_idle_notice,
+         test_loader_stopped, test_damaged_image_refused, test_block_device, test_options_reach_qemu,
+         test_serial_file, test_accelerator_said, test_no_gui_qemu, test_unknown_command,
+         test_qemu_missing, test_not_a_kernel, test_usage, test_dry_run]
 
 
 def run_one(args, test):
@@ -325,6 +472,8 @@ def main():
     parser.add_argument("--kernels", default="build/tests/kernels/run", help="folder of the run test kernels")
     parser.add_argument("--tiny", default="build/tests/kernels/tiny.elf")
     parser.add_argument("--sample", default="build/sample-kernel.elf")
+    parser.add_argument("--big", default="build/tests/kernels/entry-check-higher-half.elf",
+                        help="a kernel of 5 MiB at 1 MiB")
     parser.add_argument("--jobs", "-j", type=int, default=max(2, os.cpu_count() or 2))
     parser.add_argument("--bench", type=int, metavar="N", help="time N runs of each instead of testing")
     parser.add_argument("names", nargs="*", help="run only tests whose name contains one of these")
@@ -335,7 +484,7 @@ def main():
         print("FAIL setup: %s not found (install qemu-system-x86)" % args.qemu)
         print("0 passed, 1 failed")
         return 1
-    for path in ("mkbootimg", "tiny", "sample"):
+    for path in ("mkbootimg", "tiny", "sample", "big"):
         setattr(args, path, os.path.abspath(getattr(args, path)))
     args.kernels = os.path.abspath(args.kernels)
     if args.bench:

@@ -356,7 +356,7 @@ def all_tests(args):
                       expect="checksum", corrupt=True))
     # The kernel's 5 MiB at 1 MiB do not fit in 4 MiB of RAM: the loader says so, and where.
     tests.append(Test("screen/no-memory", image("entry-check-higher-half"), "q35", screen_test,
-                      expect="not usable RAM here", memory="4M"))
+                      expect="this machine has only", memory="4M"))
     return tests + protocol.all_tests(args, sys.modules[__name__])
 
 

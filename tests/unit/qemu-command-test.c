@@ -48,12 +48,13 @@ static void use_cargo(const char *toml)
 		fail_msg("%s", mkb_error());
 }
 
-/* The command for image and socket, its words joined by spaces. */
-static const char *build(const char *image, const char *socket)
+/* The command for the files, its words joined by spaces. */
+static const char *build_with_log(const char *image, const char *socket, const char *com1_log)
 {
+	struct qemu_files f = { image, socket, com1_log };
 	size_t n = 0;
 
-	if (qemu_command_build(&cmd, &s, &o, &c, image, socket) != 0)
+	if (qemu_command_build(&cmd, &s, &o, &c, &f) != 0)
 		fail_msg("%s", mkb_error());
 	assert_null(cmd.argv[cmd.argc]);
 	line[0] = '\0';
@@ -61,6 +62,11 @@ static const char *build(const char *image, const char *socket)
 		n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", i ? " " : "", cmd.argv[i]);
 	qemu_command_free(&cmd);
 	return line;
+}
+
+static const char *build(const char *image, const char *socket)
+{
+	return build_with_log(image, socket, NULL);
 }
 
 static void test_qemu_command_window(void **state)
@@ -154,10 +160,74 @@ static void test_qemu_command_gdb_and_commas(void **state)
 	assert_non_null(strstr(build("/k.img", "/t/a,b/qmp.sock"), "-qmp unix:/t/a,,b/qmp.sock,server=on,wait=off"));
 }
 
+/* KVM gets the host's CPU model, unless the user names one. */
+static void test_qemu_command_kvm_cpu_host(void **state)
+{
+	char *args[] = { (char *)"-cpu", (char *)"qemu64" };
+
+	(void)state;
+	s.accel = "kvm";
+	assert_non_null(strstr(build("/k.img", NULL), "-accel kvm -cpu host -drive"));
+	o.qemu_args = args;
+	o.qemu_arg_count = 2;
+	assert_null(strstr(build("/k.img", NULL), "-cpu host"));
+	s.accel = "tcg";
+	o.qemu_arg_count = 0;
+	assert_null(strstr(build("/k.img", NULL), "-cpu"));
+}
+
+static void test_qemu_command_smp_and_device(void **state)
+{
+	(void)state;
+	s.smp = 4;
+	s.read_only_disk = 1;
+	assert_string_equal(build("/dev/sdb", NULL),
+	                    "qemu-system-x86_64 -M q35 -m 256M -accel tcg -smp 4 "
+	                    "-drive format=raw,file=/dev/sdb,snapshot=on -serial stdio");
+}
+
+/* COM1: on stdout with a copy run reads back, to a file, or nowhere; the user's -serial wins. */
+static void test_qemu_command_serial(void **state)
+{
+	char *args[] = { (char *)"-serial", (char *)"mon:stdio" };
+	struct qemu_files f = { "/k.img", "/t/qmp.sock", "/t/c,1.log" };
+
+	(void)state;
+	s.headless = s.watch = 1;
+	assert_non_null(strstr(build_with_log("/k.img", "/t/qmp.sock", "/t/c,1.log"),
+	                       "-chardev stdio,id=com1,logfile=/t/c,,1.log -serial chardev:com1"));
+	assert_int_equal(qemu_command_build(&cmd, &s, &o, &c, &f), 0);
+	assert_string_equal(cmd.com1_readback, "/t/c,1.log");
+	qemu_command_free(&cmd);
+
+	s.serial = RUN_SERIAL_FILE;
+	s.serial_file = "out,1.txt";
+	assert_non_null(strstr(build_with_log("/k.img", NULL, "/t/c.log"), "-serial file:out,,1.txt"));
+	assert_int_equal(qemu_command_build(&cmd, &s, &o, &c, &f), 0);
+	assert_string_equal(cmd.com1_readback, "out,1.txt");
+	qemu_command_free(&cmd);
+
+	s.serial = RUN_SERIAL_NONE;
+	assert_non_null(strstr(build_with_log("/k.img", NULL, "/t/c.log"), "-serial none"));
+	assert_int_equal(qemu_command_build(&cmd, &s, &o, &c, &f), 0);
+	assert_null(cmd.com1_readback);
+	assert_int_equal(cmd.com1_discarded, 1);
+	qemu_command_free(&cmd);
+
+	s.serial = RUN_SERIAL_STDIO;
+	o.qemu_args = args;
+	o.qemu_arg_count = 2;
+	assert_null(strstr(build_with_log("/k.img", NULL, "/t/c.log"), "chardev"));
+	assert_int_equal(qemu_command_build(&cmd, &s, &o, &c, &f), 0);
+	assert_null(cmd.com1_readback);
+	assert_int_equal(cmd.com1_discarded, 0);
+	qemu_command_free(&cmd);
+}
+
 static void test_qemu_command_print_quotes(void **state)
 {
 	char *words[] = { (char *)"qemu", (char *)"-append", (char *)"a b", (char *)"it's", (char *)"", (char *)"x=1,y:2", NULL };
-	struct qemu_command q = { words, 6, 7, 0 };
+	struct qemu_command q = { .argv = words, .argc = 6, .cap = 7 };
 	char buf[256] = "";
 	FILE *f = fmemopen(buf, sizeof buf, "w");
 
@@ -178,6 +248,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qemu_command_other_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_run_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_gdb_and_commas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_command_kvm_cpu_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_command_smp_and_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_command_serial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_print_quotes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,6 +109,12 @@ static void test_run_options_gdb_default(void **state)
 	assert_int_equal(PARSE(&o, "--accel", "auto", "--memory", "64M", "k.elf"), 0);
 	assert_int_equal(o.accel, RUN_ACCEL_AUTO);
 	assert_int_equal(o.memory, 64 * MKB_MIB);
+	/* A plain number is MiB, as QEMU's -m reads it. */
+	assert_int_equal(PARSE(&o, "--memory", "600", "k.elf"), 0);
+	assert_int_equal(o.memory, 600 * MKB_MIB);
+	assert_int_equal(PARSE(&o, "--smp", "4", "--serial", "out.txt", "k.elf"), 0);
+	assert_int_equal(o.smp, 4);
+	assert_string_equal(o.serial, "out.txt");
 	assert_int_equal(PARSE(&o, "-h"), 0);
 	assert_int_equal(o.help, 1);
 }
@@ -137,7 +143,11 @@ static void test_run_options_errors(void **state)
 	BAD("--success-exit-code: '256' is not an exit status (0..255)", "--success-exit-code", "256", "k");
 	BAD("--success-exit-code: 'x' is not an exit status (0..255)", "--success-exit-code", "x", "k");
 	BAD("--machine: 'isapc' is not pc or q35", "--machine", "isapc", "k");
-	BAD("--memory: '256' is not a whole number of MiB (for example 256M or 1G)", "--memory", "256", "k");
+	BAD("--memory: '1000000K' is not a whole number of MiB (for example 256M or 1G)", "--memory", "1000000K", "k");
+	BAD("--memory: '0' is not a whole number of MiB (for example 256M or 1G)", "--memory", "0", "k");
+	BAD("--smp: '0' is not a number of CPUs (1..255)", "--smp", "0", "k");
+	BAD("--smp: 'two' is not a number of CPUs (1..255)", "--smp", "two", "k");
+	BAD("--serial: give a FILE, stdio or none", "--serial", "", "k");
 	BAD("--memory: invalid size '1T' (use bytes, or a number followed by K, M or G)", "--memory", "1T", "k");
 	BAD("--accel: 'hvf' is not auto, kvm or tcg", "--accel", "hvf", "k");
 	BAD("--gdb: '0' is not a TCP port (1..65535)", "--gdb=0", "k");

@@ -133,6 +133,63 @@ static void test_run_setup_accel(void **state)
 	assert_string_equal(mkb_error(), "MKBOOTIMG_ACCEL: 'xen' is not auto, kvm or tcg");
 }
 
+/* --accel auto (or nothing) is a choice run announces; a given accelerator is not. */
+static void test_run_setup_accel_chosen(void **state)
+{
+	(void)state;
+	resolve();
+	assert_int_equal(s.accel_chosen, 1);
+	o.accel = RUN_ACCEL_AUTO;
+	resolve();
+	assert_int_equal(s.accel_chosen, 1);
+	o.accel = RUN_ACCEL_TCG;
+	resolve();
+	assert_int_equal(s.accel_chosen, 0);
+	o.accel = RUN_ACCEL_UNSET;
+	e.accel = "kvm";
+	resolve();
+	assert_int_equal(s.accel_chosen, 0);
+}
+
+/* A display, but a QEMU that cannot open a window: headless, and said. */
+static void test_run_setup_no_gui(void **state)
+{
+	(void)state;
+	e.display = 1;
+	e.no_gui = 1;
+	resolve();
+	assert_int_equal(s.headless, 1);
+	assert_int_equal(s.watch, 1);
+	assert_int_equal(s.no_gui_fallback, 1);
+	o.headless = 1; /* asked for: nothing to fall back from */
+	resolve();
+	assert_int_equal(s.no_gui_fallback, 0);
+	e.no_gui = 0;
+	o.headless = 0;
+	resolve();
+	assert_int_equal(s.headless, 0);
+}
+
+static void test_run_setup_serial_smp_device(void **state)
+{
+	(void)state;
+	resolve();
+	assert_int_equal(s.serial, RUN_SERIAL_STDIO);
+	assert_int_equal(s.smp, 0);
+	assert_int_equal(s.read_only_disk, 0);
+	o.serial = "none";
+	o.smp = 2;
+	e.block_device = 1;
+	resolve();
+	assert_int_equal(s.serial, RUN_SERIAL_NONE);
+	assert_int_equal(s.smp, 2);
+	assert_int_equal(s.read_only_disk, 1);
+	o.serial = "com1.txt";
+	resolve();
+	assert_int_equal(s.serial, RUN_SERIAL_FILE);
+	assert_string_equal(s.serial_file, "com1.txt");
+}
+
 static void test_run_setup_machine_memory(void **state)
 {
 	(void)state;
@@ -151,6 +208,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_setup_cargo_and_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_setup_accel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_setup_machine_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_setup_accel_chosen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_setup_no_gui, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_setup_serial_smp_device, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

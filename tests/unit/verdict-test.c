@@ -8,12 +8,13 @@
 #include "verdict.h"
 
 #include <signal.h>
+#include <string.h>
 
 static char msg[256];
 
 static int judge(enum run_end end, int code, int test, int success)
 {
-	struct run_outcome o = { end, code };
+	struct run_outcome o = { .end = end, .code = code };
 	return verdict(&o, test, success, msg, sizeof msg);
 }
 
@@ -57,6 +58,57 @@ static void test_verdict_timeout_and_signals(void **state)
 	assert_int_equal(judge(RUN_INTERRUPTED, SIGTERM, 0, 33), 143);
 }
 
+/* A timeout under KVM names the way out of a nested, slow KVM. */
+static void test_verdict_timeout_under_kvm(void **state)
+{
+	struct run_outcome o = { .end = RUN_TIMEOUT, .code = 5, .kvm = 1 };
+
+	(void)state;
+	assert_int_equal(verdict(&o, 1, 33, msg, sizeof msg), RUN_EXIT_TIMEOUT);
+	assert_non_null(strstr(msg, "timeout: killed QEMU after 5 s (under KVM"));
+	assert_non_null(strstr(msg, "MKBOOTIMG_ACCEL=tcg"));
+}
+
+/* The loader's own stop is neither the kernel's failure nor a normal end. */
+static void test_verdict_loader_stopped(void **state)
+{
+	struct run_outcome o = { .end = RUN_HALTED, .loader_message = "the image is truncated." };
+
+	(void)state;
+	assert_int_equal(verdict(&o, 0, 33, msg, sizeof msg), RUN_EXIT_LOADER);
+	assert_string_equal(msg, "the loader stopped: the image is truncated.");
+	assert_int_equal(verdict(&o, 1, 33, msg, sizeof msg), RUN_EXIT_LOADER);
+	assert_string_equal(msg, "the loader stopped: the image is truncated.");
+}
+
+static void test_verdict_loader_message_found(void **state)
+{
+	char out[256];
+
+	(void)state;
+	/* The screen: lines joined, padding dropped, the closing line left out. */
+	assert_int_equal(verdict_loader_message("SeaBIOS (version 1.16.2)\nBooting from Hard Disk...\n"
+	                                        "mkbootimg: the kernel needs memory at 0x4000000-0x4001fff "
+	                                        "(segment 1), which is\nnot usable RAM here.\n"
+	                                        "The machine is halted.\n", out, sizeof out), 1);
+	assert_string_equal(out, "the kernel needs memory at 0x4000000-0x4001fff (segment 1), which is "
+	                         "not usable RAM here.");
+	/* COM1: CR LF line ends. */
+	assert_int_equal(verdict_loader_message("mkbootimg: payload checksum mismatch\r\nRebuild it.\r\n"
+	                                        "The machine is halted.\r\n", out, sizeof out), 1);
+	assert_string_equal(out, "payload checksum mismatch Rebuild it.");
+	/* Stage 1 has no closing line: its paragraph. */
+	assert_int_equal(verdict_loader_message("mkbootimg: cannot read the boot disk.\n\nmore", out, sizeof out), 1);
+	assert_string_equal(out, "cannot read the boot disk.");
+	/* Not the loader's: not at a line start, or not there at all. */
+	assert_int_equal(verdict_loader_message("kernel says mkbootimg: hi\n", out, sizeof out), 0);
+	assert_int_equal(verdict_loader_message("Hello World!\n", out, sizeof out), 0);
+	assert_int_equal(verdict_loader_message("", out, sizeof out), 0);
+	/* Cut to the buffer, still terminated. */
+	assert_int_equal(verdict_loader_message("mkbootimg: 0123456789\n", out, 5), 1);
+	assert_string_equal(out, "0123");
+}
+
 /* Without --test a halt or a power-off is the normal end; a reset is not. */
 static void test_verdict_plain_run(void **state)
 {
@@ -80,6 +132,9 @@ int main(void)
 		cmocka_unit_test(test_verdict_test_mode),
 		cmocka_unit_test(test_verdict_timeout_and_signals),
 		cmocka_unit_test(test_verdict_plain_run),
+		cmocka_unit_test(test_verdict_timeout_under_kvm),
+		cmocka_unit_test(test_verdict_loader_stopped),
+		cmocka_unit_test(test_verdict_loader_message_found),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
