@@ -67,7 +67,10 @@ int verdict(const struct run_outcome *o, int test, int success_code, char *msg, 
 	case RUN_INTERRUPTED:
 		return 128 + o->code;
 	case RUN_QEMU_SIGNALED:
-		snprintf(msg, n, "%sQEMU was killed by signal %d", prefix, o->code);
+		if (o->code == 0) /* QEMU paused on a signal of its own (QMP says which it was not) */
+			snprintf(msg, n, "%sQEMU was stopped by a signal", prefix);
+		else
+			snprintf(msg, n, "%sQEMU was killed by signal %d", prefix, o->code);
 		return 1;
 	case RUN_RESET:
 		snprintf(msg, n, "%sthe machine reset (triple fault?)", prefix);

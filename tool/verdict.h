@@ -13,7 +13,7 @@
 
 enum run_end {
 	RUN_QEMU_EXITED,   /* QEMU exited on its own; code is its exit status */
-	RUN_QEMU_SIGNALED, /* QEMU died of a signal; code is the signal */
+	RUN_QEMU_SIGNALED, /* QEMU died of a signal; code is the signal (0: it paused on one) */
 	RUN_HALTED,        /* the guest halted with interrupts off; mkbootimg ended QEMU */
 	RUN_RESET,         /* the guest reset the machine (under -no-reboot) */
 	RUN_POWEROFF,      /* the guest powered the machine off */

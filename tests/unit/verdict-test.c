@@ -124,6 +124,8 @@ static void test_verdict_plain_run(void **state)
 	assert_string_equal(msg, "the kernel wrote 0x10 to port 0xf4 (QEMU exit status 33)");
 	assert_int_equal(judge(RUN_QEMU_SIGNALED, SIGSEGV, 0, 33), 1);
 	assert_string_equal(msg, "QEMU was killed by signal 11");
+	assert_int_equal(judge(RUN_QEMU_SIGNALED, 0, 0, 33), 1);
+	assert_string_equal(msg, "QEMU was stopped by a signal");
 }
 
 int main(void)
