@@ -73,7 +73,11 @@ clean:
 $(BUILD)/tool/main.o: $(BUILD)/tool/revision
 $(BUILD)/tool/main.o: TOOL_CFLAGS += -DMKB_REVISION='"$(REVISION)"'
 
-$(BUILD)/mkbootimg.pc: include/mkbootimg.pc.in Makefile
+# The .pc file names PREFIX: a stamp of the prefix it was made for, rewritten
+# only when PREFIX changes, makes install with another PREFIX remake it.
+$(shell mkdir -p $(BUILD) && { echo '$(PREFIX)' | cmp -s - $(BUILD)/mkbootimg.pc.prefix || \
+	echo '$(PREFIX)' > $(BUILD)/mkbootimg.pc.prefix; })
+$(BUILD)/mkbootimg.pc: include/mkbootimg.pc.in Makefile $(BUILD)/mkbootimg.pc.prefix
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 # The binary carries the loader: it is all an installed mkbootimg needs.

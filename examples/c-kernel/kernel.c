@@ -1,38 +1,56 @@
 /*
- * A minimal kernel for mkbootimg: prints to the screen (VGA text at 0xB8000)
- * and to the serial port COM1, then halts. With "exit" on its command line
- * (make test) it ends QEMU through the isa-debug-exit device instead, which
- * `mkbootimg run --test` counts as a pass.
+ * A first kernel for mkbootimg. It clears the screen (VGA text mode, 80x25
+ * characters at 0xB8000), prints a few lines there and on the serial port
+ * COM1, and halts. With "exit" on its command line it ends QEMU through the
+ * isa-debug-exit device instead, which `mkbootimg run --test` counts as a pass.
  */
 #include <stdint.h>
 #include <mkbootimg/protocol.h>
 
-static inline void outb(uint16_t port, uint8_t v)
+#define VGA_TEXT ((volatile uint16_t *)0xB8000) /* identity-mapped at entry */
+#define COLUMNS 80
+#define ROWS 25
+#define WHITE_ON_BLACK 0x0F00                   /* attribute byte, then the character */
+#define COM1 0x3F8
+
+static inline void outb(uint16_t port, uint8_t value)
 {
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+	__asm__ volatile("outb %0, %1" : : "a"(value), "Nd"(port));
 }
 
 static inline uint8_t inb(uint16_t port)
 {
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
+	uint8_t value;
+	__asm__ volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
+	return value;
+}
+
+static void serial_putc(char c)
+{
+	while ((inb(COM1 + 5) & 0x20) == 0) /* wait until COM1 can take a byte */
+		;
+	outb(COM1, (uint8_t)c);
 }
 
 static int row;
 
+static void clear_screen(void)
+{
+	for (int i = 0; i < COLUMNS * ROWS; i++)
+		VGA_TEXT[i] = WHITE_ON_BLACK | ' '; /* what the BIOS printed goes */
+	row = 0;
+}
+
+/* One line, on the screen and on COM1. */
 static void print(const char *s)
 {
-	volatile uint16_t *vga = (volatile uint16_t *)0xB8000 + row++ * 80; /* identity-mapped */
-
 	for (int i = 0; s[i] != '\0'; i++) {
-		if (i < 80)
-			vga[i] = (uint16_t)(0x0F00 | (uint8_t)s[i]); /* white on black */
-		while ((inb(0x3f8 + 5) & 0x20) == 0) /* COM1: wait until it can take a byte */
-			;
-		outb(0x3f8, (uint8_t)s[i]);
+		if (i < COLUMNS && row < ROWS)
+			VGA_TEXT[row * COLUMNS + i] = (uint16_t)(WHITE_ON_BLACK | (uint8_t)s[i]);
+		serial_putc(s[i]);
 	}
-	outb(0x3f8, '\n');
+	serial_putc('\n');
+	row++;
 }
 
 static int contains(const char *s, const char *word)
@@ -47,23 +65,23 @@ static int contains(const char *s, const char *word)
 	return 0;
 }
 
+/* The entry point: an ordinary C function that gets the boot information. */
 void kmain(struct mkbootimg_info *info)
 {
-	const char *cmdline = (const char *)(uintptr_t)info->cmdline;
-
-	for (int i = 0; i < 80 * 25; i++) /* clear what the BIOS left on the screen */
-		((volatile uint16_t *)0xB8000)[i] = 0x0F20;
+	clear_screen();
 	if (info->magic != MKBOOTIMG_INFO_MAGIC) {
 		print("not started by mkbootimg");
 	} else {
+		const char *cmdline = (const char *)(uintptr_t)info->cmdline;
+
 		print("Hello from a C kernel!");
 		print("Booted by:");
 		print((const char *)(uintptr_t)info->loader_name);
 		print("Command line:");
 		print(cmdline);
 		if (contains(cmdline, "exit"))
-			outb(0xf4, 0x10); /* isa-debug-exit: QEMU exits with status 33, a pass */
+			outb(0xF4, 0x10); /* isa-debug-exit: QEMU exits with status 33, a pass */
 	}
 	for (;;)
-		__asm__ volatile("cli; hlt");
+		__asm__ volatile("cli; hlt"); /* interrupts off, halted: mkbootimg run sees the end */
 }

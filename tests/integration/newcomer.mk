@@ -1,12 +1,15 @@
 # The newcomer's path (tests/integration/newcomer.py): make install into a
-# temporary DESTDIR, the installed binary alone booting examples/c-kernel and
-# examples/rust-kernel (when cargo is there), --version/--help, the man pages
-# under mandoc -Tlint, bash completion, `mkbootimg info`, and the README's C
-# tutorial run as written.
+# temporary DESTDIR (and again with another PREFIX: the pkg-config file must
+# follow), the installed binary alone booting examples/c-kernel and
+# examples/rust-kernel (cargo run and cargo test, when cargo is there),
+# --version/--help, the man pages under mandoc -Tlint, bash completion,
+# `mkbootimg info`, and the README: its links, docs/SPEED.md and
+# docs/HACKING.md, its tutorials' files against examples/, and the C
+# tutorial's sh blocks run as written.
 #
 #   make check-newcomer
 
 .PHONY: check-newcomer
 
 check-newcomer: $(BUILD)/mkbootimg
-	$(PYTHON) tests/integration/newcomer.py --make "$(MAKE)"
+	$(PYTHON) tests/integration/newcomer.py --make "$(MAKE)" --build "$(BUILD)"

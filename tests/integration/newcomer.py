@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""The newcomer's path, end to end: make install into a DESTDIR, the
-installed binary alone (copied away from the build tree) building and
-booting the examples, --version/--help/usage errors, the man pages under
-mandoc -Tlint, bash completion, `mkbootimg info`, and the README's C
-tutorial run as written. Prints PASS/FAIL/SKIP lines and ends with
-"N passed, N failed[, N skipped]"."""
+"""The newcomer's path, end to end: make install into a DESTDIR (and the
+pkg-config file following PREFIX), the installed binary alone (copied away
+from the build tree) building and booting the examples, --version/--help/usage
+errors, the man pages under mandoc -Tlint, bash completion, `mkbootimg info`,
+and the README: its links, its tutorials' files against examples/, and the C
+tutorial's sh blocks run as written. Prints PASS/FAIL/SKIP lines and ends with
+"N passed, N failed[, N skipped]".
+
+QEMU runs with MKBOOTIMG_ACCEL=tcg unless MKBOOTIMG_ACCEL is set."""
 
 import argparse
 import json
@@ -17,6 +20,8 @@ import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 results = {"passed": 0, "failed": 0, "skipped": 0}
+MAKE_VARS = []  # BUILD=..., so that make install uses the caller's build folder
+os.environ.setdefault("MKBOOTIMG_ACCEL", "tcg")
 
 
 def report(kind, name, why=""):
@@ -39,9 +44,26 @@ def makefile_version():
         return re.search(r"^VERSION\s*:=\s*(\S+)", f.read(), re.M).group(1)
 
 
+def make_install(make, target, dest, prefix):
+    return run([make, "-C", ROOT, "--no-print-directory", target, f"DESTDIR={dest}", f"PREFIX={prefix}"]
+               + MAKE_VARS, timeout=600)
+
+
+def test_prefix_change(tmp, make):
+    """make install with PREFIX A, then with PREFIX B: the .pc file installed for B names B."""
+    dest = os.path.join(tmp, "dest-prefix")
+    r1 = make_install(make, "install", dest, "/opt/mkb-a")
+    r2 = make_install(make, "install", dest, "/opt/mkb-b")
+    pc = os.path.join(dest, "opt/mkb-b/share/pkgconfig/mkbootimg.pc")
+    text = open(pc).read() if os.path.isfile(pc) else ""
+    check("make install PREFIX=A, then PREFIX=B: the pkg-config file names B",
+          r1.returncode == 0 and r2.returncode == 0 and "prefix=/opt/mkb-b\n" in text,
+          (r1.stderr + r2.stderr)[-2000:] + text)
+
+
 def test_install(tmp, make):
     dest = os.path.join(tmp, "dest")
-    r = run([make, "-C", ROOT, "--no-print-directory", "install", f"DESTDIR={dest}", "PREFIX=/usr"], timeout=600)
+    r = make_install(make, "install", dest, "/usr")
     if not check("make install DESTDIR PREFIX=/usr", r.returncode == 0, r.stderr[-2000:]):
         return None
     want = ["usr/bin/mkbootimg", "usr/share/man/man1/mkbootimg.1", "usr/share/man/man7/mkbootimg-protocol.7",
@@ -55,8 +77,8 @@ def test_install(tmp, make):
     check("install: pkg-config file names the prefix", "prefix=/usr\n" in pc and "Cflags: -I${includedir}" in pc, pc)
     # uninstall into a second tree leaves nothing but empty folders
     dest2 = os.path.join(tmp, "dest2")
-    r1 = run([make, "-C", ROOT, "--no-print-directory", "install", f"DESTDIR={dest2}", "PREFIX=/opt/x"], timeout=600)
-    r2 = run([make, "-C", ROOT, "--no-print-directory", "uninstall", f"DESTDIR={dest2}", "PREFIX=/opt/x"])
+    r1 = make_install(make, "install", dest2, "/opt/x")
+    r2 = make_install(make, "uninstall", dest2, "/opt/x")
     left = [os.path.join(d, f) for d, _, fs in os.walk(dest2) for f in fs]
     check("make uninstall removes every file", r1.returncode == 0 and r2.returncode == 0 and not left,
           f"left {left} {r2.stderr}")
@@ -159,59 +181,165 @@ def test_info(mkb, kernel, tmp):
           r.stdout + r.stderr)
 
 
+def number(v):
+    """A number of `info --json`: an integer, or a string such as "0x1f"."""
+    return int(v, 0) if isinstance(v, str) else v
+
+
 def j_payload_byte(mkb, img):
     j = json.loads(run([mkb, "info", "--json", img]).stdout)
-    return j["payload_lba"] * 512
+    return number(j["payload_lba"]) * 512
 
 
-def test_readme_tutorial(mkb, tmp):
-    """The README's "Writing a kernel in C": its two files and its commands, as written."""
-    with open(os.path.join(ROOT, "README.md")) as f:
-        readme = f.read()
-    sect = readme.split("## Writing a kernel in C", 1)[1].split("\n## ", 1)[0]
-    ld = re.search(r"```ld\n(.*?)```", sect, re.S)
-    c = re.search(r"```c\n(.*?)```", sect, re.S)
-    cmds = re.search(r"\n((?:    \S.*\n(?:        .*\n)*)+)", sect[sect.index("```c"):])
-    if not (ld and c and cmds):
-        check("README tutorial: found its files and commands", False, "section layout changed")
+def read(path):
+    with open(os.path.join(ROOT, path)) as f:
+        return f.read()
+
+
+def readme_section(readme, title):
+    """The text of the README section whose "## " heading starts with title,
+    up to the next heading of level 1 or 2 (outside fenced blocks)."""
+    lines, fenced, start = readme.splitlines(keepends=True), False, None
+    for i, line in enumerate(lines):
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and re.match(r"#{1,2} ", line):
+            if start is not None:
+                return "".join(lines[start:i])
+            if line.startswith("## " + title):
+                start = i + 1
+    return "".join(lines[start:]) if start is not None else None
+
+
+# A file shown in a tutorial: a paragraph that starts with its name in
+# backticks, then the fenced block with its whole text.
+FILE_BLOCK = re.compile(r"(?<=\n\n)`([^`\s]*[./][^`\s]*)`[^\n]*\n(?:[^\n]+\n)*\n```[\w-]*\n(.*?)^```$", re.M | re.S)
+
+
+def test_readme_docs():
+    """docs/SPEED.md and docs/HACKING.md exist and the README links them;
+    every relative link of the README and the docs leads to a file."""
+    readme = read("README.md")
+    for doc in ("docs/SPEED.md", "docs/HACKING.md"):
+        check(f"README links {doc}, which exists",
+              os.path.isfile(os.path.join(ROOT, doc)) and f"]({doc})" in readme,
+              "missing file" if not os.path.isfile(os.path.join(ROOT, doc)) else "no link in README.md")
+    broken = []
+    for page in ("README.md", "docs/SPEED.md", "docs/HACKING.md"):
+        if not os.path.isfile(os.path.join(ROOT, page)):
+            continue
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", read(page)):
+            if "://" not in target and not os.path.exists(os.path.join(ROOT, os.path.dirname(page), target)):
+                broken.append(f"{page}: {target}")
+    check("README and docs: every relative link leads to a file", not broken, str(broken))
+    # Links within the README lead to a heading (GitHub's anchors: lower case,
+    # punctuation dropped, spaces as hyphens).
+    anchors, fenced = set(), False
+    for line in readme.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and re.match(r"#+ ", line):
+            title = line.lstrip("#").strip().lower()
+            anchors.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    missing = sorted(set(re.findall(r"\]\(#([^)]+)\)", readme)) - anchors)
+    check("README: every #link leads to a heading", not missing, str(missing))
+
+
+def test_readme_files(title, example, want):
+    """Each file a tutorial shows is the example's file, byte for byte."""
+    sect = readme_section(read("README.md"), title)
+    if sect is None:
+        check(f"README has a section '{title}'", False, "heading not found")
+        return None
+    blocks = FILE_BLOCK.findall(sect)
+    shown = dict(blocks)
+    check(f"README '{title}': shows {sorted(want)}, each once",
+          sorted(name for name, _ in blocks) == sorted(want), f"shows {sorted(name for name, _ in blocks)}")
+    differ = [name for name in want if name in shown and shown[name] != read(os.path.join(example, name))]
+    check(f"README '{title}': its files are those of {example}/", not differ, f"differ: {differ}")
+    return sect
+
+
+def flags_of(words):
+    return {w for w in words if w.startswith("-") and w not in ("-o", "-T")}
+
+
+def test_readme_c_tutorial(mkb, tmp, dest):
+    """The README's C tutorial: its files are examples/c-kernel's, its compiler
+    command has the Makefile's flags, and its sh blocks run as written boot."""
+    sect = test_readme_files("A kernel in C", "examples/c-kernel", ["kernel.ld", "kernel.c"])
+    if sect is None:
         return
-    work = os.path.join(tmp, "tutorial")
+    blocks = re.findall(r"^```sh\n(.*?)^```$", sect, re.M | re.S)
+    if not check("README C tutorial: has sh blocks", len(blocks) >= 2, f"{len(blocks)} found"):
+        return
+    script = "\n".join(blocks)
+    compile_cmd = next((c for c in script.replace("\\\n", " ").splitlines() if c.startswith("cc ")), "")
+    makefile = read("examples/c-kernel/Makefile").replace("\\\n", " ")
+    make_flags = set()
+    for var in ("CFLAGS", "LDFLAGS"):
+        m = re.search(rf"^{var}\s*:=(.*)$", makefile, re.M)
+        make_flags |= flags_of(m.group(1).split()) if m else {f"<no {var}>"}
+    readme_flags = flags_of(compile_cmd.replace("$(pkg-config --cflags mkbootimg)", "").split())
+    check("README C tutorial: its cc command has the flags of examples/c-kernel/Makefile",
+          readme_flags == make_flags, f"only in README: {sorted(readme_flags - make_flags)}, "
+          f"only in the Makefile: {sorted(make_flags - readme_flags)}")
+    work = os.path.join(tmp, "tutorial-c")
     os.makedirs(work)
-    with open(os.path.join(work, "kernel.ld"), "w") as f:
-        f.write(ld.group(1))
-    with open(os.path.join(work, "kernel.c"), "w") as f:
-        f.write(c.group(1))
-    script = "\n".join(l[4:] for l in cmds.group(1).splitlines())
-    script = script.replace("path/to/mkbootimg/include", os.path.join(ROOT, "include"))
-    # mkbootimg: the installed binary; QEMU: headless, through `mkbootimg run`, which prints the screen.
+    for name, body in FILE_BLOCK.findall(sect):
+        with open(os.path.join(work, name), "w") as f:
+            f.write(body)
+    # mkbootimg: the installed binary, headless, so that no window opens.
+    script = re.sub(r"^mkbootimg run ", f"{mkb} run --headless --timeout 60 ", script, flags=re.M)
     script = re.sub(r"^mkbootimg ", f"{mkb} ", script, flags=re.M)
-    script = re.sub(r"^qemu-system-x86_64 -drive format=raw,file=(\S+)$",
-                    rf"{mkb} run --headless --timeout 60 \1", script, flags=re.M)
-    r = run(["sh", "-ec", script], cwd=work, timeout=300)
-    check("README C tutorial, run as written, boots and prints", r.returncode == 0 and "Hello from kmain" in r.stdout,
+    env = dict(os.environ)
+    env["PKG_CONFIG_PATH"] = os.path.join(dest, "usr/share/pkgconfig")
+    env["PKG_CONFIG_SYSROOT_DIR"] = dest
+    env["PKG_CONFIG_ALLOW_SYSTEM_CFLAGS"] = "1"
+    r = run(["sh", "-ec", script], cwd=work, env=env, timeout=300)
+    check("README C tutorial, its sh blocks run as written: builds, boots, prints, passes as a test",
+          r.returncode == 0 and r.stdout.count("Hello from a C kernel!") >= 2
+          and "---- VGA text screen ----" in r.stdout,
           script + "\n" + r.stdout[-1500:] + r.stderr[-1500:])
 
 
 def test_rust_example(mkb, tmp):
+    test_readme_files("A kernel in Rust", "examples/rust-kernel",
+                      ["Cargo.toml", ".cargo/config.toml", "kernel.ld", "build.rs", "src/main.rs", "tests/boot.rs"])
     if shutil.which("cargo") is None:
-        report("SKIP", "examples/rust-kernel", "cargo not found")
+        report("SKIP", "examples/rust-kernel: cargo run, cargo test", "cargo not found")
         return
     work = os.path.join(tmp, "rust-kernel")
     shutil.copytree(os.path.join(ROOT, "examples", "rust-kernel"), work,
                     ignore=shutil.ignore_patterns("target"))
     env = dict(os.environ)
     env["PATH"] = os.path.dirname(mkb) + os.pathsep + env["PATH"]  # runner = "mkbootimg run"
-    r = run(["cargo", "run", "--offline", "-q", "--", "--test", "--timeout", "60", "--cmdline", "exit"],
+    r = run(["cargo", "run", "--offline", "-q", "--", "--headless", "--timeout", "60"],
             cwd=work, env=env, timeout=600)
     check("examples/rust-kernel: cargo run --offline boots it through runner = \"mkbootimg run\"",
-          r.returncode == 0 and "Hello from a Rust kernel!" in r.stdout, r.stdout[-1500:] + r.stderr[-3000:])
+          r.returncode == 0 and r.stdout.count("Hello from a Rust kernel!") >= 2, r.stdout[-1500:] + r.stderr[-3000:])
+    r = run(["cargo", "test", "--offline"], cwd=work, env=env, timeout=600)
+    check("examples/rust-kernel: cargo test --offline passes its test kernel",
+          r.returncode == 0 and "tests/boot.rs" in r.stderr, r.stdout[-1500:] + r.stderr[-3000:])
+    with open(os.path.join(work, "tests", "boot.rs")) as f:
+        failing = f.read().replace("assert!(info.version >= 2);", "assert!(info.version >= 1000);")
+    with open(os.path.join(work, "tests", "boot.rs"), "w") as f:
+        f.write(failing)
+    r = run(["cargo", "test", "--offline"], cwd=work, env=env, timeout=600)
+    check("examples/rust-kernel: a failed assert! fails cargo test",
+          r.returncode != 0 and "0x11" in r.stderr, r.stdout[-1500:] + r.stderr[-3000:])
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--make", default=os.environ.get("MAKE", "make"))
+    ap.add_argument("--build", help="the build folder (make's BUILD) that make install uses")
     args = ap.parse_args()
+    if args.build:
+        MAKE_VARS.append(f"BUILD={args.build}")
+    test_readme_docs()
     with tempfile.TemporaryDirectory(prefix="mkb-newcomer-") as tmp:
+        test_prefix_change(tmp, args.make)
         got = test_install(tmp, args.make)
         if got is not None:
             dest, mkb = got
@@ -221,7 +349,7 @@ def main():
             kernel = boot_example(mkb, tmp, dest)
             if os.path.exists(kernel):
                 test_info(mkb, kernel, tmp)
-            test_readme_tutorial(mkb, tmp)
+            test_readme_c_tutorial(mkb, tmp, dest)
             test_rust_example(mkb, tmp)
     line = f"{results['passed']} passed, {results['failed']} failed"
     if results["skipped"]:
