@@ -179,9 +179,14 @@ int qemu_command_build(struct qemu_command *cmd, const struct run_setup *s, cons
 		add(cmd, "-m"), add(cmd, "%" PRIu64 "M", s->memory_mib);
 	if (!user_has(&u, "accel", NULL) && !user_has(&u, "enable-kvm", NULL)) {
 		add(cmd, "-accel"), add(cmd, "%s", s->accel);
-		/* KVM's default CPU model asks for features the host may lack, and QEMU warns. */
+		/*
+		 * KVM's default CPU model asks for features the host may lack, and
+		 * QEMU warns: the host's model instead. Under nested KVM, setting
+		 * the host's IA32_ARCH_CAPABILITIES (MSR 0x10a) fails and QEMU
+		 * aborts; a kernel has no use for it, so it is left out.
+		 */
 		if (strcmp(s->accel, "kvm") == 0 && !user_has(&u, "cpu", NULL))
-			add(cmd, "-cpu"), add(cmd, "host");
+			add(cmd, "-cpu"), add(cmd, "host,-arch-capabilities");
 	}
 	if (s->smp && !user_has(&u, "smp", NULL))
 		add(cmd, "-smp"), add(cmd, "%d", s->smp);

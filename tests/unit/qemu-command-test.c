@@ -167,7 +167,7 @@ static void test_qemu_command_kvm_cpu_host(void **state)
 
 	(void)state;
 	s.accel = "kvm";
-	assert_non_null(strstr(build("/k.img", NULL), "-accel kvm -cpu host -drive"));
+	assert_non_null(strstr(build("/k.img", NULL), "-accel kvm -cpu host,-arch-capabilities -drive"));
 	o.qemu_args = args;
 	o.qemu_arg_count = 2;
 	assert_null(strstr(build("/k.img", NULL), "-cpu host"));
