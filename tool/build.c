@@ -84,10 +84,11 @@ static void print_plan(FILE *f, const char *kernel_path, const struct plan *p)
 	fprintf(f, "%s: entry 0x%" PRIx64 "\n", kernel_path, p->entry);
 	for (size_t i = 0; i < p->segment_count; i++) {
 		const struct plan_segment *s = &p->segments[i];
-		char fl[4];
+		char fl[4], name[PLAN_SEGMENT_NAME_MAX];
 		flag_string(fl, s->flags);
-		fprintf(f, "  segment %u %s virt 0x%016" PRIx64 " -> phys 0x%08" PRIx64
-		        " %-8s file 0x%" PRIx64 " mem 0x%" PRIx64 "\n", s->index, fl, s->vaddr,
+		fprintf(f, "  %s %s virt 0x%016" PRIx64 " -> phys 0x%08" PRIx64
+		        " %-8s file 0x%" PRIx64 " mem 0x%" PRIx64 "\n",
+		        plan_segment_name(name, s->index, p->protocol), fl, s->vaddr,
 		        s->paddr, s->fixed ? "(fixed)" : "(placed)", s->filesz, s->memsz);
 	}
 	fprintf(f, "  stack 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 " KiB), direct map at 0x%" PRIx64 "\n",
@@ -134,8 +135,21 @@ static void close_modules(struct plan_module_arg *m, size_t n)
 	free(m);
 }
 
+/* The plan's warnings, one line each, as main.c prints errors. */
+static void print_warnings(FILE *f, const char *kernel_path, const struct plan *p)
+{
+	for (size_t i = 0; i < p->warning_count; i++)
+		fprintf(f, "mkbootimg: %s: warning: %s\n", kernel_path, p->warnings[i]);
+}
+
 int build_image(const char *kernel_path, const char *out, const struct plan_options *opts,
                 const struct loader_blob *loader, FILE *plan_log)
+{
+	return build_image_warn(kernel_path, out, opts, loader, plan_log, NULL);
+}
+
+int build_image_warn(const char *kernel_path, const char *out, const struct plan_options *opts,
+                     const struct loader_blob *loader, FILE *plan_log, FILE *warnings)
 {
 	struct plan_options o = *opts;
 	struct kernel k;
@@ -167,6 +181,8 @@ int build_image(const char *kernel_path, const char *out, const struct plan_opti
 		print_requests(plan_log, kernel_path, &k.requests, &o);
 		print_plan(plan_log, kernel_path, &p);
 	}
+	if (warnings != NULL)
+		print_warnings(warnings, kernel_path, &p);
 	rc = out != NULL ? image_write(out, &k, &p, loader) : 0;
 	plan_free(&p);
 out_modules:

@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,6 +96,13 @@ int info_read_image(int fd, struct info_image *im)
 	if (fstat(fd, &st) != 0)
 		return mkb_fail("%s", strerror(errno));
 	im->file_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	if (S_ISBLK(st.st_mode)) {
+		/* A disk or a stick: its size is what lseek finds at the end. */
+		off_t end = lseek(fd, 0, SEEK_END);
+		if (end < 0)
+			return mkb_fail("cannot find the device's size: %s", strerror(errno));
+		im->file_size = (uint64_t)end;
+	}
 	if (read_exact(fd, mbr, sizeof mbr, 0, "boot sector") != 0)
 		return -1;
 	if (mbr[MKB_MBR_BOOT_SIGNATURE] != 0x55 || mbr[MKB_MBR_BOOT_SIGNATURE + 1] != 0xaa)
@@ -139,6 +145,10 @@ int info_read_image(int fd, struct info_image *im)
 	if (m->protocol > MKB_PROTOCOL_MULTIBOOT2)
 		return mkb_fail("the manifest names protocol %" PRIu32 ", which this mkbootimg does not know",
 		                m->protocol);
+	/* The MBR's partition entry counts sectors in 32 bits: no image of mkbootimg is larger. */
+	if (m->image_sectors > UINT32_MAX)
+		return mkb_fail("the manifest claims an image of %" PRIu64 " sectors, more than the "
+		                "2^32 that its partition table can hold", m->image_sectors);
 	if (m->payload_lba < im->manifest_lba + m->sectors)
 		return mkb_fail("the payload (LBA %" PRIu64 ") overlaps the manifest", m->payload_lba);
 	if (m->payload_sectors > m->image_sectors || m->payload_lba > m->image_sectors - m->payload_sectors)
@@ -161,9 +171,11 @@ int info_read_image(int fd, struct info_image *im)
 	memcpy(im->modules, man + m->module_offset, m->module_count * sizeof(struct mkb_module));
 	for (uint32_t i = 0; i < m->segment_count; i++) {
 		const struct mkb_segment *s = &im->segments[i];
+		char name[PLAN_SEGMENT_NAME_MAX];
 		if (s->filesz > s->memsz || s->payload_offset % MKB_SECTOR_SIZE != 0 ||
 		    !within(s->payload_offset, s->filesz, payload_bytes)) {
-			mkb_fail("segment %" PRIu32 ": its bytes lie outside the payload", i);
+			mkb_fail("%s: its bytes lie outside the payload",
+			         plan_segment_name(name, s->elf_index, m->protocol));
 			goto fail;
 		}
 	}
@@ -212,6 +224,77 @@ void info_image_free(struct info_image *im)
 	im->modules = NULL;
 	im->segments = NULL;
 	im->cmdline = NULL;
+}
+
+/* What makes a readable image damaged, as sentences; returns how many. */
+static size_t image_damage(const struct info_image *im, const char *why[2])
+{
+	size_t n = 0;
+
+	if (im->truncated)
+		why[n++] = "the file is shorter than the image the manifest describes";
+	if (im->checksum_checked && im->checksum != im->m.payload_checksum)
+		why[n++] = "the payload checksum does not match: the loader will refuse to boot it";
+	return n;
+}
+
+int info_check_image(const char *path, const struct info_image *im)
+{
+	const char *why[2];
+	size_t n = image_damage(im, why);
+
+	if (n == 0)
+		return 0;
+	return mkb_fail("%s: %s%s%s", path, why[0], n > 1 ? "; " : "", n > 1 ? why[1] : "");
+}
+
+/*
+ * Open path for reading, as an image may be: a file, or a disk such as a
+ * USB stick. 0 with *fd_out set, or -1 with mkb_error() set to "PATH: why".
+ */
+static int open_image(const char *path, int *fd_out)
+{
+	struct stat st;
+	/* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return mkb_fail("%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		mkb_fail("%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		close(fd);
+		return mkb_fail("%s: not a regular file or a block device", path);
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+/* info_read_image, with "PATH: " before its message. */
+static int read_image_file(const char *path, int fd, struct info_image *im)
+{
+	if (info_read_image(fd, im) != 0)
+		return mkb_fail("%s: %s", path, mkb_error());
+	return 0;
+}
+
+int info_check_image_file(const char *path)
+{
+	struct info_image im;
+	int fd = -1, rc;
+
+	if (open_image(path, &fd) != 0)
+		return -1;
+	rc = read_image_file(path, fd, &im);
+	close(fd);
+	if (rc != 0)
+		return -1;
+	rc = info_check_image(path, &im);
+	info_image_free(&im);
+	return rc;
 }
 
 /* ---- printing ---- */
@@ -270,7 +353,7 @@ struct view {
 	const char *path;
 	const char *kind; /* "image" or "kernel" */
 	const char *loader_version;
-	const char *protocol;
+	uint32_t protocol;  /* MKB_PROTOCOL_* */
 	uint64_t entry, stack_top, stack_size, direct_map;
 	const char *cmdline;
 	size_t segment_count;
@@ -302,7 +385,8 @@ static const char *protocol_name(uint32_t protocol)
 }
 
 struct range {
-	uint64_t start, end; /* [start, end) */
+	uint64_t start, end; /* [start, end), whole pages */
+	uint64_t used_start, used_end; /* the bytes themselves: pages may be shared */
 	char what[64];
 };
 
@@ -316,17 +400,19 @@ static void print_memory_map(FILE *f, const struct view *v)
 {
 	struct range r[MKB_MAX_SEGMENTS + 2];
 	size_t n = 0;
-	uint64_t prev = 0;
+	uint64_t prev = 0, prev_used = 0;
 
-	r[n++] = (struct range){ 0, PLAN_LOW_LIMIT, "BIOS, loader, VGA (below 1 MiB)" };
+	r[n++] = (struct range){ 0, PLAN_LOW_LIMIT, 0, PLAN_LOW_LIMIT, "BIOS, loader, VGA (below 1 MiB)" };
 	for (size_t i = 0; i < v->segment_count && n < MKB_MAX_SEGMENTS + 1; i++) {
 		const struct mkb_segment *s = &v->segments[i];
-		char fl[4];
+		char fl[4], name[PLAN_SEGMENT_NAME_MAX];
 		flag_string(fl, s->flags);
 		r[n].start = MKB_ALIGN_DOWN(s->paddr, PAGE);
 		r[n].end = MKB_ALIGN_UP(s->paddr + s->memsz, PAGE);
-		snprintf(r[n].what, sizeof r[n].what, "segment %zu %s (ELF %" PRIu32 ")", i, fl,
-		         s->elf_index);
+		r[n].used_start = s->paddr;
+		r[n].used_end = s->paddr + s->memsz;
+		snprintf(r[n].what, sizeof r[n].what, "%s %s",
+		         plan_segment_name(name, s->elf_index, v->protocol), fl);
 		n++;
 	}
 	qsort(r + 1, n - 1, sizeof r[0], range_cmp);
@@ -334,10 +420,13 @@ static void print_memory_map(FILE *f, const struct view *v)
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].start > prev)
 			fprintf(f, "  0x%09" PRIx64 "-0x%09" PRIx64 "  .... free\n", prev, r[i].start - 1);
+		/* Segments may share a page; only their bytes must not overlap. */
 		fprintf(f, "  0x%09" PRIx64 "-0x%09" PRIx64 "  #### %s%s\n", r[i].start, r[i].end - 1,
-		        r[i].what, r[i].start < prev ? "  (OVERLAPS)" : "");
+		        r[i].what, r[i].used_start < prev_used ? "  (OVERLAPS)" : "");
 		if (r[i].end > prev)
 			prev = r[i].end;
+		if (r[i].used_end > prev_used)
+			prev_used = r[i].used_end;
 	}
 	fprintf(f, "  0x%09" PRIx64 "-0x%09" PRIx64 "  .... free RAM: the loader puts the stack, page\n"
 	           "                           tables, boot information%s here at boot\n",
@@ -347,11 +436,12 @@ static void print_memory_map(FILE *f, const struct view *v)
 static void print_text(FILE *f, const struct view *v)
 {
 	char size[32], fl[4];
+	int copies = 0;
 
 	fprintf(f, "%s: mkbootimg %s\n", v->path, v->kind);
 	if (v->loader_version != NULL)
 		fprintf(f, "  loader         %s\n", v->loader_version);
-	fprintf(f, "  protocol       %s\n", v->protocol);
+	fprintf(f, "  protocol       %s\n", protocol_name(v->protocol));
 	fprintf(f, "  entry          0x%016" PRIx64 "\n", v->entry);
 	fprintf(f, "  stack          0x%016" PRIx64 "-0x%016" PRIx64 " (%" PRIu64 " KiB)\n",
 	        v->stack_top - v->stack_size, v->stack_top, v->stack_size / 1024);
@@ -364,15 +454,24 @@ static void print_text(FILE *f, const struct view *v)
 		        v->fb_width, v->fb_height, v->fb_bpp);
 	else
 		fprintf(f, "  framebuffer    none (VGA text mode)\n");
-	fprintf(f, "  segments       %zu\n", v->segment_count);
+	fprintf(f, "  segments       %zu (numbered by ELF program header)\n", v->segment_count);
 	if (v->segment_count != 0)
-		fprintf(f, "    #  ELF flags  virtual             physical     file size   memory size\n");
+		fprintf(f, "    #    flags  virtual             physical     file size   memory size\n");
 	for (size_t i = 0; i < v->segment_count; i++) {
 		const struct mkb_segment *s = &v->segments[i];
+		char number[PLAN_SEGMENT_NAME_MAX];
 		flag_string(fl, s->flags);
-		fprintf(f, "    %-2zu %-3" PRIu32 " %s    0x%016" PRIx64 "  0x%09" PRIx64 "  0x%-9" PRIx64
-		        " 0x%" PRIx64 "\n", i, s->elf_index, fl, s->vaddr, s->paddr, s->filesz, s->memsz);
+		/* "3" for segment 3; "s5" for a Multiboot kernel's copy of section 5. */
+		if (plan_is_section_copy(s->elf_index, v->protocol))
+			snprintf(number, sizeof number, "s%" PRIu32, s->elf_index - PLAN_SECTION_INDEX);
+		else
+			snprintf(number, sizeof number, "%" PRIu32, s->elf_index);
+		fprintf(f, "    %-4s %s    0x%016" PRIx64 "  0x%09" PRIx64 "  0x%-9" PRIx64
+		        " 0x%" PRIx64 "\n", number, fl, s->vaddr, s->paddr, s->filesz, s->memsz);
+		copies |= plan_is_section_copy(s->elf_index, v->protocol);
 	}
+	if (copies)
+		fprintf(f, "    (sN: a copy of section N, for the kernel's symbol and string tables)\n");
 	fprintf(f, "  modules        %zu\n", v->module_count);
 	for (size_t i = 0; i < v->module_count; i++) {
 		fprintf(f, "    %zu: %" PRIu64 " bytes, string ", i, v->module_sizes[i]);
@@ -398,6 +497,21 @@ static void print_text(FILE *f, const struct view *v)
 	print_memory_map(f, v);
 }
 
+/*
+ * A 64-bit address or size as a JSON string, "0xffffffff80100180": JSON
+ * readers that keep numbers as doubles (jq 1.6, JavaScript) round anything
+ * above 2^53.
+ */
+static void json_hex(FILE *f, const char *key, uint64_t v)
+{
+	fprintf(f, "\"%s\": \"0x%" PRIx64 "\"", key, v);
+}
+
+/*
+ * One object; the keys and their types are the interface scripts use (see
+ * mkbootimg(1)): addresses and memory sizes are hex strings, counts and
+ * disk positions (below 2^41: an image has at most 2^32 sectors) numbers.
+ */
 static void print_json(FILE *f, const struct view *v)
 {
 	char fl[4];
@@ -410,10 +524,16 @@ static void print_json(FILE *f, const struct view *v)
 	else
 		fprintf(f, "null");
 	fprintf(f, ",\n  \"protocol\": ");
-	info_json_string(f, v->protocol);
-	fprintf(f, ",\n  \"entry\": %" PRIu64 ",\n  \"stack_top\": %" PRIu64 ",\n  \"stack_size\": %" PRIu64
-	        ",\n  \"direct_map_offset\": %" PRIu64 ",\n  \"cmdline\": ", v->entry, v->stack_top,
-	        v->stack_size, v->direct_map);
+	info_json_string(f, protocol_name(v->protocol));
+	fprintf(f, ",\n  ");
+	json_hex(f, "entry", v->entry);
+	fprintf(f, ",\n  ");
+	json_hex(f, "stack_top", v->stack_top);
+	fprintf(f, ",\n  ");
+	json_hex(f, "stack_size", v->stack_size);
+	fprintf(f, ",\n  ");
+	json_hex(f, "direct_map_offset", v->direct_map);
+	fprintf(f, ",\n  \"cmdline\": ");
 	info_json_string(f, v->cmdline);
 	fprintf(f, ",\n  \"framebuffer\": ");
 	if (v->fb_bpp != 0 || v->fb_width != 0)
@@ -425,24 +545,41 @@ static void print_json(FILE *f, const struct view *v)
 	for (size_t i = 0; i < v->segment_count; i++) {
 		const struct mkb_segment *s = &v->segments[i];
 		flag_string(fl, s->flags);
-		fprintf(f, "%s\n    {\"elf_index\": %" PRIu32 ", \"flags\": \"%s\", \"vaddr\": %" PRIu64
-		        ", \"paddr\": %" PRIu64 ", \"filesz\": %" PRIu64 ", \"memsz\": %" PRIu64 "}",
-		        i ? "," : "", s->elf_index, fl, s->vaddr, s->paddr, s->filesz, s->memsz);
+		fprintf(f, "%s\n    {\"elf_index\": %" PRIu32 ", \"flags\": \"%s\", ", i ? "," : "",
+		        s->elf_index, fl);
+		json_hex(f, "vaddr", s->vaddr);
+		fprintf(f, ", ");
+		json_hex(f, "paddr", s->paddr);
+		fprintf(f, ", ");
+		json_hex(f, "filesz", s->filesz);
+		fprintf(f, ", ");
+		json_hex(f, "memsz", s->memsz);
+		fputc('}', f);
 	}
 	fprintf(f, "%s],\n  \"modules\": [", v->segment_count ? "\n  " : "");
 	for (size_t i = 0; i < v->module_count; i++) {
-		fprintf(f, "%s\n    {\"size\": %" PRIu64 ", \"string\": ", i ? "," : "", v->module_sizes[i]);
+		fprintf(f, "%s\n    {", i ? "," : "");
+		json_hex(f, "size", v->module_sizes[i]);
+		fprintf(f, ", \"string\": ");
 		info_json_string(f, v->module_strings[i]);
 		fputc('}', f);
 	}
 	fprintf(f, "%s],\n  \"checksum\": ", v->module_count ? "\n  " : "");
-	if (v->checksum_known)
-		fprintf(f, "{\"stored\": %" PRIu64 ", \"checked\": %s, \"matches\": %s}", v->checksum_stored,
-		        v->checksum_checked ? "true" : "false",
+	if (v->checksum_known) {
+		fputc('{', f);
+		json_hex(f, "stored", v->checksum_stored);
+		if (v->checksum_checked) {
+			fprintf(f, ", ");
+			json_hex(f, "computed", v->checksum_computed);
+		} else {
+			fprintf(f, ", \"computed\": null");
+		}
+		fprintf(f, ", \"checked\": %s, \"matches\": %s}", v->checksum_checked ? "true" : "false",
 		        !v->checksum_checked ? "null"
 		        : v->checksum_stored == v->checksum_computed ? "true" : "false");
-	else
+	} else {
 		fprintf(f, "null");
+	}
 	fprintf(f, ",\n  \"manifest_lba\": %" PRIu64 ",\n  \"payload_lba\": %" PRIu64
 	        ",\n  \"payload_sectors\": %" PRIu64 ",\n  \"image_sectors\": %" PRIu64
 	        ",\n  \"image_bytes\": %" PRIu64 ",\n  \"warnings\": [", v->manifest_lba, v->payload_lba,
@@ -466,22 +603,13 @@ int info_print_image(FILE *f, const char *path, const struct info_image *im, int
 {
 	uint64_t sizes[MKB_MAX_MODULES];
 	const char *warnings[2];
-	size_t nw = 0;
-	int bad = 0;
+	size_t nw = image_damage(im, warnings);
 
 	for (uint32_t i = 0; i < im->m.module_count && i < MKB_MAX_MODULES; i++)
 		sizes[i] = im->modules[i].size;
-	if (im->truncated) {
-		warnings[nw++] = "the file is shorter than the image the manifest describes";
-		bad = 1;
-	}
-	if (im->checksum_checked && im->checksum != im->m.payload_checksum) {
-		warnings[nw++] = "the payload checksum does not match: the loader will refuse to boot it";
-		bad = 1;
-	}
 	struct view v = {
 		.path = path, .kind = "image", .loader_version = im->loader_version,
-		.protocol = protocol_name(im->m.protocol), .entry = im->m.entry, .stack_top = im->m.stack_top,
+		.protocol = im->m.protocol, .entry = im->m.entry, .stack_top = im->m.stack_top,
 		.stack_size = im->m.stack_size, .direct_map = im->m.direct_map_offset,
 		.cmdline = im->cmdline, .segment_count = im->m.segment_count, .segments = im->segments,
 		.module_count = im->m.module_count, .module_sizes = sizes,
@@ -494,43 +622,19 @@ int info_print_image(FILE *f, const char *path, const struct info_image *im, int
 		.warnings = warnings, .warning_count = nw,
 	};
 	print_view(f, &v, json);
-	return bad;
+	return nw != 0;
 }
 
 /* ---- a kernel: the image it would make ---- */
 
-#define MAX_WARNINGS (2 * MKB_MAX_SEGMENTS + 8)
-
-struct warnings {
-	char *text[MAX_WARNINGS];
-	size_t n;
-};
-
-static void warn_add(struct warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn_add(struct warnings *w, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-
-	if (w->n >= MAX_WARNINGS)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	w->text[w->n] = strdup(buf);
-	if (w->text[w->n] != NULL)
-		w->n++;
-}
-
+/* The warnings are the plan's (plan.c), the same that a build prints. */
 static int info_kernel(FILE *f, const char *path, const struct plan_options *opts,
                        const struct loader_blob *loader, int json)
 {
 	struct plan_options o = *opts;
 	struct mkb_segment segs[MKB_MAX_SEGMENTS];
-	struct warnings w = { .n = 0 };
 	struct kernel k;
 	struct plan p;
-	int entry_in_x = 0;
 
 	if (image_check_loader(loader, &o.stage2_sectors) != 0 || kernel_open(&k, path) != 0)
 		return -1;
@@ -543,38 +647,19 @@ static int info_kernel(FILE *f, const char *path, const struct plan_options *opt
 		segs[i] = (struct mkb_segment){ .vaddr = s->vaddr, .paddr = s->paddr, .filesz = s->filesz,
 		                                .memsz = s->memsz, .payload_offset = s->payload_offset,
 		                                .flags = s->flags, .elf_index = s->index };
-		if (s->vaddr % PAGE != 0)
-			warn_add(&w, "segment %u: virtual address 0x%" PRIx64 " is not page-aligned: its "
-			         "first page is mapped with the permissions of the page it shares",
-			         s->index, s->vaddr);
-		if ((s->flags & (MKB_SEG_W | MKB_SEG_X)) == (MKB_SEG_W | MKB_SEG_X))
-			warn_add(&w, "segment %u is writable and executable: give code and data segments "
-			         "of their own (PHDRS in the linker script)", s->index);
-		if ((s->flags & MKB_SEG_X) && p.entry >= s->vaddr && p.entry - s->vaddr < s->memsz)
-			entry_in_x = 1;
 	}
-	if (!entry_in_x)
-		warn_add(&w, "the entry point 0x%" PRIx64 " is in no executable segment", p.entry);
-	if (p.stack_size > MKB_MIB)
-		warn_add(&w, "a stack of %" PRIu64 " KiB (above 1 MiB): the loader must find it in one "
-		         "piece of free RAM below 4 GiB, and a machine with little memory may have none that large",
-		         p.stack_size / 1024);
-	if (k.requests.info_version > MKBOOTIMG_INFO_VERSION)
-		warn_add(&w, "the kernel needs boot information version %" PRIu32, k.requests.info_version);
-
 	struct view v = {
 		.path = path, .kind = "kernel", .loader_version = "mkbootimg " MKB_VERSION,
-		.protocol = protocol_name(p.protocol), .entry = p.entry, .stack_top = p.stack_top,
+		.protocol = p.protocol, .entry = p.entry, .stack_top = p.stack_top,
 		.stack_size = p.stack_size, .direct_map = p.direct_map_offset,
 		.cmdline = p.cmdline, .segment_count = p.segment_count, .segments = segs,
 		.module_count = 0, .fb_width = p.framebuffer.width, .fb_height = p.framebuffer.height,
 		.fb_bpp = p.framebuffer.bpp, .image_sectors = p.image_sectors,
 		.payload_lba = p.payload_lba, .payload_sectors = p.payload_sectors,
-		.manifest_lba = p.manifest_lba, .warnings = (const char **)w.text, .warning_count = w.n,
+		.manifest_lba = p.manifest_lba, .warnings = (const char **)p.warnings,
+		.warning_count = p.warning_count,
 	};
 	print_view(f, &v, json);
-	for (size_t i = 0; i < w.n; i++)
-		free(w.text[i]);
 	plan_free(&p);
 	kernel_close(&k);
 	return 0;
@@ -615,7 +700,7 @@ int info_main(int argc, char **argv, const struct loader_blob *loader)
 	struct info_image im;
 	unsigned char magic[4] = { 0 };
 	const char *path;
-	int json = 0, c, fd, rc;
+	int json = 0, c, fd = -1, rc;
 
 	argv[0] = (char *)"mkbootimg info";
 	optind = 1;
@@ -656,8 +741,8 @@ int info_main(int argc, char **argv, const struct loader_blob *loader)
 		return EXIT_USAGE;
 	}
 	path = argv[optind];
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "mkbootimg: %s: %s\n", path, strerror(errno));
+	if (open_image(path, &fd) != 0) {
+		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 		return EXIT_FAILURE;
 	}
 	if (mkb_pread_full(fd, magic, sizeof magic, 0) == 4 && memcmp(magic, "\177ELF", 4) == 0) {
@@ -674,13 +759,19 @@ int info_main(int argc, char **argv, const struct loader_blob *loader)
 		        "not images\n", path);
 		return EXIT_USAGE;
 	}
-	rc = info_read_image(fd, &im);
+	/* The same messages as info_check_image_file, which run uses before QEMU starts. */
+	rc = read_image_file(path, fd, &im);
 	close(fd);
 	if (rc != 0) {
-		fprintf(stderr, "mkbootimg: %s: %s\n", path, mkb_error());
+		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 		return EXIT_FAILURE;
 	}
-	rc = info_print_image(stdout, path, &im, json);
+	info_print_image(stdout, path, &im, json);
+	rc = info_check_image(path, &im);
+	if (rc != 0) {
+		fflush(stdout);
+		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+	}
 	info_image_free(&im);
-	return rc;
+	return rc != 0 ? EXIT_FAILURE : 0;
 }

@@ -42,6 +42,21 @@ void info_image_free(struct info_image *im);
 /* Print im as text or JSON. Returns 0 when the image is sound, 1 otherwise. */
 int info_print_image(FILE *f, const char *path, const struct info_image *im, int json);
 
+/*
+ * Is the image im, read from path, sound: all of it in the file, and its
+ * payload checksum matching? 0, or -1 with mkb_error() set to "PATH: why",
+ * the sentence info prints in its report.
+ */
+int info_check_image(const char *path, const struct info_image *im);
+
+/*
+ * Could the image at path (a file or a block device) boot? Everything
+ * `mkbootimg info` calls damaged fails: unreadable, not an mkbootimg image,
+ * a bad manifest, cut short, a checksum mismatch. 0, or -1 with mkb_error()
+ * set to "PATH: why", the message info prints on stderr for that image.
+ */
+int info_check_image_file(const char *path);
+
 /* Write a JSON string literal (with the quotes) for s. */
 void info_json_string(FILE *f, const char *s);
 

@@ -146,10 +146,63 @@ static int read_requests(struct kernel *k, Elf *elf, const Elf64_Phdr *ph, size_
 	return 0;
 }
 
+int kernel_dynamic_error(const char *path, int interp)
+{
+	return mkb_fail("%s: dynamically linked (%s): link with -static -no-pie (or -static-pie, "
+	                "with an mkbootimg that loads position-independent kernels)", path,
+	                interp ? "PT_INTERP" : "position-independent ET_DYN");
+}
+
+int kernel_entry_error(const char *path, uint64_t entry)
+{
+	if (entry == 0)
+		return mkb_fail("%s: entry point is 0, in no PT_LOAD segment: the linker found no "
+		                "entry symbol; name the entry function with ENTRY() in the linker "
+		                "script, or with the linker's -e option (without either it looks "
+		                "for _start)", path);
+	return mkb_fail("%s: entry point 0x%" PRIx64 " is outside every PT_LOAD segment: the "
+	                "symbol named by ENTRY() in the linker script (or by the linker's -e "
+	                "option, or _start without either) is missing, discarded or "
+	                "garbage-collected", path, entry);
+}
+
+/*
+ * Is the entry point where no function starts? 1 when the symbol table has
+ * functions (or assembly labels, which have no type) but none at entry; 0
+ * when one is there, or there is no symbol table to tell. A damaged symbol
+ * table only means 0: the kernel loads without it.
+ */
+static int entry_not_function(Elf *elf, uint64_t entry)
+{
+	int seen = 0;
+
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn)) != NULL;) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type != SHT_SYMTAB ||
+		    (d = elf_getdata(scn, NULL)) == NULL)
+			continue;
+		for (size_t i = 1; i < d->d_size / sizeof(Elf64_Sym); i++) {
+			GElf_Sym sym;
+			if (gelf_getsym(d, (int)i, &sym) == NULL)
+				break;
+			unsigned type = GELF_ST_TYPE(sym.st_info);
+			if (sym.st_shndx == SHN_UNDEF || (type != STT_FUNC && type != STT_NOTYPE &&
+			                                  type != STT_GNU_IFUNC))
+				continue;
+			if (sym.st_value == entry)
+				return 0;
+			seen = 1;
+		}
+	}
+	return seen;
+}
+
 /* Checks the ELF header and program headers; fills k->segments and k->requests. */
 static int check_elf(struct kernel *k, Elf *elf)
 {
 	const char *path = k->path;
+	const struct kernel_segment *at = NULL;
 	char *ident;
 	Elf64_Ehdr *eh;
 	Elf64_Phdr *ph;
@@ -157,9 +210,13 @@ static int check_elf(struct kernel *k, Elf *elf)
 
 	if (elf_kind(elf) != ELF_K_ELF || (ident = elf_getident(elf, NULL)) == NULL)
 		return mkb_fail("%s: not an ELF file", path);
+	/* A Multiboot header would have made it a Multiboot kernel (multiboot_open). */
+	if (ident[EI_CLASS] == ELFCLASS32)
+		return mkb_fail("%s: ELF class is 32-bit (ELFCLASS32), not 64-bit: build the kernel "
+		                "with -m64 (gcc, clang; ld -m elf_x86_64), or give it a Multiboot "
+		                "header, with which mkbootimg boots 32-bit kernels", path);
 	if (ident[EI_CLASS] != ELFCLASS64)
-		return mkb_fail("%s: ELF class is %s, not 64-bit (ELFCLASS64)", path,
-		                ident[EI_CLASS] == ELFCLASS32 ? "32-bit" : "invalid");
+		return mkb_fail("%s: ELF class is invalid, not 64-bit (ELFCLASS64)", path);
 	if (ident[EI_DATA] != ELFDATA2LSB)
 		return mkb_fail("%s: ELF data encoding is %s, not little-endian (ELFDATA2LSB)", path,
 		                ident[EI_DATA] == ELFDATA2MSB ? "big-endian" : "invalid");
@@ -168,10 +225,8 @@ static int check_elf(struct kernel *k, Elf *elf)
 	if (eh->e_machine != EM_X86_64)
 		return mkb_fail("%s: ELF machine is %u, not x86-64 (EM_X86_64 = %u)", path,
 		                (unsigned)eh->e_machine, (unsigned)EM_X86_64);
-	if (eh->e_type == ET_DYN)
-		return mkb_fail("%s: ELF type is ET_DYN (position-independent); PIE kernels are "
-		                "not supported, link with -no-pie or -static", path);
-	if (eh->e_type != ET_EXEC)
+	/* ET_DYN is refused below, after PT_INTERP: that says more about how it was linked. */
+	if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
 		return mkb_fail("%s: ELF type is %s, not an executable (ET_EXEC)", path,
 		                type_name(eh->e_type));
 	/* PN_XNUM: the real count is kept in section 0, elf_getphdrnum reads it. */
@@ -191,6 +246,12 @@ static int check_elf(struct kernel *k, Elf *elf)
 		                path, (uint64_t)eh->e_phoff, phnum, k->file_size);
 	if ((ph = elf64_getphdr(elf)) == NULL)
 		return mkb_fail("%s: cannot read program headers: %s", path, elf_errmsg(-1));
+	/* Before any address check: a dynamic link breaks them all, and says why. */
+	for (size_t i = 0; i < phnum; i++)
+		if (ph[i].p_type == PT_INTERP)
+			return kernel_dynamic_error(path, 1);
+	if (eh->e_type == ET_DYN)
+		return kernel_dynamic_error(path, 0);
 
 	k->entry = eh->e_entry;
 	k->segments = calloc(phnum, sizeof *k->segments);
@@ -239,11 +300,18 @@ static int check_elf(struct kernel *k, Elf *elf)
 
 	for (size_t i = 0; i < n; i++) {
 		const struct kernel_segment *s = &k->segments[i];
-		if ((s->flags & PF_X) && k->entry >= s->vaddr && k->entry - s->vaddr < s->memsz)
-			return read_requests(k, elf, ph, phnum);
+		if (k->entry >= s->vaddr && k->entry - s->vaddr < s->memsz)
+			at = s;
 	}
-	return mkb_fail("%s: entry point 0x%" PRIx64 " is not inside an executable (PF_X) segment",
-	                path, k->entry);
+	if (at == NULL)
+		return kernel_entry_error(path, k->entry);
+	if (!(at->flags & PF_X))
+		return mkb_fail("%s: entry point 0x%" PRIx64 " is not inside an executable (PF_X) "
+		                "segment: segment %u is not executable", path, k->entry, at->index);
+	if (read_requests(k, elf, ph, phnum) != 0)
+		return -1;
+	k->entry_not_function = entry_not_function(elf, k->entry);
+	return 0;
 }
 
 int kernel_open(struct kernel *k, const char *path)

@@ -41,6 +41,12 @@ struct kernel {
 	struct kernel_requests requests;
 	uint32_t protocol;  /* MKB_PROTOCOL_*: native, or the Multiboot version it boots as */
 	struct multiboot_kernel *multiboot; /* Multiboot kernels only (multiboot.h); owned */
+	/*
+	 * Native kernels: 1 when the symbol table has functions but none starts
+	 * at the entry point (plan.c warns); 0 when one does, or there is no
+	 * symbol table to tell (stripped, or a Multiboot kernel).
+	 */
+	int entry_not_function;
 };
 
 /*
@@ -51,5 +57,17 @@ int kernel_open(struct kernel *k, const char *path);
 /* The same with --protocol: KERNEL_PROTOCOL_AUTO (by the headers) or an MKB_PROTOCOL_*. */
 int kernel_open_protocol(struct kernel *k, const char *path, int protocol);
 void kernel_close(struct kernel *k);
+
+/*
+ * Linker mistakes, refused with what to do about them; the native and the
+ * Multiboot readers share the wording. Each returns -1 with mkb_error() set
+ * to a message that starts with path.
+ *
+ * kernel_dynamic_error: the kernel was linked for a dynamic loader. interp
+ * is 1 for a PT_INTERP segment, 0 for an ET_DYN (position-independent) file.
+ * kernel_entry_error: the entry point is 0 or lies in no PT_LOAD segment.
+ */
+int kernel_dynamic_error(const char *path, int interp);
+int kernel_entry_error(const char *path, uint64_t entry);
 
 #endif

@@ -33,7 +33,7 @@ static struct loader_blob loader_blob(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mkbootimg [-v] [--cmdline STRING] [--stack-size SIZE]\n"
+	fprintf(f, "usage: mkbootimg [-qv] [--cmdline STRING] [--stack-size SIZE]\n"
 	           "                 [--module FILE[=STRING]] [--framebuffer WxHxBPP]\n"
 	           "                 [--protocol native|multiboot1|multiboot2] -o IMAGE KERNEL\n"
 	           "       mkbootimg run|install|info [options] ...  (mkbootimg COMMAND --help)\n"
@@ -52,6 +52,7 @@ static void help(void)
 	       "      --protocol PROTOCOL     native, multiboot1 or multiboot2 (default: by the\n"
 	       "                              kernel's headers; Multiboot 2 before 1, else native)\n"
 	       "  -v, --verbose               print the load plan on stderr\n"
+	       "  -q, --quiet                 do not print warnings about the kernel on stderr\n"
 	       "  -h, --help                  print this help\n"
 	       "  -V, --version               print the version\n");
 }
@@ -90,6 +91,7 @@ static int cmd_build(int argc, char **argv)
 		{ "protocol", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -97,10 +99,10 @@ static int cmd_build(int argc, char **argv)
 	struct plan_options opts = { 0 };
 	struct loader_blob loader = loader_blob();
 	const char *out = NULL;
-	int verbose = 0, c, rc;
+	int verbose = 0, quiet = 0, c, rc;
 
 	argv[0] = (char *)"mkbootimg"; /* getopt's messages then read like ours */
-	while ((c = getopt_long(argc, argv, "o:vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:vqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			opts.cmdline = optarg;
@@ -140,6 +142,9 @@ static int cmd_build(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'q':
+			quiet = 1;
+			break;
 		case 'h':
 			help();
 			return 0;
@@ -158,7 +163,8 @@ static int cmd_build(int argc, char **argv)
 		fprintf(stderr, "mkbootimg: no output given (-o IMAGE)\n");
 		usage_error();
 	}
-	rc = build_image(argv[optind], out, &opts, &loader, verbose ? stderr : NULL);
+	rc = build_image_warn(argv[optind], out, &opts, &loader, verbose ? stderr : NULL,
+	                      quiet ? NULL : stderr);
 	plan_options_free(&opts);
 	if (rc != 0)
 		fail();

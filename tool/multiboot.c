@@ -334,8 +334,8 @@ static int load_sections(struct kernel *k, Elf *elf, int class)
 		if (i > 0 && !(sh.sh_flags & SHF_ALLOC) && sh.sh_type != SHT_NOBITS && sh.sh_size > 0 &&
 		    sh.sh_offset <= k->file_size && sh.sh_size <= k->file_size - sh.sh_offset &&
 		    k->segment_count < MKB_MAX_SEGMENTS) {
-			if (add_segment(k, 1000 + (unsigned)i, next, sh.sh_size, sh.sh_size, sh.sh_offset,
-			                4) != 0)
+			if (add_segment(k, PLAN_SECTION_INDEX + (unsigned)i, next, sh.sh_size, sh.sh_size,
+			                sh.sh_offset, 4) != 0)
 				return -1;
 			sh.sh_addr = next;
 			next = MKB_ALIGN_UP(next + sh.sh_size, 16);
@@ -364,7 +364,7 @@ static int load_elf(struct kernel *k, const struct header_requests *r)
 	Elf *elf = elf_begin(k->fd, ELF_C_READ, NULL);
 	GElf_Ehdr eh;
 	size_t phnum;
-	int class, rc = -1;
+	int class, rc = -1, entry_loaded = 0;
 
 	if (elf == NULL || elf_kind(elf) != ELF_K_ELF || gelf_getehdr(elf, &eh) == NULL) {
 		rc = mkb_fail("%s: a Multiboot kernel that is not ELF needs the header's address "
@@ -378,13 +378,30 @@ static int load_elf(struct kernel *k, const struct header_requests *r)
 		              k->path, (unsigned)eh.e_machine);
 		goto out;
 	}
-	if (eh.e_type != ET_EXEC) {
+	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
 		rc = mkb_fail("%s: ELF type %u is not an executable (ET_EXEC)", k->path,
 		              (unsigned)eh.e_type);
 		goto out;
 	}
 	if (elf_getphdrnum(elf, &phnum) != 0 || phnum == 0) {
 		rc = mkb_fail("%s: no program headers", k->path);
+		goto out;
+	}
+	/* Copies of sections are numbered from PLAN_SECTION_INDEX: program headers stay below. */
+	if (phnum > PLAN_SECTION_INDEX) {
+		rc = mkb_fail("%s: %zu program headers, more than the %u a Multiboot kernel may have",
+		              k->path, phnum, PLAN_SECTION_INDEX);
+		goto out;
+	}
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(elf, (int)i, &ph) != NULL && ph.p_type == PT_INTERP) {
+			rc = kernel_dynamic_error(k->path, 1);
+			goto out;
+		}
+	}
+	if (eh.e_type == ET_DYN) {
+		rc = kernel_dynamic_error(k->path, 0);
 		goto out;
 	}
 	k->entry = eh.e_entry;
@@ -396,6 +413,10 @@ static int load_elf(struct kernel *k, const struct header_requests *r)
 		}
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
+		/* e_entry is virtual, or (as some linker scripts make it) already physical. */
+		if ((eh.e_entry >= ph.p_vaddr && eh.e_entry - ph.p_vaddr < ph.p_memsz) ||
+		    (eh.e_entry >= ph.p_paddr && eh.e_entry - ph.p_paddr < ph.p_memsz))
+			entry_loaded = 1;
 		if (ph.p_filesz > ph.p_memsz || ph.p_offset > k->file_size ||
 		    ph.p_filesz > k->file_size - ph.p_offset) {
 			rc = mkb_fail("%s: segment %zu: file bytes outside the file, or p_filesz above "
@@ -417,8 +438,12 @@ static int load_elf(struct kernel *k, const struct header_requests *r)
 		rc = mkb_fail("%s: no PT_LOAD segment: nothing to load", k->path);
 		goto out;
 	}
-	if (r->entry_given)
+	if (r->entry_given) {
 		k->entry = r->entry;
+	} else if (!entry_loaded) {
+		rc = kernel_entry_error(k->path, eh.e_entry);
+		goto out;
+	}
 	rc = load_sections(k, elf, class);
 out:
 	if (elf != NULL)

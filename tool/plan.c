@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -345,6 +347,76 @@ static int take_modules(struct plan *p, const char *path, const struct plan_opti
 	return 0;
 }
 
+static int warn(struct plan *p, const char *path, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static int warn(struct plan *p, const char *path, const char *fmt, ...)
+{
+	char buf[320];
+	char **w = realloc(p->warnings, (p->warning_count + 1) * sizeof *w);
+	va_list ap;
+
+	if (w == NULL)
+		return mkb_fail("%s: %s", path, strerror(ENOMEM));
+	p->warnings = w;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if ((w[p->warning_count] = strdup(buf)) == NULL)
+		return mkb_fail("%s: %s", path, strerror(ENOMEM));
+	p->warning_count++;
+	return 0;
+}
+
+/*
+ * The one list of warnings: info prints them in its report, a build on
+ * stderr. Permissions and alignment matter only with paging, which a
+ * Multiboot kernel starts without.
+ */
+static int find_warnings(struct plan *p, const struct kernel *k, const char *path)
+{
+	int native = k->multiboot == NULL, entry_in_x = 0, entry_in_any = 0, r = 0;
+
+	for (size_t i = 0; i < p->segment_count; i++) {
+		const struct plan_segment *s = &p->segments[i];
+		int has_entry = p->entry >= s->vaddr && p->entry - s->vaddr < s->memsz;
+		if (native && s->vaddr % PAGE != 0)
+			r |= warn(p, path, "segment %u: virtual address 0x%" PRIx64 " is not page-aligned: "
+			          "its first page is mapped with the permissions of the page it shares",
+			          s->index, s->vaddr);
+		if (native && (s->flags & (MKB_SEG_W | MKB_SEG_X)) == (MKB_SEG_W | MKB_SEG_X))
+			r |= warn(p, path, "segment %u is writable and executable: give code and data "
+			          "segments of their own (PHDRS in the linker script)", s->index);
+		entry_in_any |= has_entry;
+		entry_in_x |= has_entry && (s->flags & MKB_SEG_X);
+	}
+	if (native && !entry_in_x)
+		r |= warn(p, path, "the entry point 0x%" PRIx64 " is in no executable segment", p->entry);
+	if (!native && !entry_in_any)
+		r |= warn(p, path, "the entry point 0x%" PRIx64 " is in no loaded segment", p->entry);
+	if (native && k->entry_not_function)
+		r |= warn(p, path, "the entry point 0x%" PRIx64 " is not where a function of the symbol "
+		          "table starts: check ENTRY() in the linker script", p->entry);
+	if (p->stack_size > MKB_MIB)
+		r |= warn(p, path, "a stack of %" PRIu64 " KiB (above 1 MiB): the loader must find it in "
+		          "one piece of free RAM below 4 GiB, and a machine with little memory may have "
+		          "none that large", p->stack_size / 1024);
+	return r;
+}
+
+int plan_is_section_copy(uint32_t index, uint32_t protocol)
+{
+	return protocol != MKB_PROTOCOL_NATIVE && index >= PLAN_SECTION_INDEX;
+}
+
+const char *plan_segment_name(char out[PLAN_SEGMENT_NAME_MAX], uint32_t index, uint32_t protocol)
+{
+	if (plan_is_section_copy(index, protocol))
+		snprintf(out, PLAN_SEGMENT_NAME_MAX, "section %" PRIu32, index - PLAN_SECTION_INDEX);
+	else
+		snprintf(out, PLAN_SEGMENT_NAME_MAX, "segment %" PRIu32, index);
+	return out;
+}
+
 int plan_make(struct plan *p, const struct kernel *k, const struct plan_options *o)
 {
 	const char *path = k->path;
@@ -391,7 +463,7 @@ int plan_make(struct plan *p, const struct kernel *k, const struct plan_options 
 		goto fail;
 	if (check_physical(p, path) != 0 || take_modules(p, path, o) != 0 ||
 	    (k->multiboot != NULL && multiboot_plan_strings(p, k, o->cmdline ? o->cmdline : "") != 0) ||
-	    place_disk(p, path) != 0)
+	    place_disk(p, path) != 0 || find_warnings(p, k, path) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -401,6 +473,11 @@ fail:
 
 void plan_free(struct plan *p)
 {
+	for (size_t i = 0; i < p->warning_count; i++)
+		free(p->warnings[i]);
+	free(p->warnings);
+	p->warnings = NULL;
+	p->warning_count = 0;
 	free(p->segments);
 	free(p->modules);
 	free(p->strings);

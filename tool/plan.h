@@ -21,6 +21,16 @@ struct kernel;
 #define PLAN_HIGH_LIMIT        UINT64_C(0x100000000) /* 4 GiB: the loader's reach */
 #define PLAN_FB_MAX_SIZE       16384
 
+/*
+ * Segments are numbered by their ELF program header everywhere: in
+ * messages, the -v plan, info and the manifest's elf_index (which the
+ * loader's messages show). The one exception has no program header: a
+ * Multiboot kernel's copy of section N (its symbol and string tables) is
+ * numbered PLAN_SECTION_INDEX + N; such kernels have fewer program headers.
+ */
+#define PLAN_SECTION_INDEX     1000u
+#define PLAN_SEGMENT_NAME_MAX  24
+
 /* A framebuffer mode; all zero: text mode. */
 struct plan_framebuffer {
 	uint32_t width, height, bpp;
@@ -85,6 +95,12 @@ struct plan {
 	void *extra;                   /* owned: struct mkb_multiboot and section headers, or NULL */
 	uint32_t extra_size;
 	uint32_t extra_offset;         /* from the manifest's start, 8-byte aligned */
+	/*
+	 * What is legal but likely a mistake (plan_make finds them): sentences
+	 * without the kernel's name, for info's report and the build's stderr.
+	 */
+	char **warnings;               /* owned */
+	size_t warning_count;
 	/* The manifest: header, segment table, module table, command line, module strings. */
 	uint32_t module_table_offset;
 	uint32_t cmdline_offset;
@@ -122,5 +138,15 @@ void plan_options_free(struct plan_options *o);
  */
 int plan_make(struct plan *p, const struct kernel *k, const struct plan_options *o);
 void plan_free(struct plan *p);
+
+/*
+ * How messages name the segment numbered index (struct plan_segment's
+ * index, the manifest's elf_index) of a kernel booted with protocol
+ * (MKB_PROTOCOL_*): "segment 2", or "section 5" for a Multiboot kernel's
+ * section copy. Returns out.
+ */
+const char *plan_segment_name(char out[PLAN_SEGMENT_NAME_MAX], uint32_t index, uint32_t protocol);
+/* Is that a Multiboot kernel's section copy (section index - PLAN_SECTION_INDEX)? */
+int plan_is_section_copy(uint32_t index, uint32_t protocol);
 
 #endif

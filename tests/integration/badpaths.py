@@ -2,7 +2,10 @@
 """mkbootimg against bad paths and bad environments: each must give a clear
 one-line message on standard error ("mkbootimg: ..."), exit 1, and leave
 nothing half-written: no output, no temporary file beside it, an existing
-output untouched, the kernel untouched.
+output untouched, the kernel untouched. The same for kernels linked the
+wrong way by the host's toolchain (linked-*: each message says what to do),
+and for damaged images given to info; build-warnings checks the warnings a
+build prints on stderr, and -q.
 
 Prints "PASS name" / "FAIL name: why" / "SKIP name: why" per case, then
 "N passed, N failed[, N skipped]". Exits 1 when a case failed. Python 3
@@ -11,6 +14,7 @@ tmpfs); they are skipped when mounting is not allowed.
 """
 
 import argparse
+import json
 import os
 import shutil
 import stat
@@ -276,6 +280,130 @@ def kernel_changes(t, k):
     print("  (%d of %d runs refused a changing kernel)" % (refusals, ARGS.change_runs))
 
 
+# ---- Linker mistakes: tiny.S linked the wrong way by the host's toolchain ----
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TINY_S = os.path.join(HERE, "..", "kernels", "tiny.S")
+TINY_LD = os.path.join(HERE, "..", "kernels", "tiny.ld")
+# tiny.ld without its PHDRS: the linker then makes the segments a dynamic link needs.
+HIGHER_HALF_LD = """ENTRY(_start)
+SECTIONS { . = 0xffffffff80100000; .text : AT(0x100000) { *(.text.entry) *(.text .text.*) } }
+"""
+LINK_HINT = "link with -static -no-pie (or -static-pie, with an mkbootimg that loads " \
+            "position-independent kernels)"
+
+
+def link(t, name, *flags, tool=None):
+    """tiny.S built with cc and flags into t/name; Skip when this toolchain cannot."""
+    out = os.path.join(t, name)
+    command = [tool or ARGS.cc] + list(flags) + ["-o", out]
+    try:
+        r = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, timeout=60)
+    except OSError as e:
+        raise Skip("%s: %s" % (command[0], e))
+    if r.returncode != 0 or not os.path.exists(out):
+        raise Skip("%s cannot link this here: %s" % (" ".join(command), r.stdout.strip()[-200:]))
+    return out
+
+
+def linked_pie(t, k):
+    """gcc's default: a PIE with a dynamic loader, linked at 0, no linker script."""
+    kernel = link(t, "pie.elf", "-nostdlib", "-pie", TINY_S)
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), kernel),
+            "pie.elf: dynamically linked (PT_INTERP): " + LINK_HINT, folder=t, before=listing(t))
+
+
+def linked_static_pie(t, k):
+    kernel = link(t, "spie.elf", "-nostdlib", "-static-pie", "-Wl,--build-id=none", TINY_S)
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), kernel),
+            "spie.elf: dynamically linked (position-independent ET_DYN): " + LINK_HINT,
+            folder=t, before=listing(t))
+
+
+def linked_dynamic_higher_half(t, k):
+    """-static forgotten: linked higher-half, but against libc.so, with a PT_INTERP."""
+    script = os.path.join(t, "hh.ld")
+    with open(script, "w") as f:
+        f.write(HIGHER_HALF_LD)
+    kernel = link(t, "dyn.elf", "-no-pie", "-nostartfiles", "-Wl,--build-id=none", "-Wl,--no-as-needed",
+                  "-T", script, TINY_S, "-lc")
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), kernel),
+            "dyn.elf: dynamically linked (PT_INTERP): " + LINK_HINT, folder=t, before=listing(t))
+
+
+def linked_32bit(t, k):
+    kernel = link(t, "k32.elf", "-m32", "-nostdlib", "-static", "-no-pie", "-Wl,--build-id=none", TINY_S)
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), kernel), "k32.elf: ELF class is 32-bit",
+            "-m64", "Multiboot header", folder=t, before=listing(t))
+
+
+def linked_missing_entry(t, k):
+    """ENTRY() names no symbol: ld.lld leaves the entry point 0."""
+    script = os.path.join(t, "missing.ld")
+    with open(TINY_LD) as f:
+        text = f.read()
+    with open(script, "w") as f:
+        f.write(text.replace("ENTRY(_start)", "ENTRY(kmain)"))
+    obj = link(t, "tiny.o", "-c", TINY_S)
+    kernel = link(t, "lld.elf", "-T", script, obj, tool=ARGS.ld_lld)
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), kernel),
+            "lld.elf: entry point is 0, in no PT_LOAD segment", "ENTRY()", "-e", "_start",
+            folder=t, before=listing(t))
+
+
+def linked_garbage_entry(t, k):
+    """-e with an address where nothing is loaded."""
+    kernel = link(t, "e.elf", "-nostdlib", "-static", "-no-pie", "-Wl,--build-id=none", "-Wl,-e,0x1234567",
+                  "-T", TINY_LD, TINY_S)
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), kernel),
+            "e.elf: entry point 0x1234567 is outside every PT_LOAD segment", "ENTRY()",
+            "garbage-collected", folder=t, before=listing(t))
+
+
+def build_warnings(t, k):
+    """info's warnings on stderr when an image is built, and none with -q."""
+    script = os.path.join(t, "rwx.ld")
+    with open(TINY_LD) as f:
+        text = f.read()
+    with open(script, "w") as f:
+        f.write(text.replace("FLAGS(5)", "FLAGS(7)"))
+    kernel = link(t, "rwx.elf", "-nostdlib", "-static", "-no-pie", "-Wl,--build-id=none",
+                  "-Wl,--no-warn-rwx-segments", "-T", script, TINY_S)
+    out = os.path.join(t, "out.img")
+    r = mkbootimg("-o", out, kernel)
+    want = "mkbootimg: %s: warning: segment 0 is writable and executable" % kernel
+    if r.returncode != 0 or not r.stderr.startswith(want) or not os.path.exists(out):
+        raise Failure("exit %d, stderr %r" % (r.returncode, r.stderr))
+    info = mkbootimg("info", kernel)
+    if "  warning: segment 0 is writable and executable" not in info.stdout:
+        raise Failure("info does not give the same warning: %r" % info.stdout)
+    for quiet in ("-q", "--quiet"):
+        r = mkbootimg(quiet, "-o", out, kernel)
+        if r.returncode != 0 or r.stderr != "":
+            raise Failure("%s: exit %d, stderr %r" % (quiet, r.returncode, r.stderr))
+
+
+def info_damaged(t, k):
+    """info calls a damaged image damaged: exit 1 and one line on stderr, its report on stdout."""
+    img = os.path.join(t, "disk.img")
+    if mkbootimg("-o", img, k).returncode != 0:
+        raise Failure("cannot build the image")
+    data = bytearray(open(img, "rb").read())
+    payload = json.loads(mkbootimg("info", "--json", img).stdout)["payload_lba"] * 512
+    data[payload + 3] ^= 0xFF
+    bad = os.path.join(t, "bad.img")
+    with open(bad, "wb") as f:
+        f.write(data)
+    r = mkbootimg("info", bad)
+    refused(r, bad + ": the payload checksum does not match: the loader will refuse to boot it")
+    if "DOES NOT MATCH" not in r.stdout:
+        raise Failure("no report on stdout: %r" % r.stdout)
+    with open(bad, "wb") as f:
+        f.write(data[:payload + 512])
+    refused(mkbootimg("info", bad), bad + ": the file is shorter than the image the manifest describes")
+
+
 def bad_environment_tmpdir(t, k):
     """Building an image with TMPDIR pointing nowhere: it needs no TMPDIR."""
     env = dict(os.environ, TMPDIR=os.path.join(t, "missing"))
@@ -287,7 +415,9 @@ def bad_environment_tmpdir(t, k):
 CASES = [missing_folder, output_is_input, output_is_input_symlink, output_is_input_hardlink, output_is_folder,
          output_dev_full, output_readonly_folder, output_full_filesystem, existing_output_kept, input_missing,
          input_folder, input_fifo, input_device, input_empty, input_truncated, input_garbage, module_fifo,
-         module_folder, module_missing, run_fifo, kernel_changes, bad_environment_tmpdir]
+         module_folder, module_missing, run_fifo, kernel_changes, bad_environment_tmpdir, linked_pie,
+         linked_static_pie, linked_dynamic_higher_half, linked_32bit, linked_missing_entry, linked_garbage_entry,
+         build_warnings, info_damaged]
 
 
 def main():
@@ -298,6 +428,9 @@ def main():
     parser.add_argument("--big-kernel", default="build/tests/kernels/entry-check-higher-half.elf",
                         help="a kernel large enough to change while it is read")
     parser.add_argument("--change-runs", type=int, default=30)
+    parser.add_argument("--cc", default=os.environ.get("CC") or "cc",
+                        help="the compiler that links tiny.S the wrong ways (linked-* cases)")
+    parser.add_argument("--ld-lld", default="ld.lld")
     parser.add_argument("names", nargs="*")
     args = ARGS = parser.parse_args()
     args.mkbootimg = os.path.abspath(args.mkbootimg)

@@ -15,6 +15,7 @@
 
 #include <mkbootimg/protocol.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -197,6 +198,82 @@ static void test_build_notes_log(void **state)
 	assert_null(strstr(log, "  framebuffer"));
 }
 
+/*
+ * The plan's warnings on the stream given (stderr for `mkbootimg -o`, none
+ * with -q), segments named by program header as in the -v plan.
+ */
+static void test_build_warnings(void **state)
+{
+	struct plan_options o = { .stack_size = 2 * 1024 * 1024 };
+	char log[4096] = "", warnings[4096] = "", err[800];
+	FILE *f = fmemopen(log, sizeof log, "w"), *w = fmemopen(warnings, sizeof warnings, "w");
+	struct eb_elf e;
+	struct stat st;
+	int saved, quiet, rc[2];
+
+	(void)state;
+	eb_init(&e, HH + 0x100000);
+	eb_add(&e, PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0);
+	eb_add(&e, PT_LOAD, PF_R | PF_X, HH + 0x100000, 0x100000, 0x1234, 0x1234);
+	eb_add(&e, PT_LOAD, PF_R | PF_W | PF_X, HH + 0x102000, 0x102000, 0x10, 0x1000);
+	assert_int_equal(eb_write(&e, kernel), 0);
+	eb_free(&e);
+	assert_int_equal(build_image_warn(kernel, out, &o, &loader, f, w), 0);
+	fclose(f);
+	fclose(w);
+	assert_non_null(strstr(log, "  segment 1 R-X virt 0xffffffff80100000"));
+	assert_non_null(strstr(log, "  segment 2 RWX virt 0xffffffff80102000"));
+	assert_non_null(strstr(warnings, "mkbootimg: "));
+	assert_non_null(strstr(warnings, "/kernel.elf: warning: segment 2 is writable and executable: "
+	                                 "give code and data segments of their own (PHDRS in the "
+	                                 "linker script)\n"));
+	assert_non_null(strstr(warnings, "/kernel.elf: warning: a stack of 2048 KiB (above 1 MiB)"));
+	assert_null(strstr(log, "warning")); /* the plan log is the plan only */
+
+	/* Without a stream (build_image, or -q): nothing on stderr either, and still an image. */
+	snprintf(err, sizeof err, "%s/stderr.txt", dir);
+	saved = dup(2);
+	quiet = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && quiet >= 0);
+	fflush(stderr);
+	dup2(quiet, 2);
+	rc[0] = build_image_warn(kernel, NULL, &o, &loader, NULL, NULL);
+	rc[1] = build_image(kernel, out, &o, &loader, NULL);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	assert_int_equal(rc[0], 0);
+	assert_int_equal(rc[1], 0);
+	assert_int_equal(fstat(quiet, &st), 0);
+	close(quiet);
+	assert_int_equal(st.st_size, 0);
+	unlink(err);
+}
+
+/* A kernel linked as a PIE at 0: the hint on linking comes before any address check. */
+static void test_build_dynamic_kernel(void **state)
+{
+	struct plan_options o = { 0 };
+	char warnings[1024] = "";
+	FILE *w = fmemopen(warnings, sizeof warnings, "w");
+	struct eb_elf e;
+
+	(void)state;
+	eb_init(&e, 0x1040);
+	eb_add(&e, PT_INTERP, PF_R, 0x318, 0x318, 28, 28);
+	eb_add(&e, PT_LOAD, PF_R | PF_X, 0, 0, 0x2000, 0x2000);
+	e.ehdr.e_type = ET_DYN;
+	assert_int_equal(eb_write(&e, kernel), 0);
+	eb_free(&e);
+	assert_int_equal(build_image_warn(kernel, out, &o, &loader, NULL, w), -1);
+	fclose(w);
+	assert_non_null(strstr(mkb_error(), "/kernel.elf: dynamically linked (PT_INTERP): link with "
+	                                    "-static -no-pie"));
+	assert_null(strstr(mkb_error(), "1 MiB"));
+	assert_string_equal(warnings, "");
+	assert_int_equal(eb_count_entries(dir, "disk"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +283,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_build_modules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_module_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_notes_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build_warnings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build_dynamic_kernel, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,37 +84,76 @@ void eb_mkb_note(struct eb_elf *e, uint32_t type, size_t words, const uint32_t *
 	eb_note(e, "mkbootimg", type, desc, (uint32_t)(4 * words));
 }
 
-/* The notes after everything else, as a section (with a section header table) or a segment. */
-static void place_notes(struct eb_elf *e)
+void eb_symbol(struct eb_elf *e, const char *name, uint64_t value, unsigned type)
 {
-	static const char names[] = "\0.note.mkbootimg\0.shstrtab";
-	size_t off = (e->size + 7) / 8 * 8, n = e->note_size, names_off, sh_off;
-	Elf64_Shdr sh[3] = { { 0 } };
+	size_t n = strlen(name) + 1;
+
+	if (e->strtab_size == 0)
+		e->strtab_size = 1; /* name 0 is "" */
+	memcpy(e->strtab + e->strtab_size, name, n);
+	e->syms[e->sym_count++] = (Elf64_Sym){
+		.st_name = (Elf64_Word)e->strtab_size, .st_info = ELF64_ST_INFO(STB_GLOBAL, type),
+		.st_shndx = SHN_ABS, .st_value = value,
+	};
+	e->strtab_size += n;
+}
+
+static size_t put_bytes(struct eb_elf *e, const void *p, size_t n, size_t align)
+{
+	size_t off = (e->size + align - 1) / align * align;
 
 	grow(e, off + n);
-	memcpy(e->data + off, e->notes, n);
-	e->note_size = 0; /* placed once, however often the file is written */
-	if (e->notes_in_segment) {
-		e->ph[e->ehdr.e_phnum++] = (Elf64_Phdr){
-			.p_type = PT_NOTE, .p_flags = PF_R, .p_offset = off, .p_filesz = n,
-			.p_memsz = n, .p_align = 4,
-		};
-		return;
+	memcpy(e->data + off, p, n);
+	return off;
+}
+
+/*
+ * The notes and symbols after everything else: the notes as a section or a
+ * segment, then .symtab and .strtab, .shstrtab and the section header table
+ * (sections only when there is one besides .shstrtab).
+ */
+static void place_sections(struct eb_elf *e)
+{
+	static const char names[] = "\0.note.mkbootimg\0.symtab\0.strtab\0.shstrtab";
+	Elf64_Shdr sh[5] = { { 0 } };
+	size_t n = 1, off;
+
+	if (e->note_size != 0) {
+		off = put_bytes(e, e->notes, e->note_size, 8);
+		if (e->notes_in_segment)
+			e->ph[e->ehdr.e_phnum++] = (Elf64_Phdr){
+				.p_type = PT_NOTE, .p_flags = PF_R, .p_offset = off, .p_filesz = e->note_size,
+				.p_memsz = e->note_size, .p_align = 4,
+			};
+		else
+			sh[n++] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_NOTE, .sh_flags = SHF_ALLOC,
+			                        .sh_offset = off, .sh_size = e->note_size,
+			                        .sh_addralign = 4 };
+		e->note_size = 0; /* placed once, however often the file is written */
 	}
-	names_off = e->size;
-	grow(e, names_off + sizeof names);
-	memcpy(e->data + names_off, names, sizeof names);
-	sh_off = (e->size + 7) / 8 * 8;
-	sh[1] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_NOTE, .sh_flags = SHF_ALLOC,
-	                      .sh_offset = off, .sh_size = n, .sh_addralign = 4 };
-	sh[2] = (Elf64_Shdr){ .sh_name = 17, .sh_type = SHT_STRTAB, .sh_offset = names_off,
+	if (e->sym_count != 0) {
+		Elf64_Sym table[17] = { { 0 } };
+		memcpy(table + 1, e->syms, e->sym_count * sizeof table[0]);
+		off = put_bytes(e, table, (e->sym_count + 1) * sizeof table[0], 8);
+		sh[n] = (Elf64_Shdr){ .sh_name = 17, .sh_type = SHT_SYMTAB, .sh_offset = off,
+		                      .sh_size = (e->sym_count + 1) * sizeof table[0],
+		                      .sh_link = (Elf64_Word)n + 1, .sh_info = 1, .sh_addralign = 8,
+		                      .sh_entsize = sizeof table[0] };
+		n++;
+		off = put_bytes(e, e->strtab, e->strtab_size, 1);
+		sh[n++] = (Elf64_Shdr){ .sh_name = 25, .sh_type = SHT_STRTAB, .sh_offset = off,
+		                        .sh_size = e->strtab_size, .sh_addralign = 1 };
+		e->sym_count = 0;
+	}
+	if (n == 1)
+		return;
+	off = put_bytes(e, names, sizeof names, 1);
+	sh[n] = (Elf64_Shdr){ .sh_name = 33, .sh_type = SHT_STRTAB, .sh_offset = off,
 	                      .sh_size = sizeof names, .sh_addralign = 1 };
-	grow(e, sh_off + sizeof sh);
-	memcpy(e->data + sh_off, sh, sizeof sh);
-	e->ehdr.e_shoff = sh_off;
+	e->ehdr.e_shstrndx = (Elf64_Half)n++;
+	e->ehdr.e_shoff = put_bytes(e, sh, n * sizeof sh[0], 8);
 	e->ehdr.e_shentsize = sizeof(Elf64_Shdr);
-	e->ehdr.e_shnum = 3;
-	e->ehdr.e_shstrndx = 2;
+	e->ehdr.e_shnum = (Elf64_Half)n;
 }
 
 int eb_write(struct eb_elf *e, const char *path)
@@ -122,8 +161,7 @@ int eb_write(struct eb_elf *e, const char *path)
 	FILE *f;
 	size_t ok;
 
-	if (e->note_size != 0)
-		place_notes(e);
+	place_sections(e);
 
 	/* Headers at their usual places, whatever the test did to e_phoff. */
 	memcpy(e->data, &e->ehdr, sizeof e->ehdr);

@@ -19,7 +19,11 @@ struct eb_elf {
 	size_t size;
 	uint8_t notes[1024];     /* note bytes, in a SHT_NOTE section or a PT_NOTE segment */
 	size_t note_size;
-	int notes_in_segment;    /* 1: a PT_NOTE segment and no section headers */
+	int notes_in_segment;    /* 1: a PT_NOTE segment and no section headers (without symbols) */
+	Elf64_Sym syms[16];      /* a .symtab after the null symbol; names in strtab */
+	size_t sym_count;
+	char strtab[512];
+	size_t strtab_size;
 };
 
 /* A valid ELFCLASS64, little-endian, EM_X86_64, ET_EXEC header and no segments. */
@@ -42,6 +46,12 @@ size_t eb_append(struct eb_elf *e, size_t n, uint8_t fill);
  * section header table) or, with e->notes_in_segment, in a PT_NOTE segment.
  */
 void eb_note(struct eb_elf *e, const char *owner, uint32_t type, const void *desc, uint32_t descsz);
+
+/*
+ * Add a global symbol of type (STT_FUNC, STT_OBJECT, ...) at value, absolute.
+ * eb_write then adds .symtab and .strtab sections (after the notes' section).
+ */
+void eb_symbol(struct eb_elf *e, const char *name, uint64_t value, unsigned type);
 
 /* eb_note with owner "mkbootimg" and 32-bit words. */
 void eb_mkb_note(struct eb_elf *e, uint32_t type, size_t words, const uint32_t *desc);

@@ -96,7 +96,10 @@ static void test_kernel_class32(void **state)
 	(void)state;
 	good(&e);
 	e.ehdr.e_ident[EI_CLASS] = ELFCLASS32;
-	expect_refused(&e, "ELF class is 32-bit, not 64-bit");
+	/* What to do: build for 64 bits, or boot it as a Multiboot kernel. */
+	expect_refused(&e, "ELF class is 32-bit (ELFCLASS32), not 64-bit: build the kernel with -m64");
+	assert_non_null(strstr(mkb_error(), "give it a Multiboot header, with which mkbootimg boots "
+	                                    "32-bit kernels"));
 }
 
 static void test_kernel_big_endian(void **state)
@@ -119,6 +122,10 @@ static void test_kernel_machine(void **state)
 	expect_refused(&e, "ELF machine is 183, not x86-64");
 }
 
+#define LINK_HINT ": link with -static -no-pie (or -static-pie, with an mkbootimg that loads " \
+                  "position-independent kernels)"
+
+/* gcc's default -pie, linked higher-half or (without a script) at 0. */
 static void test_kernel_pie(void **state)
 {
 	struct eb_elf e;
@@ -126,7 +133,27 @@ static void test_kernel_pie(void **state)
 	(void)state;
 	good(&e);
 	e.ehdr.e_type = ET_DYN;
-	expect_refused(&e, "PIE kernels are not supported, link with -no-pie or -static");
+	expect_refused(&e, "bad.elf: dynamically linked (position-independent ET_DYN)" LINK_HINT);
+	eb_init(&e, 0x1040);
+	eb_add(&e, PT_LOAD, PF_R | PF_X, 0, 0, 0x2000, 0x2000);
+	e.ehdr.e_type = ET_DYN;
+	expect_refused(&e, "bad.elf: dynamically linked (position-independent ET_DYN)" LINK_HINT);
+}
+
+/* A dynamic loader's request, in a PIE or in an executable linked higher-half. */
+static void test_kernel_interp(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	eb_add(&e, PT_INTERP, PF_R, HH + 0x104000, 0x104000, 28, 28);
+	expect_refused(&e, "bad.elf: dynamically linked (PT_INTERP)" LINK_HINT);
+	eb_init(&e, 0x1040);
+	eb_add(&e, PT_INTERP, PF_R, 0x318, 0x318, 28, 28);
+	eb_add(&e, PT_LOAD, PF_R | PF_X, 0, 0, 0x2000, 0x2000);
+	e.ehdr.e_type = ET_DYN;
+	expect_refused(&e, "bad.elf: dynamically linked (PT_INTERP)" LINK_HINT);
 }
 
 static void test_kernel_relocatable(void **state)
@@ -249,9 +276,11 @@ static void test_kernel_entry_not_executable(void **state)
 	(void)state;
 	good(&e);
 	e.ehdr.e_entry = HH + 0x102010; /* inside the data segment */
-	expect_refused(&e, "entry point 0xffffffff80102010 is not inside an executable (PF_X) segment");
+	expect_refused(&e, "entry point 0xffffffff80102010 is not inside an executable (PF_X) "
+	                   "segment: segment 1 is not executable");
 }
 
+/* ENTRY() names a symbol the linker discarded: e_entry is garbage. */
 static void test_kernel_entry_outside(void **state)
 {
 	struct eb_elf e;
@@ -259,7 +288,65 @@ static void test_kernel_entry_outside(void **state)
 	(void)state;
 	good(&e);
 	e.ehdr.e_entry = HH + 0x101234; /* one past the text segment */
-	expect_refused(&e, "entry point 0xffffffff80101234 is not inside");
+	expect_refused(&e, "bad.elf: entry point 0xffffffff80101234 is outside every PT_LOAD segment: "
+	                   "the symbol named by ENTRY() in the linker script (or by the linker's -e "
+	                   "option, or _start without either) is missing, discarded or garbage-collected");
+}
+
+/* ENTRY() names a symbol that does not exist: ld.lld leaves e_entry 0. */
+static void test_kernel_entry_zero(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	good(&e);
+	e.ehdr.e_entry = 0;
+	expect_refused(&e, "bad.elf: entry point is 0, in no PT_LOAD segment: the linker found no "
+	                   "entry symbol; name the entry function with ENTRY() in the linker script, "
+	                   "or with the linker's -e option (without either it looks for _start)");
+}
+
+/* Whether a function starts at the entry point, when the symbol table can tell. */
+static void test_kernel_entry_function(void **state)
+{
+	struct eb_elf e;
+	struct kernel k;
+	const char *p = file("symbols.elf");
+
+	(void)state;
+	good(&e); /* no symbol table: nothing to tell */
+	assert_int_equal(eb_write(&e, p), 0);
+	eb_free(&e);
+	assert_int_equal(kernel_open(&k, p), 0);
+	assert_int_equal(k.entry_not_function, 0);
+	kernel_close(&k);
+
+	good(&e);
+	eb_symbol(&e, "data", HH + 0x102000, STT_OBJECT);
+	eb_symbol(&e, "kmain", HH + 0x100000, STT_FUNC);
+	assert_int_equal(eb_write(&e, p), 0);
+	eb_free(&e);
+	assert_int_equal(kernel_open(&k, p), 0);
+	assert_int_equal(k.entry_not_function, 0);
+	kernel_close(&k);
+
+	good(&e); /* an assembly label has no type */
+	eb_symbol(&e, "_start", HH + 0x100000, STT_NOTYPE);
+	assert_int_equal(eb_write(&e, p), 0);
+	eb_free(&e);
+	assert_int_equal(kernel_open(&k, p), 0);
+	assert_int_equal(k.entry_not_function, 0);
+	kernel_close(&k);
+
+	good(&e); /* -e 0x... or ENTRY(kmain + 4): functions, none at the entry */
+	e.ehdr.e_entry = HH + 0x100004;
+	eb_symbol(&e, "kmain", HH + 0x100000, STT_FUNC);
+	eb_symbol(&e, "table", HH + 0x100004, STT_OBJECT);
+	assert_int_equal(eb_write(&e, p), 0);
+	eb_free(&e);
+	assert_int_equal(kernel_open(&k, p), 0);
+	assert_int_equal(k.entry_not_function, 1);
+	kernel_close(&k);
 }
 
 static void test_kernel_higher_half(void **state)
@@ -593,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_big_endian),
 		cmocka_unit_test(test_kernel_machine),
 		cmocka_unit_test(test_kernel_pie),
+		cmocka_unit_test(test_kernel_interp),
 		cmocka_unit_test(test_kernel_relocatable),
 		cmocka_unit_test(test_kernel_no_program_headers),
 		cmocka_unit_test(test_kernel_phdrs_outside_file),
@@ -606,6 +694,8 @@ int main(void)
 		cmocka_unit_test(test_kernel_virtual_overlap),
 		cmocka_unit_test(test_kernel_entry_not_executable),
 		cmocka_unit_test(test_kernel_entry_outside),
+		cmocka_unit_test(test_kernel_entry_zero),
+		cmocka_unit_test(test_kernel_entry_function),
 		cmocka_unit_test(test_kernel_higher_half),
 		cmocka_unit_test(test_kernel_flat),
 		cmocka_unit_test(test_kernel_shared_page),

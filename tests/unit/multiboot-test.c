@@ -12,6 +12,7 @@
 #include "elf-builder.h"
 #include "kernel.h"
 #include "multiboot.h"
+#include "plan.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -598,6 +599,83 @@ static void test_multiboot_open_mb1_elf(void **state)
 	kernel_close(&k);
 }
 
+/* A Multiboot 1 ELF kernel as test_multiboot_open_mb1_elf has it, to break. */
+static void mb1_elf(struct eb_elf *e, uint64_t entry)
+{
+	const uint64_t hh = UINT64_C(0xffffffff80000000);
+
+	eb_init(e, entry);
+	eb_add(e, PT_LOAD, PF_R | PF_X, hh + 0x100000, 0x100000, 0x1000, 0x1000);
+	eb_add(e, PT_LOAD, PF_R | PF_W, hh + 0x101000, 0x101000, 0x100, 0x2000);
+	mb1(e->data, e->ph[0].p_offset, 3);
+}
+
+static void expect_elf_refused(struct eb_elf *e, const char *want)
+{
+	struct kernel k;
+
+	snprintf(path, sizeof path, "%s/bad.elf", eb_scratch);
+	assert_int_equal(eb_write(e, path), 0);
+	eb_free(e);
+	assert_int_equal(kernel_open(&k, path), -1);
+	assert_null(k.multiboot);
+	if (strstr(mkb_error(), want) == NULL || strncmp(mkb_error(), path, strlen(path)) != 0)
+		fail_msg("message \"%s\" lacks \"%s\" or the path", mkb_error(), want);
+}
+
+/* The same hint as for a native kernel (kernel.c): a kernel has no dynamic loader. */
+static void test_multiboot_open_mb1_elf_dynamic(void **state)
+{
+	struct eb_elf e;
+
+	(void)state;
+	mb1_elf(&e, UINT64_C(0xffffffff80100040));
+	eb_add(&e, PT_INTERP, PF_R, 0x102000, 0x102000, 28, 28);
+	expect_elf_refused(&e, "bad.elf: dynamically linked (PT_INTERP): link with -static -no-pie");
+	mb1_elf(&e, UINT64_C(0xffffffff80100040));
+	e.ehdr.e_type = ET_DYN;
+	expect_elf_refused(&e, "bad.elf: dynamically linked (position-independent ET_DYN): link with "
+	                       "-static -no-pie");
+}
+
+/* e_entry virtual or physical is loaded; 0 or garbage is a linker mistake, as for native kernels. */
+static void test_multiboot_open_mb1_elf_entry(void **state)
+{
+	struct eb_elf e;
+	struct kernel k;
+
+	(void)state;
+	mb1_elf(&e, 0x100040); /* physical: ENTRY(start - KERNEL_BASE) */
+	snprintf(path, sizeof path, "%s/good.elf", eb_scratch);
+	assert_int_equal(eb_write(&e, path), 0);
+	eb_free(&e);
+	if (kernel_open(&k, path) != 0)
+		fail_msg("kernel_open: %s", mkb_error());
+	assert_int_equal(k.entry, 0x100040);
+	kernel_close(&k);
+	mb1_elf(&e, 0);
+	expect_elf_refused(&e, "bad.elf: entry point is 0, in no PT_LOAD segment: the linker found no "
+	                       "entry symbol; name the entry function with ENTRY()");
+	mb1_elf(&e, 0x900000);
+	expect_elf_refused(&e, "bad.elf: entry point 0x900000 is outside every PT_LOAD segment");
+}
+
+/* Section copies are numbered from PLAN_SECTION_INDEX: no program header may reach it. */
+static void test_multiboot_open_mb1_elf_many_program_headers(void **state)
+{
+	struct eb_elf e;
+	size_t off, n = PLAN_SECTION_INDEX + 1;
+
+	(void)state;
+	mb1_elf(&e, UINT64_C(0xffffffff80100040));
+	off = eb_append(&e, n * sizeof(Elf64_Phdr), 0); /* PT_NULL after the two segments */
+	memcpy(e.data + off, e.ph, 2 * sizeof(Elf64_Phdr));
+	e.ehdr.e_phoff = off;
+	e.ehdr.e_phnum = (Elf64_Half)n;
+	expect_elf_refused(&e, "bad.elf: 1001 program headers, more than the 1000 a Multiboot "
+	                       "kernel may have");
+}
+
 /* --- multiboot_open: Multiboot 2 -------------------------------------------------- */
 
 static void test_multiboot_open_mb2_aout(void **state)
@@ -836,6 +914,9 @@ int main(void)
 		T(test_multiboot_open_mb1_video_mode),
 		T(test_multiboot_open_mb1_ega_text),
 		T(test_multiboot_open_mb1_elf),
+		T(test_multiboot_open_mb1_elf_dynamic),
+		T(test_multiboot_open_mb1_elf_entry),
+		T(test_multiboot_open_mb1_elf_many_program_headers),
 		T(test_multiboot_open_mb2_aout),
 		T(test_multiboot_open_mb2_whole_file),
 		T(test_multiboot_open_mb2_address_without_entry),

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "kernel.h"
+#include "multiboot.h"
 #include "plan.h"
 #include "util.h"
 
@@ -607,6 +608,107 @@ static void test_plan_options_add_module(void **state)
 	assert_int_equal(o.module_count, 0);
 }
 
+/* Segment i (of seg()) renumbered as program header n, as kernel.c numbers them. */
+static void renumber(size_t i, unsigned n)
+{
+	segs[i].index = n;
+}
+
+/* A sound kernel: no warnings. */
+static void test_plan_warnings_none(void **state)
+{
+	struct plan p;
+
+	(void)state;
+	seg(HH + 0x100000, 0x100000, 0x1234, 0x1234, 5);
+	seg(HH + 0x102000, 0x102000, 0x100, 0x3000, 6);
+	opts.stack_size = MIB; /* 1 MiB: not above */
+	plan_ok(&p);
+	assert_int_equal(p.warning_count, 0);
+	assert_null(p.warnings);
+	plan_free(&p);
+}
+
+/* Each warning, naming segments by program header: the list info and a build both print. */
+static void test_plan_warnings(void **state)
+{
+	struct plan p;
+
+	(void)state;
+	seg(HH + 0x100000, 0x100000, 0x1234, 0x1234, 5);
+	seg(HH + 0x102010, 0x102010, 0x100, 0x3000, 7); /* RWX, not page-aligned */
+	renumber(0, 2);
+	renumber(1, 4);
+	k.entry_not_function = 1;
+	opts.stack_size = 2 * MIB;
+	plan_ok(&p);
+	assert_int_equal(p.warning_count, 4);
+	assert_string_equal(p.warnings[0], "segment 4: virtual address 0xffffffff80102010 is not "
+	                    "page-aligned: its first page is mapped with the permissions of the page "
+	                    "it shares");
+	assert_string_equal(p.warnings[1], "segment 4 is writable and executable: give code and "
+	                    "data segments of their own (PHDRS in the linker script)");
+	assert_string_equal(p.warnings[2], "the entry point 0xffffffff80100000 is not where a "
+	                    "function of the symbol table starts: check ENTRY() in the linker script");
+	assert_string_equal(p.warnings[3], "a stack of 2048 KiB (above 1 MiB): the loader must find "
+	                    "it in one piece of free RAM below 4 GiB, and a machine with little memory "
+	                    "may have none that large");
+	plan_free(&p);
+	assert_null(p.warnings);
+	assert_int_equal(p.warning_count, 0);
+}
+
+/* An entry in no executable segment, for a kernel model kernel.c would have refused. */
+static void test_plan_warning_entry_not_executable(void **state)
+{
+	struct plan p;
+
+	(void)state;
+	seg(HH + 0x100000, 0x100000, 0x1234, 0x1234, 4);
+	plan_ok(&p);
+	assert_int_equal(p.warning_count, 1);
+	assert_string_equal(p.warnings[0], "the entry point 0xffffffff80100000 is in no executable "
+	                    "segment");
+	plan_free(&p);
+}
+
+/* A Multiboot kernel starts without paging: permissions and alignment do not matter. */
+static void test_plan_warnings_multiboot(void **state)
+{
+	struct multiboot_kernel mb = { .version = 1 };
+	struct plan p;
+
+	(void)state;
+	k.multiboot = &mb;
+	k.protocol = MKB_PROTOCOL_MULTIBOOT1;
+	seg(0x100010, 0x100010, 0x1234, 0x1234, 7);
+	plan_ok(&p);
+	assert_int_equal(p.warning_count, 0);
+	plan_free(&p);
+	k.entry = 0x900000; /* an entry address tag pointing past the kernel */
+	plan_ok(&p);
+	assert_int_equal(p.warning_count, 1);
+	assert_string_equal(p.warnings[0], "the entry point 0x900000 is in no loaded segment");
+	plan_free(&p);
+	k.multiboot = NULL;
+}
+
+static void test_plan_segment_name(void **state)
+{
+	char name[PLAN_SEGMENT_NAME_MAX];
+
+	(void)state;
+	assert_string_equal(plan_segment_name(name, 3, MKB_PROTOCOL_NATIVE), "segment 3");
+	assert_string_equal(plan_segment_name(name, PLAN_SECTION_INDEX + 5, MKB_PROTOCOL_NATIVE),
+	                    "segment 1005"); /* a native kernel has no section copies */
+	assert_string_equal(plan_segment_name(name, 0, MKB_PROTOCOL_MULTIBOOT2), "segment 0");
+	assert_string_equal(plan_segment_name(name, PLAN_SECTION_INDEX + 5, MKB_PROTOCOL_MULTIBOOT1),
+	                    "section 5");
+	assert_true(plan_is_section_copy(PLAN_SECTION_INDEX, MKB_PROTOCOL_MULTIBOOT2));
+	assert_false(plan_is_section_copy(PLAN_SECTION_INDEX - 1, MKB_PROTOCOL_MULTIBOOT2));
+	assert_false(plan_is_section_copy(UINT32_MAX, MKB_PROTOCOL_NATIVE));
+}
+
 #define T(f) cmocka_unit_test_setup(f, reset)
 
 int main(void)
@@ -648,6 +750,11 @@ int main(void)
 		T(test_plan_framebuffer),
 		T(test_plan_parse_framebuffer),
 		T(test_plan_options_add_module),
+		T(test_plan_warnings_none),
+		T(test_plan_warnings),
+		T(test_plan_warning_entry_not_executable),
+		T(test_plan_warnings_multiboot),
+		T(test_plan_segment_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
