@@ -3,7 +3,7 @@
  * image, boot one in QEMU (run), write one to a USB stick (install) or show
  * what one holds (info). main() parses options, calls the modules, prints
  * what failed and exits: 0 on success, 1 on error, 2 on a usage error; run
- * adds 124 for a timeout.
+ * adds 3 when the loader stopped, 124 for a timeout and 128+N for signal N.
  */
 #include "build.h"
 #include "image.h"
@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define EXIT_USAGE 2
 
@@ -173,18 +174,21 @@ static int cmd_build(int argc, char **argv)
 
 static void run_usage(FILE *f)
 {
-	fprintf(f, "usage: mkbootimg run [options] KERNEL|IMAGE [-- QEMU-ARGS...]\n");
+	fprintf(f, "usage: mkbootimg run [options] KERNEL|IMAGE|DEVICE [-- QEMU-ARGS...]\n");
 }
 
 static void run_help(void)
 {
 	run_usage(stdout);
-	printf("\nBoot a kernel (an image is built on the fly) or a ready image in QEMU.\n\n"
+	printf("\nBoot a kernel (an image is built on the fly), a ready image or a device holding one\n"
+	       "(read only) in QEMU.\n\n"
 	       "      --test                   judge the run: QEMU exit status N (port 0xf4) is a pass\n"
 	       "      --timeout SECONDS        kill QEMU after this long (test mode: 300; 0: never)\n"
 	       "      --success-exit-code N    the QEMU exit status that passes (default 33)\n"
 	       "      --machine pc|q35         the machine (default q35)\n"
-	       "      --memory SIZE            RAM, in whole MiB (default 256M)\n"
+	       "      --memory SIZE            RAM: MiB, or with K, M or G (default 256)\n"
+	       "      --smp N                  N CPUs (default 1)\n"
+	       "      --serial FILE|stdio|none where COM1 goes (default stdio: standard output)\n"
 	       "      --accel auto|kvm|tcg     auto: KVM when /dev/kvm is usable (default: $MKBOOTIMG_ACCEL or auto)\n"
 	       "      --qemu PATH              the QEMU program (default qemu-system-x86_64)\n"
 	       "      --gdb[=PORT]             start halted, wait for a debugger on PORT (default 1234)\n"
@@ -198,7 +202,9 @@ static void run_help(void)
 	       "  -q, --quiet                  print only errors and test failures\n"
 	       "  -h, --help                   print this help\n"
 	       "\nA kernel in a deps/ folder (cargo test) runs as a test. With CARGO_MANIFEST_DIR set,\n"
-	       "[package.metadata.bootimage] of its Cargo.toml is honoured. See mkbootimg(1).\n");
+	       "[package.metadata.bootimage] of its Cargo.toml is honoured. See mkbootimg(1).\n"
+	       "\nExit status: 0 done (a test: passed), 1 error or failed test, 2 usage, 3 the loader\n"
+	       "stopped, 124 timeout, 128+N signal N (130 for Ctrl-C).\n");
 }
 
 static int cmd_run(int argc, char **argv)
@@ -253,12 +259,72 @@ static const struct command {
 	{ "info", cmd_info },
 };
 
+/* Edits (insert, delete, change, swap two neighbours) between a and b, stopping past 3. */
+static int distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	int d[16][16];
+
+	if (n >= 16 || m >= 16)
+		return 99;
+	for (size_t i = 0; i <= n; i++)
+		for (size_t j = 0; j <= m; j++) {
+			int best = i == 0 ? (int)j : j == 0 ? (int)i :
+			           d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (i > 0 && j > 0) {
+				best = best < d[i - 1][j] + 1 ? best : d[i - 1][j] + 1;
+				best = best < d[i][j - 1] + 1 ? best : d[i][j - 1] + 1;
+			}
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+				best = best < d[i - 2][j - 2] + 1 ? best : d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[n][m];
+}
+
+/*
+ * A first word that is not an option, not a file and looks like a word is a
+ * mistyped command ("runn"), not a kernel: say so, with the nearest command.
+ */
+static int looks_like_command(const char *word)
+{
+	struct stat st;
+
+	if (word[0] == '\0' || word[0] == '-' || stat(word, &st) == 0)
+		return 0;
+	for (const char *p = word; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || *p == '-'))
+			return 0;
+	return 1;
+}
+
+static void __attribute__((noreturn)) unknown_command(const char *word)
+{
+	const char *nearest = NULL;
+	int best = 3;
+
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		int d = distance(word, commands[i].name);
+		if (d < best) {
+			best = d;
+			nearest = commands[i].name;
+		}
+	}
+	if (nearest != NULL)
+		fprintf(stderr, "mkbootimg: unknown command '%s' (did you mean '%s'?)\n", word, nearest);
+	else
+		fprintf(stderr, "mkbootimg: unknown command '%s', and no such kernel file\n", word);
+	usage_error();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1) {
 		for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 			if (strcmp(argv[1], commands[i].name) == 0)
 				return commands[i].run(argc - 1, argv + 1);
+		if (looks_like_command(argv[1]))
+			unknown_command(argv[1]);
 	}
 	return cmd_build(argc, argv);
 }

@@ -884,7 +884,8 @@ int run(const struct run_options *o, const struct loader_blob *loader)
 	snprintf(com1_path, sizeof com1_path, "%s/com1.log", dir.path);
 	files.qmp_socket = s.watch ? socket_path : NULL;
 	files.com1_log = s.watch ? com1_path : NULL;
-	if (kind == RUN_TARGET_KERNEL && build_image(o->target, image, &o->plan, loader, NULL) != 0)
+	if (kind == RUN_TARGET_KERNEL &&
+	    build_image_warn(o->target, image, &o->plan, loader, NULL, o->quiet ? NULL : stderr) != 0)
 		goto out_dir;
 	if (qemu_command_build(&cmd, &s, o, &cargo, &files) != 0)
 		goto out_dir;
