@@ -145,6 +145,10 @@ static uint32_t usable_mib(void)
 	return (uint32_t)(total >> 20);
 }
 
+/* "segment N" (its program header) or "section N" (a Multiboot kernel's copy), as the tool says. */
+#define SEGMENT_NAME(s) ((s).elf_index >= MKB_SECTION_INDEX ? "section" : "segment"), \
+	((s).elf_index >= MKB_SECTION_INDEX ? (s).elf_index - MKB_SECTION_INDEX : (s).elf_index)
+
 /* The end of the highest usable RAM. */
 static uint64_t usable_top(void)
 {
@@ -165,16 +169,16 @@ static void check_placement(const struct mkb_segment *seg, uint32_t n)
 			continue;
 		/* Past the end of RAM: the machine is too small, not the link wrong. */
 		if (end > usable_top())
-			fatal("the kernel needs memory at 0x%lx-0x%lx (segment %u), beyond the\n"
+			fatal("the kernel needs memory at 0x%lx-0x%lx (%s %u), beyond the\n"
 			      "end of RAM: this machine has only %u MiB usable. Give it more memory\n"
 			      "(mkbootimg run --memory SIZE, QEMU's -m), or link the kernel lower.",
-			      seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, seg[i].elf_index,
+			      seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, SEGMENT_NAME(seg[i]),
 			      usable_mib());
-		fatal("the kernel needs memory at 0x%lx-0x%lx (segment %u), which is\n"
+		fatal("the kernel needs memory at 0x%lx-0x%lx (%s %u), which is\n"
 		      "not usable RAM here (this machine has %u MiB usable).\n"
 		      "Give the machine more memory (mkbootimg run --memory SIZE), or link\n"
 		      "the kernel at another address.",
-		      seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, seg[i].elf_index,
+		      seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, SEGMENT_NAME(seg[i]),
 		      usable_mib());
 	}
 }

@@ -6,6 +6,8 @@
 #ifndef MKB_PLAN_H
 #define MKB_PLAN_H
 
+#include <mkbootimg/image.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +30,7 @@ struct kernel;
  * Multiboot kernel's copy of section N (its symbol and string tables) is
  * numbered PLAN_SECTION_INDEX + N; such kernels have fewer program headers.
  */
-#define PLAN_SECTION_INDEX     1000u
+#define PLAN_SECTION_INDEX     MKB_SECTION_INDEX
 #define PLAN_SEGMENT_NAME_MAX  24
 
 /* A framebuffer mode; all zero: text mode. */

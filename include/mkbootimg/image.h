@@ -115,6 +115,9 @@ struct mkb_module {
 	uint32_t string_length;  /* bytes, without a NUL (one follows all the same) */
 };
 
+/* Segments numbered from here are section copies, not program headers. */
+#define MKB_SECTION_INDEX 1000u
+
 struct mkb_segment {
 	uint64_t vaddr;          /* where the kernel sees it */
 	uint64_t paddr;          /* where it is loaded, >= 1 MiB, below 4 GiB */
@@ -122,7 +125,8 @@ struct mkb_segment {
 	uint64_t memsz;          /* bytes in memory; the rest after filesz is zeroed */
 	uint64_t payload_offset; /* byte offset in the payload, a multiple of 512 */
 	uint32_t flags;          /* MKB_SEG_R | MKB_SEG_W | MKB_SEG_X */
-	uint32_t elf_index;      /* program header number, so messages name segments alike */
+	uint32_t elf_index;      /* program header number, so messages name segments alike;
+	                            MKB_SECTION_INDEX + N: a Multiboot kernel's copy of section N */
 };
 
 /*
