@@ -1,6 +1,29 @@
-# bash completion for mkbootimg: subcommands, options, files, and block
-# devices for `mkbootimg install`. Installed as
-# share/bash-completion/completions/mkbootimg.
+# bash completion for mkbootimg: subcommands, options and their values,
+# files, and for `mkbootimg install` the disks that `mkbootimg install --list`
+# shows. Installed as share/bash-completion/completions/mkbootimg.
+#
+# The option lists follow `mkbootimg --help` and `mkbootimg COMMAND --help`.
+
+# The disks `install --list` prints (its first column, past the header), never
+# the disk that holds the running system's root file system, never zram.
+# $1: the mkbootimg being completed (the first word of the command line).
+_mkbootimg_disks()
+{
+	local prog=${1/#\~/$HOME} dev rest root
+	if ! command -v -- "$prog" >/dev/null 2>&1; then
+		prog=mkbootimg
+	fi
+	# lsblk -s lists the root file system's device and everything under it:
+	# its disks are the system's, through LVM or RAID as well.
+	root=$(lsblk -npso NAME,TYPE "$(findmnt -vno SOURCE / 2>/dev/null)" 2>/dev/null |
+		while read -r dev rest; do [[ $rest == disk ]] && printf '%s ' "$dev"; done)
+	"$prog" install --list 2>/dev/null | while read -r dev rest; do
+		case $dev in
+		/dev/zram*) ;;
+		/dev/*) [[ " $root " == *" $dev "* ]] || printf '%s\n' "$dev" ;;
+		esac
+	done
+}
 
 _mkbootimg()
 {
@@ -8,6 +31,12 @@ _mkbootimg()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
+	# bash splits --option=value at the "=": complete the value all the same.
+	if [[ $cur == = ]]; then
+		cur=
+	elif [[ $prev == = && $COMP_CWORD -ge 2 ]]; then
+		prev=${COMP_WORDS[COMP_CWORD-2]}
+	fi
 	cmd=build
 	if [[ $COMP_CWORD -gt 1 ]]; then
 		case ${COMP_WORDS[1]} in
@@ -19,23 +48,28 @@ _mkbootimg()
 	case $prev in
 	-o|--output|--module)
 		COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
+	--protocol) COMPREPLY=($(compgen -W "native multiboot1 multiboot2" -- "$cur")); return ;;
 	--machine) COMPREPLY=($(compgen -W "q35 pc" -- "$cur")); return ;;
 	--accel) COMPREPLY=($(compgen -W "auto kvm tcg" -- "$cur")); return ;;
 	--qemu) COMPREPLY=($(compgen -c -- "$cur")); return ;;
+	--smp) COMPREPLY=($(compgen -W "1 2 4 8" -- "$cur")); return ;;
+	--serial)
+		COMPREPLY=($(compgen -W "stdio none" -- "$cur") $(compgen -f -- "$cur"))
+		compopt -o filenames 2>/dev/null; return ;;
 	--stack-size) COMPREPLY=($(compgen -W "64K 128K 256K 1M" -- "$cur")); return ;;
 	--framebuffer) COMPREPLY=($(compgen -W "0 640x480x32 800x600x32 1024x768x32" -- "$cur")); return ;;
 	--memory) COMPREPLY=($(compgen -W "128M 256M 512M 1024M" -- "$cur")); return ;;
 	--cmdline|--timeout|--success-exit-code) return ;;
 	esac
 
-	local common="--cmdline --stack-size --module --framebuffer --help"
+	local common="--cmdline --stack-size --module --framebuffer -h --help"
 	local opts
 	case $cmd in
-	build) opts="-o --output -v --verbose -V --version $common" ;;
-	run) opts="--test --timeout --success-exit-code --machine --memory --accel --qemu --gdb
-		   --headless --dry-run -v --verbose -q --quiet $common" ;;
-	install) opts="--list --force --yes --no-verify -n --dry-run -v --verbose $common" ;;
-	info) opts="--json --cmdline --stack-size --framebuffer --help" ;;
+	build) opts="-o --output --protocol -v --verbose -q --quiet -V --version $common" ;;
+	run) opts="--test --timeout --success-exit-code --machine --memory --smp --serial --accel
+		   --qemu --gdb --headless --dry-run -v --verbose -q --quiet $common" ;;
+	install) opts="-l --list --force --yes --no-verify -n --dry-run -v --verbose $common" ;;
+	info) opts="--json --cmdline --stack-size --framebuffer -h --help" ;;
 	esac
 
 	if [[ $cur == -* ]]; then
@@ -48,15 +82,21 @@ _mkbootimg()
 		return
 	fi
 	if [[ $cmd == install ]]; then
-		# The second operand of install is a whole disk: offer block devices.
-		local operands=0
+		# IMAGE|KERNEL, then DEVICE: a whole disk from `install --list`, nothing else.
+		local operands=0 word
 		for ((i = 2; i < COMP_CWORD; i++)); do
-			[[ ${COMP_WORDS[i]} != -* ]] && operands=$((operands + 1))
+			word=${COMP_WORDS[i]}
+			case $word in
+			--cmdline|--stack-size|--module|--framebuffer)
+				[[ ${COMP_WORDS[i+1]} == = ]] && i=$((i + 1))
+				i=$((i + 1)) ;;
+			-*|=) ;;
+			*) operands=$((operands + 1)) ;;
+			esac
 		done
 		if [[ $operands -ge 1 ]]; then
-			local devs
-			devs=$(lsblk -dnpo NAME 2>/dev/null)
-			COMPREPLY=($(compgen -W "$devs" -- "$cur"))
+			[[ $operands -eq 1 ]] &&
+				COMPREPLY=($(compgen -W "$(_mkbootimg_disks "${COMP_WORDS[0]}")" -- "$cur"))
 			return
 		fi
 	fi

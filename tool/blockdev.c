@@ -560,7 +560,7 @@ int blockdev_list(const struct blockdev_roots *r, struct blockdev **list, size_t
 		format_text(devdir, sizeof devdir, "%s/%s", path, e->d_name);
 		if (read_dev(devdir, &dev) != 0 || blockdev_inspect(r, major(dev), minor(dev), &d) != 0)
 			continue;
-		if (d.partition || d.stacked || !(d.removable || d.usb))
+		if (d.partition || d.stacked || !(d.removable || d.usb) || d.system_mount != NULL)
 			continue;
 		if (n == cap) {
 			struct blockdev *grown = realloc(out, (cap = cap ? 2 * cap : 8) * sizeof *out);
@@ -576,6 +576,59 @@ int blockdev_list(const struct blockdev_roots *r, struct blockdev **list, size_t
 	closedir(dir);
 	if (n > 0)
 		qsort(out, n, sizeof *out, by_name);
+	*list = out;
+	*count = n;
+	return 0;
+}
+
+static int by_number(const void *a, const void *b)
+{
+	unsigned x = ((const struct blockdev_part *)a)->number;
+	unsigned y = ((const struct blockdev_part *)b)->number;
+	return x < y ? -1 : x > y;
+}
+
+int blockdev_partitions(const struct blockdev_roots *r, const char *name,
+                        struct blockdev_part **list, size_t *count)
+{
+	char dir[PATH_MAX];
+	struct blockdev_part *out = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	DIR *d;
+
+	*list = NULL;
+	*count = 0;
+	if (format_text(dir, sizeof dir, "%s/block/%s", r->sys, name) != 0 || (d = opendir(dir)) == NULL)
+		return mkb_fail("%s/block/%s: %s", r->sys, name, strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		char sub[PATH_MAX + 320];
+		uint64_t number;
+
+		if (e->d_name[0] == '.')
+			continue;
+		format_text(sub, sizeof sub, "%s/%s", dir, e->d_name);
+		if (!has_attr(sub, "partition"))
+			continue;
+		number = read_number(sub, "partition", 0);
+		if (n == cap) {
+			struct blockdev_part *grown = realloc(out, (cap = cap ? 2 * cap : 8) * sizeof *out);
+			if (grown == NULL) {
+				free(out);
+				closedir(d);
+				return mkb_fail("out of memory");
+			}
+			out = grown;
+		}
+		copy_string(out[n].name, sizeof out[n].name, e->d_name);
+		out[n].number = number <= UINT32_MAX ? (unsigned)number : 0;
+		out[n].start = read_number(sub, "start", 0);
+		out[n].size = read_number(sub, "size", 0);
+		n++;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(out, n, sizeof *out, by_number);
 	*list = out;
 	*count = n;
 	return 0;

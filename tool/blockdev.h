@@ -54,10 +54,26 @@ int blockdev_inspect(const struct blockdev_roots *r, unsigned major, unsigned mi
 int blockdev_check(const struct blockdev *d, uint64_t image_size, int force);
 
 /*
- * The candidate disks: removable or on USB, whole, not stacked. *list is
+ * The candidate disks: removable or on USB, whole, not stacked, and not
+ * holding the running system (which install refuses anyway). *list is
  * malloc'ed, sorted by name. 0, or -1 with mkb_error() set.
  */
 int blockdev_list(const struct blockdev_roots *r, struct blockdev **list, size_t *count);
+
+/* A partition as the kernel shows it now in sysfs; start and size in 512-byte units. */
+struct blockdev_part {
+	char name[BLOCKDEV_NAME_MAX]; /* "sdb1" */
+	unsigned number;              /* its "partition" attribute: 1 for sdb1 */
+	uint64_t start, size;
+};
+
+/*
+ * The partitions the kernel shows for the whole disk called name ("sdb", as
+ * in struct blockdev), sorted by number. *list is malloc'ed (NULL when there
+ * are none). 0, or -1 with mkb_error() set.
+ */
+int blockdev_partitions(const struct blockdev_roots *r, const char *name,
+                        struct blockdev_part **list, size_t *count);
 
 /* "16.0 GB": decimal units, as printed on a stick's label. */
 void blockdev_format_size(char *buf, size_t size, uint64_t bytes);

@@ -5,6 +5,8 @@
 #include "image.h"
 #include "util.h"
 
+#include <mkbootimg/image.h>
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h> /* flock */
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -22,7 +25,7 @@
 
 /* The device checks read Linux's sysfs; elsewhere install builds but refuses every device. */
 #ifdef __linux__
-#include <linux/fs.h> /* BLKSSZGET, BLKGETSIZE64, BLKFLSBUF */
+#include <linux/fs.h> /* BLKSSZGET, BLKGETSIZE64, BLKFLSBUF, BLKRRPART */
 #include <sys/sysmacros.h>
 #else
 #define fdatasync fsync
@@ -145,6 +148,199 @@ int install_answer_confirms(const char *answer, const char *name)
 	return n == strlen(name) && strncmp(answer, name, n) == 0;
 }
 
+/* ---- Partition tables ---- */
+
+/*
+ * GPT facts (UEFI specification, chapter 5): the header starts with
+ * "EFI PART"; MyLBA at byte 24, AlternateLBA at 32, PartitionEntryLBA at 72,
+ * NumberOfPartitionEntries at 80, SizeOfPartitionEntry at 84. An entry holds
+ * its type GUID at 0 (all zeros: unused), StartingLBA at 32, EndingLBA at 40.
+ * The specification reserves at least 16 KiB for the entry array, and the
+ * usual GPT has exactly that, 128 entries of 128 bytes, right after the
+ * primary header (LBA 2) and right before the backup header (the last LBA).
+ */
+#define GPT_HEADER_MIN 92
+#define GPT_DEFAULT_ARRAY (128 * 128)
+#define GPT_MAX_ARRAY (1024 * 1024) /* a header naming more is garbage: its array is not trusted */
+#define MBR_EXTENDED(type) ((type) == 0x05 || (type) == 0x0f || (type) == 0x85)
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+int install_gpt_parse(const uint8_t *sector, size_t len, struct install_gpt *g)
+{
+	if (len < GPT_HEADER_MIN || memcmp(sector, "EFI PART", 8) != 0)
+		return 0;
+	g->my_lba = get64(sector + 24);
+	g->alternate_lba = get64(sector + 32);
+	g->entries_lba = get64(sector + 72);
+	g->entry_count = get32(sector + 80);
+	g->entry_size = get32(sector + 84);
+	return 1;
+}
+
+/* Bytes of the entry array a header names, or 0 when its numbers make no sense. */
+static uint64_t gpt_array_bytes(const struct install_gpt *g)
+{
+	uint64_t bytes = (uint64_t)g->entry_count * g->entry_size;
+
+	if (g->entry_size < 128 || g->entry_size % 8 != 0 || bytes == 0 || bytes > GPT_MAX_ARRAY)
+		return 0;
+	return bytes;
+}
+
+struct ranges {
+	struct install_range r[INSTALL_MAX_ERASE];
+	size_t n;
+	uint64_t low, high; /* everything is clipped to [low, high) */
+};
+
+static void add_range(struct ranges *rs, uint64_t start, uint64_t end)
+{
+	start = start > rs->low ? start : rs->low;
+	end = end < rs->high ? end : rs->high;
+	if (start < end && rs->n < INSTALL_MAX_ERASE)
+		rs->r[rs->n++] = (struct install_range){ start, end };
+}
+
+/* The array a header names, when it lies on the disk. */
+static void add_array(struct ranges *rs, const struct install_gpt *g, size_t sector, uint64_t lbas)
+{
+	uint64_t bytes = gpt_array_bytes(g);
+
+	if (bytes != 0 && g->entries_lba < lbas)
+		add_range(rs, g->entries_lba * sector, g->entries_lba * sector + MKB_ALIGN_UP(bytes, sector));
+}
+
+/* A header's sector and the default array right before it. */
+static void add_header(struct ranges *rs, uint64_t lba, size_t sector)
+{
+	uint64_t array = MKB_ALIGN_UP(GPT_DEFAULT_ARRAY, sector), at = lba * sector;
+
+	add_range(rs, at > array ? at - array : 0, at + sector);
+}
+
+size_t install_stale_ranges(uint64_t disk_size, uint64_t image_size, size_t sector,
+                            const struct install_gpt *primary, const struct install_gpt *backup,
+                            const struct install_gpt *alternate, struct install_range *out,
+                            size_t max)
+{
+	struct ranges rs = { .n = 0, .low = image_size, .high = disk_size };
+	uint64_t lbas;
+	size_t n = 0;
+
+	if (sector == 0)
+		sector = MKB_SECTOR_SIZE;
+	lbas = disk_size / sector;
+	if (lbas == 0)
+		return 0;
+	/* LBA 0 (the MBR), the primary header at LBA 1, its array from LBA 2. */
+	add_range(&rs, 0, 2 * (uint64_t)sector + MKB_ALIGN_UP(GPT_DEFAULT_ARRAY, sector));
+	if (primary != NULL)
+		add_array(&rs, primary, sector, lbas);
+	add_header(&rs, lbas - 1, sector);
+	if (backup != NULL)
+		add_array(&rs, backup, sector, lbas);
+	/* A GPT made for a smaller disk keeps its backup where that disk ended. */
+	if (primary != NULL && primary->alternate_lba > 1 && primary->alternate_lba < lbas - 1) {
+		add_header(&rs, primary->alternate_lba, sector);
+		if (alternate != NULL)
+			add_array(&rs, alternate, sector, lbas);
+	}
+	/* Sorted by start, overlapping or touching ranges merged. */
+	for (size_t i = 1; i < rs.n; i++)
+		for (size_t j = i; j > 0 && rs.r[j].start < rs.r[j - 1].start; j--) {
+			struct install_range t = rs.r[j];
+			rs.r[j] = rs.r[j - 1];
+			rs.r[j - 1] = t;
+		}
+	for (size_t i = 0; i < rs.n; i++) {
+		if (n > 0 && rs.r[i].start <= out[n - 1].end) {
+			if (rs.r[i].end > out[n - 1].end)
+				out[n - 1].end = rs.r[i].end;
+		} else if (n < max) {
+			out[n++] = rs.r[i];
+		}
+	}
+	return n;
+}
+
+size_t install_mbr_partitions(const uint8_t mbr[512], size_t sector, struct install_part *out,
+                              size_t max)
+{
+	uint64_t scale = sector > MKB_SECTOR_SIZE ? sector / MKB_SECTOR_SIZE : 1;
+	size_t n = 0;
+
+	if (mbr[MKB_MBR_BOOT_SIGNATURE] != 0x55 || mbr[MKB_MBR_BOOT_SIGNATURE + 1] != 0xaa)
+		return 0;
+	for (unsigned i = 0; i < 4 && n < max; i++) {
+		const uint8_t *e = mbr + MKB_MBR_PARTITIONS + 16 * i;
+		uint32_t size = get32(e + 12);
+
+		if (size == 0) /* Linux skips empty slots, whatever their type */
+			continue;
+		out[n++] = (struct install_part){
+			.number = i + 1, .start = get32(e + 8) * scale, .size = size * scale,
+			.container = 1, .extended = MBR_EXTENDED(e[4]),
+		};
+	}
+	return n;
+}
+
+size_t install_gpt_partitions(const struct install_gpt *g, const uint8_t *entries, size_t len,
+                              size_t sector, struct install_part *out, size_t max)
+{
+	static const uint8_t unused[16];
+	uint64_t scale = sector > MKB_SECTOR_SIZE ? sector / MKB_SECTOR_SIZE : 1;
+	size_t n = 0;
+
+	if (gpt_array_bytes(g) == 0)
+		return 0;
+	for (uint32_t i = 0; i < g->entry_count && (uint64_t)(i + 1) * g->entry_size <= len && n < max;
+	     i++) {
+		const uint8_t *e = entries + (size_t)i * g->entry_size;
+		uint64_t first = get64(e + 32), last = get64(e + 40);
+
+		if (memcmp(e, unused, sizeof unused) == 0 || last < first)
+			continue;
+		out[n++] = (struct install_part){
+			.number = i + 1, .start = first * scale, .size = (last - first + 1) * scale,
+		};
+	}
+	return n;
+}
+
+const struct blockdev_part *install_unexpected_partition(const struct install_part *expected,
+                                                         size_t n,
+                                                         const struct blockdev_part *actual,
+                                                         size_t m)
+{
+	for (size_t i = 0; i < m; i++) {
+		const struct blockdev_part *a = &actual[i];
+		int known = 0;
+
+		for (size_t j = 0; j < n && !known; j++) {
+			const struct install_part *e = &expected[j];
+			/* Linux shows an extended partition 1 or 2 sectors long, to keep mkfs off it. */
+			int same = a->number == e->number && a->start == e->start &&
+			           (a->size == e->size || (e->extended && a->size <= e->size));
+			int inside = a->number >= 5 && e->container && a->start >= e->start &&
+			             a->start + a->size <= e->start + e->size;
+			known = same || inside;
+		}
+		if (!known)
+			return a;
+	}
+	return NULL;
+}
+
 /* ---- Writing ---- */
 
 static int device_error(struct install_write *w, const char *what, int err)
@@ -227,6 +423,16 @@ static int flush(struct install_write *w)
 	return fdatasync(w->device_fd) == 0 ? 0 : device_error(w, "flushing the disk failed", errno);
 }
 
+static int verify_error(struct install_write *w, const char *what)
+{
+	char done[32], total[32];
+
+	blockdev_format_size(done, sizeof done, w->done);
+	blockdev_format_size(total, sizeof total, w->size);
+	return mkb_fail("%s: %s after %s of %s; the image was written but is not verified",
+	                w->device, what, done, total);
+}
+
 /* Until the image is complete, the old first sector must not boot what follows. */
 static int clear_boot_signature(struct install_write *w, uint8_t *buf)
 {
@@ -240,6 +446,108 @@ static int clear_boot_signature(struct install_write *w, uint8_t *buf)
 	return flush(w);
 }
 
+/*
+ * The sector at lba into buf (the block holding it is read); 1 with *g
+ * filled when it holds a GPT header, 0 when not, -1 on a read error.
+ */
+static int read_gpt_header(struct install_write *w, uint8_t *buf, size_t sector, uint64_t lba,
+                           struct install_gpt *g)
+{
+	uint64_t at = lba * sector, block = MKB_ALIGN_DOWN(at, w->block);
+
+	if (read_exact(w->device_fd, buf, w->block, block) != 0)
+		return -1;
+	return install_gpt_parse(buf + (at - block), sector, g);
+}
+
+/* First byte of buf[from, to) that is not zero, or to. */
+static size_t first_nonzero(const uint8_t *buf, size_t from, size_t to)
+{
+	while (from < to && buf[from] == 0)
+		from++;
+	return from;
+}
+
+/*
+ * The range r of the device, in whole blocks and chunks: erase (1) writes
+ * zeros where it is not all zeros yet; otherwise (0) check that it is.
+ */
+static int zero_range(struct install_write *w, uint8_t *buf, const struct install_range *r, int erase)
+{
+	uint64_t end = MKB_ALIGN_UP(r->end, w->block);
+
+	for (uint64_t off = MKB_ALIGN_DOWN(r->start, w->block); off < end;) {
+		size_t len = end - off < w->chunk ? (size_t)(end - off) : w->chunk;
+		size_t from = r->start > off ? (size_t)(r->start - off) : 0;
+		size_t to = r->end < off + len ? (size_t)(r->end - off) : len;
+		size_t nz;
+
+		if (install_interrupted)
+			return erase ? device_error(w, "interrupted", 0)
+			             : verify_error(w, "verification interrupted");
+		if (read_exact(w->device_fd, buf, len, off) != 0) {
+			char what[128];
+			if (erase)
+				return device_error(w, "reading the old partition table failed", errno);
+			snprintf(what, sizeof what, "reading back failed (%s)", strerror(errno));
+			return verify_error(w, what);
+		}
+		if ((nz = first_nonzero(buf, from, to)) < to) {
+			if (!erase)
+				return mkb_fail("%s: verification failed: byte %" PRIu64 ", where an old "
+				                "partition table was erased, reads back as 0x%02x, not 0; the disk "
+				                "may be faulty, or smaller than it claims", w->device, off + nz,
+				                buf[nz]);
+			memset(buf + from, 0, to - from);
+			if (mkb_pwrite_full(w->device_fd, buf, len, (off_t)off) != 0)
+				return device_error(w, "write failed", errno);
+			w->erased += to - from;
+		}
+		off += len;
+	}
+	return 0;
+}
+
+/*
+ * Before the image is written: find the old GPT headers (LBA 1, the last
+ * LBA, the alternate LBA the primary names) and zero every place of an old
+ * partition table that the image will not overwrite. A backup GPT left at
+ * the end of the disk would otherwise be taken for the disk's table by GPT
+ * tools and firmware, with the old partitions in it.
+ */
+static int erase_old_table(struct install_write *w, uint8_t *buf)
+{
+	size_t sector = w->sector != 0 ? w->sector : MKB_SECTOR_SIZE;
+	uint64_t lbas = w->disk_size / sector;
+	struct install_gpt primary, backup, alternate;
+	int has_primary = 0, has_backup = 0, has_alternate = 0;
+
+	w->erase_count = 0;
+	w->erased = 0;
+	w->old_gpt = 0;
+	if (w->disk_size == 0 || w->disk_size <= w->size)
+		return 0;
+	if (lbas > 2 && (has_primary = read_gpt_header(w, buf, sector, 1, &primary)) < 0)
+		return device_error(w, "reading the old partition table failed", errno);
+	if (lbas > 2 && (has_backup = read_gpt_header(w, buf, sector, lbas - 1, &backup)) < 0)
+		return device_error(w, "reading the old backup partition table failed", errno);
+	if (has_primary && primary.alternate_lba > 1 && primary.alternate_lba < lbas - 1 &&
+	    (has_alternate = read_gpt_header(w, buf, sector, primary.alternate_lba, &alternate)) < 0)
+		return device_error(w, "reading the old backup partition table failed", errno);
+	w->old_gpt = (has_primary && 2 * (uint64_t)sector > w->size) ||
+	             (has_backup && (lbas - 1) * sector >= w->size) ||
+	             (has_alternate && primary.alternate_lba * sector >= w->size);
+	w->erase_count = install_stale_ranges(w->disk_size, w->size, sector,
+	                                      has_primary ? &primary : NULL,
+	                                      has_backup ? &backup : NULL,
+	                                      has_alternate ? &alternate : NULL, w->erase,
+	                                      INSTALL_MAX_ERASE);
+	for (size_t i = 0; i < w->erase_count; i++)
+		if (zero_range(w, buf, &w->erase[i], 1) != 0)
+			return -1;
+	return 0;
+}
+
 int install_write_image(struct install_write *w)
 {
 	uint64_t head = w->size < w->block ? w->size : w->block; /* the image's part of block 0 */
@@ -251,6 +559,8 @@ int install_write_image(struct install_write *w)
 	w->done = 0;
 	rc = clear_boot_signature(w, buf);
 	if (rc == 0)
+		rc = erase_old_table(w, buf);
+	if (rc == 0)
 		rc = copy_range(w, buf, head, w->size, 1);
 	if (rc == 0)
 		rc = flush(w);
@@ -261,16 +571,6 @@ int install_write_image(struct install_write *w)
 	w->done = rc == 0 ? w->size : w->done;
 	free(buf);
 	return rc;
-}
-
-static int verify_error(struct install_write *w, const char *what)
-{
-	char done[32], total[32];
-
-	blockdev_format_size(done, sizeof done, w->done);
-	blockdev_format_size(total, sizeof total, w->size);
-	return mkb_fail("%s: %s after %s of %s; the image was written but is not verified",
-	                w->device, what, done, total);
 }
 
 int install_verify(struct install_write *w)
@@ -325,11 +625,180 @@ int install_verify(struct install_write *w)
 		if (w->progress != NULL)
 			w->progress(w, "verify", off);
 	}
+	for (size_t i = 0; i < w->erase_count; i++)
+		if (zero_range(w, disk, &w->erase[i], 0) != 0)
+			goto out;
 	rc = 0;
 out:
 	free(disk);
 	free(image);
 	return rc;
+}
+
+/* ---- The kernel's view of the partitions ---- */
+
+int install_ioctl_reread(int fd)
+{
+#ifdef BLKRRPART
+	return ioctl(fd, BLKRRPART, NULL);
+#else
+	(void)fd;
+	errno = ENOTTY;
+	return -1;
+#endif
+}
+
+/* The partitions the image defines: its MBR's, and its GPT's when it has one. */
+static size_t image_partitions(struct install_write *w, struct install_part *out, size_t max)
+{
+	size_t sector = w->sector != 0 ? w->sector : MKB_SECTOR_SIZE, n = 0;
+	uint8_t mbr[MKB_SECTOR_SIZE], *header, *entries;
+	struct install_gpt g;
+	uint64_t bytes;
+
+	if (read_exact(w->image_fd, mbr, sizeof mbr, 0) == 0)
+		n = install_mbr_partitions(mbr, sector, out, max);
+	if (w->size < 2 * (uint64_t)sector || (header = malloc(sector)) == NULL)
+		return n;
+	if (read_exact(w->image_fd, header, sector, sector) == 0 && install_gpt_parse(header, sector, &g) &&
+	    (bytes = gpt_array_bytes(&g)) != 0 && g.entries_lba < w->size / sector &&
+	    g.entries_lba * sector + bytes <= w->size && (entries = malloc(bytes)) != NULL) {
+		if (read_exact(w->image_fd, entries, bytes, g.entries_lba * sector) == 0)
+			n += install_gpt_partitions(&g, entries, bytes, sector, out + n, max - n);
+		free(entries);
+	}
+	free(header);
+	return n;
+}
+
+/* "sdb1, sdb2" into buf, cut to its size. */
+static void join_names(char *buf, size_t size, const struct blockdev_part *p, size_t n)
+{
+	size_t used = 0;
+
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < size; i++) {
+		int k = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", p[i].name);
+		if (k < 0)
+			break;
+		used += (size_t)k;
+	}
+}
+
+static void pause_briefly(void)
+{
+	struct timespec t = { 0, 100 * 1000 * 1000 };
+	nanosleep(&t, NULL);
+}
+
+int install_reread_partitions(struct install_write *w, const struct blockdev_roots *r,
+                              const char *disk, int (*reread)(int fd), unsigned tries,
+                              char *seen, size_t seen_size)
+{
+	struct install_part *expected;
+	struct blockdev_part *parts;
+	const struct blockdev_part *bad;
+	char names[512];
+	size_t n, m;
+	int err = 0;
+
+	/* The kernel reads the new table through the page cache: nothing stale may be left there. */
+	fdatasync(w->device_fd);
+#ifdef BLKFLSBUF
+	ioctl(w->device_fd, BLKFLSBUF, 0);
+#endif
+	for (unsigned i = 0; i < tries; i++) {
+		if (i > 0)
+			pause_briefly(); /* udev may be probing a partition: let it finish */
+		err = reread(w->device_fd) == 0 ? 0 : errno;
+		if (err != EBUSY)
+			break;
+	}
+	if (blockdev_partitions(r, disk, &parts, &m) != 0)
+		return -1;
+	join_names(names, sizeof names, parts, m);
+	join_names(seen, seen_size, parts, m);
+	if ((expected = calloc(INSTALL_MAX_PARTS, sizeof *expected)) == NULL) {
+		free(parts);
+		return mkb_fail("out of memory");
+	}
+	n = image_partitions(w, expected, INSTALL_MAX_PARTS);
+	bad = install_unexpected_partition(expected, n, parts, m);
+	if (bad != NULL && err == EBUSY)
+		mkb_fail("%s: the image is written, but the kernel cannot re-read the partition table: "
+		         "a partition is still in use (busy), so the system still sees the old "
+		         "partitions (%s). Close what uses them, then run blockdev --rereadpt %s, or "
+		         "unplug the disk and plug it in again", w->device, names, w->device);
+	else if (bad != NULL && err != 0 && err != EINVAL)
+		mkb_fail("%s: the image is written, but re-reading the partition table failed (%s), so "
+		         "the system still sees the old partitions (%s); unplug the disk and plug it in "
+		         "again", w->device, strerror(err), names);
+	else if (bad != NULL)
+		mkb_fail("%s: the image is written, but after re-reading the partition table the system "
+		         "still shows %s (start %" PRIu64 ", %" PRIu64 " sectors), which the image does not "
+		         "have; unplug the disk and plug it in again", w->device, bad->name, bad->start,
+		         bad->size);
+	else if (err != 0 && err != EINVAL) /* not re-read, yet nothing stale is shown: say why */
+		mkb_fail("the kernel did not re-read the partition table (%s)", strerror(err));
+	free(expected);
+	free(parts);
+	if (bad != NULL)
+		return -1;
+	return err != 0 && err != EINVAL ? 1 : 0;
+}
+
+/* ---- Arguments the wrong way round ---- */
+
+enum install_kind install_classify(const char *path)
+{
+	uint8_t head[MKB_SECTOR_SIZE];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (stat(path, &st) != 0)
+		return INSTALL_MISSING;
+	if (S_ISBLK(st.st_mode))
+		return INSTALL_BLOCKDEV;
+	if (!S_ISREG(st.st_mode) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return INSTALL_OTHER;
+	n = mkb_pread_full(fd, head, sizeof head, 0);
+	close(fd);
+	if (n >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0)
+		return INSTALL_KERNEL;
+	if (n == (ssize_t)sizeof head && head[510] == 0x55 && head[511] == 0xaa)
+		return INSTALL_IMAGE;
+	return INSTALL_OTHER;
+}
+
+static const char *kind_phrase(enum install_kind k)
+{
+	switch (k) {
+	case INSTALL_MISSING: return "is not found";
+	case INSTALL_BLOCKDEV: return "is a block device";
+	case INSTALL_KERNEL: return "is an ELF kernel";
+	case INSTALL_IMAGE: return "is a disk image";
+	case INSTALL_OTHER: break;
+	}
+	return "is neither a kernel nor an image";
+}
+
+int install_check_order(const char *source, enum install_kind source_kind, const char *device,
+                        enum install_kind device_kind)
+{
+	int source_file = source_kind == INSTALL_KERNEL || source_kind == INSTALL_IMAGE;
+	int device_file = device_kind == INSTALL_KERNEL || device_kind == INSTALL_IMAGE;
+
+	if (source_kind != INSTALL_BLOCKDEV && !(device_file && !source_file))
+		return 0;
+	if (source_kind == INSTALL_BLOCKDEV && device_file)
+		return mkb_fail("%s %s and %s %s: usage order is IMAGE|KERNEL, then DEVICE: "
+		                "mkbootimg install %s %s", source, kind_phrase(source_kind), device,
+		                kind_phrase(device_kind), device, source);
+	return mkb_fail("%s %s and %s %s: usage order is IMAGE|KERNEL, then DEVICE", source,
+	                kind_phrase(source_kind), device, kind_phrase(device_kind));
 }
 
 /* ---- The command ---- */
@@ -464,18 +933,31 @@ static int open_device(const char *path, const struct blockdev *d, struct instal
 		close(w->device_fd);
 		return mkb_fail("%s changed while it was being checked; nothing written", path);
 	}
+	w->disk_size = d->size;
 #ifdef BLKGETSIZE64
-	if (ioctl(w->device_fd, BLKGETSIZE64, &bytes) == 0 && bytes < w->size) {
-		close(w->device_fd);
-		return mkb_fail("%s is too small for the image (%" PRIu64 " bytes, the image %" PRIu64
-		                "); nothing written", d->node, bytes, w->size);
+	if (ioctl(w->device_fd, BLKGETSIZE64, &bytes) == 0) {
+		if (bytes < w->size) {
+			close(w->device_fd);
+			return mkb_fail("%s is too small for the image (%" PRIu64 " bytes, the image %" PRIu64
+			                "); nothing written", d->node, bytes, w->size);
+		}
+		w->disk_size = bytes;
 	}
 	if (ioctl(w->device_fd, BLKSSZGET, &block) != 0)
 		block = 0;
 #endif
-	if (block < 512 || block > BUFFER_ALIGN || (block & (block - 1)) != 0)
+	if (block < 512 || block > BUFFER_ALIGN || (block & (block - 1)) != 0) {
 		block = BUFFER_ALIGN; /* a safe multiple of any sector size */
+		w->sector = MKB_SECTOR_SIZE;
+	} else {
+		w->sector = (size_t)block;
+	}
 	w->block = (size_t)block;
+	/*
+	 * udev leaves a disk alone while a writer holds this lock, instead of
+	 * probing the half-written disk and its partitions. Best effort only.
+	 */
+	flock(w->device_fd, LOCK_EX | LOCK_NB);
 	return 0;
 }
 
@@ -568,7 +1050,30 @@ static int write_and_verify(struct install_write *w, int verify)
 		print_seconds(", verified", t2 - t1);
 	else
 		printf(", not verified");
-	printf(". It is safe to remove the disk.\n");
+	printf(".\n");
+	return 0;
+}
+
+/* After the image is written: what was erased, and the kernel's new view of the disk. */
+static int finish(struct install_write *w, const struct blockdev *d)
+{
+	char size[32], seen[256];
+	int rc;
+
+	blockdev_format_size(size, sizeof size, w->erased);
+	if (w->old_gpt)
+		printf("Erased the old GPT outside the image (%s zeroed), its backup at the disk's end "
+		       "included.\n", size);
+	else if (w->erased > 0)
+		printf("Erased what an old partition table left outside the image (%s zeroed).\n", size);
+	rc = install_reread_partitions(w, &blockdev_system_roots, d->name, install_ioctl_reread, 20,
+	                               seen, sizeof seen);
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		printf("Note: %s; the partitions the system shows match the image.\n", mkb_error());
+	printf("Re-read the partition table: the system sees %s%s. It is safe to remove the disk.\n",
+	       seen[0] ? "" : "no partitions", seen);
 	return 0;
 }
 
@@ -586,9 +1091,10 @@ static int install(const struct install_options *o)
 		goto out;
 	describe(&d, o, &s);
 	if (o->dry_run) {
-		printf("Dry run: every check passed. Would write %" PRIu64 " bytes to %s: all but the "
-		       "first sector, then the first sector%s. Nothing was written.\n", s.size, d.node,
-		       o->verify ? ", then read them back to compare" : "");
+		printf("Dry run: every check passed. Would write %" PRIu64 " bytes to %s: erase any old "
+		       "partition table outside the image, write all but the first sector, then the first "
+		       "sector%s, and have the kernel re-read the partition table. Nothing was written.\n",
+		       s.size, d.node, o->verify ? ", read them back to compare" : "");
 		rc = 0;
 		goto out;
 	}
@@ -602,6 +1108,8 @@ static int install(const struct install_options *o)
 	if (open_device(o->device, &d, &w) != 0)
 		goto out;
 	rc = write_and_verify(&w, o->verify);
+	if (rc == 0)
+		rc = finish(&w, &d);
 	close(w.device_fd);
 out:
 	close(s.fd);
@@ -646,6 +1154,11 @@ int install_main(int argc, char **argv, const struct loader_blob *loader)
 		status = EXIT_USAGE;
 	} else if (o.help) {
 		help();
+	} else if (!o.list && install_check_order(o.source, install_classify(o.source), o.device,
+	                                          install_classify(o.device)) != 0) {
+		fprintf(stderr, "mkbootimg install: %s\n", mkb_error());
+		usage(stderr);
+		status = EXIT_USAGE;
 	} else {
 		o.loader = loader;
 		if ((o.list ? list_disks() : install(&o)) != 0) {

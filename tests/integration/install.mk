@@ -1,6 +1,8 @@
 # `make check-install`: mkbootimg install on loop devices that the test makes
 # (tests/integration/install.py). Needs root and loop devices; without them
-# the device tests are skipped, with the reason.
+# the device tests are skipped, with the reason. The tests over an old GPT
+# also need sgdisk (gdisk), the completion tests bash and zsh; each is
+# skipped, with the reason, without them.
 
 .PHONY: check-install
 

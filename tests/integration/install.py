@@ -10,6 +10,14 @@ or loop devices the device tests are skipped, with the reason.
 Loop devices are not removable, which is exactly the case `--force` is for:
 the tests that write pass it.
 
+The GPT tests give a loop device a GPT with two partitions (sgdisk, from
+gdisk), make the kernel show them (addpart where the kernel has no GPT
+support), write an image over it and check that no GPT is left anywhere on
+the device (sgdisk -v, and a scan for "EFI PART"), that the kernel no longer
+shows the old partitions, and that the image reads back as written. The
+completion tests (no root needed) run bash's and zsh's completion functions
+for mkbootimg with a stand-in for `mkbootimg install --list`.
+
 Prints "PASS name", "FAIL name: why" or "SKIP name: why" per test, then
 "N passed, N failed, N skipped". Exits 1 when a test failed.
 
@@ -21,6 +29,7 @@ Python 3 standard library only.
 import argparse
 import os
 import pty
+import re
 import shutil
 import statistics
 import subprocess
@@ -30,6 +39,9 @@ import time
 
 EXIT_PASS = 33  # isa-debug-exit: the test kernels' verdict
 MiB = 1024 * 1024
+COMPLETION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "completion")
+# The two partitions sgdisk makes on the GPT tests' disks: (number, first sector, sectors).
+GPT_PARTITIONS = [(1, 2048, 8192), (2, 10240, 8192)]
 
 
 class Skip(Exception):
@@ -104,6 +116,38 @@ class Loops:
                 return part
             time.sleep(0.02)
         raise Skip("no partition device appeared for %s (no MBR support, no addpart)" % device)
+
+    def gpt(self, device, size=None):
+        """A GPT with the two GPT_PARTITIONS on device, written by sgdisk (for
+        a disk of size bytes, then copied onto the device, when size is given:
+        its backup then lies where that smaller disk ended). The kernel is
+        made to show both partitions: by its own scan, else by addpart."""
+        if not shutil.which("sgdisk"):
+            raise Skip("sgdisk not found (Debian, Ubuntu: apt install gdisk)")
+        target = device
+        if size is not None:
+            target = os.path.join(self.tmp, "gpt%d.bin" % len(self.devices))
+            with open(target, "wb") as f:
+                f.truncate(size)
+        args = ["sgdisk"]
+        for number, start, sectors in GPT_PARTITIONS:
+            args += ["-n", "%d:%d:%d" % (number, start, start + sectors - 1)]
+        r = run(args + [target])
+        if r.returncode != 0:
+            raise Failure("sgdisk failed: " + r.stdout + r.stderr)
+        if size is not None:
+            with open(target, "rb") as src, open(device, "r+b") as dst:
+                dst.write(src.read())
+                dst.flush()
+                os.fsync(dst.fileno())
+            run(["blockdev", "--rereadpt", device])
+        name = os.path.basename(device)
+        for number, start, sectors in GPT_PARTITIONS:
+            part = "/sys/block/%s/%sp%d" % (name, name, number)
+            if not os.path.exists(part) and shutil.which("addpart"):
+                run(["addpart", device, str(number), str(start), str(sectors)])
+            if not os.path.exists(part):
+                raise Skip("the kernel shows no %sp%d (no GPT support, no addpart)" % (name, number))
 
     def mount(self, part):
         if not shutil.which("mkfs.ext4"):
@@ -299,12 +343,288 @@ class Tests:
             raise Failure("--list shows the loop device %s, which is not removable:\n%s"
                           % (disk, r.stdout))
 
+    # ---- Over an old GPT ----
+
+    def kernel_partitions(self, device):
+        """{number: (start, size)} of the partitions the kernel shows now."""
+        name = os.path.basename(device)
+        found = {}
+        for entry in os.listdir("/sys/block/" + name):
+            d = "/sys/block/%s/%s" % (name, entry)
+            if os.path.exists(d + "/partition"):
+                found[int(read_bytes(d + "/partition", 32))] = (
+                    int(read_bytes(d + "/start", 32)), int(read_bytes(d + "/size", 32)))
+        return found
+
+    def no_old_gpt(self, device, image):
+        """No GPT left on device, the kernel shows only what the image's MBR
+        has, the image reads back as written."""
+        r = run(["sgdisk", "-v", device])
+        said = r.stdout + r.stderr
+        if r.returncode != 0 or "No problems found" not in said or "backup" in said.lower():
+            raise Failure("sgdisk -v still finds a GPT (status %d):\n%s" % (r.returncode, said))
+        data = read_bytes(device, 1 << 30)
+        for off in range(len(image), len(data), 512):
+            if data[off:off + 8] == b"EFI PART":
+                raise Failure("a GPT header is left at LBA %d" % (off // 512))
+        name = os.path.basename(device)
+        mbr = {}
+        for slot in range(4):
+            e = image[446 + 16 * slot:462 + 16 * slot]
+            size = int.from_bytes(e[12:16], "little")
+            if size:
+                mbr[slot + 1] = (int.from_bytes(e[8:12], "little"), size)
+        for number, place in self.kernel_partitions(device).items():
+            if mbr.get(number) != place:
+                raise Failure("the kernel still shows %sp%d at %s (the image has %s)"
+                              % (name, number, place, mbr))
+        if os.path.exists("/sys/block/%s/%sp2" % (name, name)):
+            raise Failure("/sys/block/%s still has %sp2" % (name, name))
+        self.written(device, image)
+
+    def test_gpt_backup_erased(self):
+        self.need_disk()
+        disk = self.loops.make(16 * MiB)
+        self.loops.gpt(disk)
+        if sorted(self.kernel_partitions(disk)) != [1, 2]:
+            raise Failure("the kernel does not show the two GPT partitions")
+        r = self.install("--yes", "--force", self.tiny, disk)
+        expect(r, 0, "")
+        self.no_old_gpt(disk, read_bytes(self.tiny, 1 << 30))
+        expect(r, 0, "Erased the old GPT outside the image")
+        expect(r, 0, "Re-read the partition table: the system sees ")
+
+    def test_gpt_of_smaller_disk_erased(self):
+        """A GPT image for a 12 MiB disk copied to a 16 MiB one: its backup
+        header is mid-disk, at the AlternateLBA the primary names."""
+        self.need_disk()
+        disk = self.loops.make(16 * MiB)
+        self.loops.gpt(disk, 12 * MiB)
+        lba = 12 * MiB // 512 - 1
+        if read_bytes(disk, 12 * MiB)[lba * 512:lba * 512 + 8] != b"EFI PART":
+            raise Failure("no backup GPT header at LBA %d to start from" % lba)
+        r = self.install("--yes", "--force", self.tiny_elf, disk)
+        expect(r, 0, "")
+        reference = os.path.join(self.tmp, "tiny-gpt.img")
+        made = run([self.args.mkbootimg, "-o", reference, self.tiny_elf])
+        if made.returncode != 0:
+            raise Failure("mkbootimg -o failed: " + made.stderr)
+        self.no_old_gpt(disk, read_bytes(reference, 1 << 30))
+        expect(r, 0, "Erased the old GPT outside the image")
+
+    def test_reread_busy(self):
+        """A partition held open: the kernel cannot re-read the table, and
+        install says so (status 1); once closed, a second install succeeds."""
+        self.need_disk()
+        disk = self.loops.make(16 * MiB)
+        self.loops.gpt(disk)
+        fd = os.open(disk + "p2", os.O_RDONLY)
+        try:
+            r = self.install("--yes", "--force", self.tiny, disk)
+        finally:
+            os.close(fd)
+        expect(r, 1, "%s: the image is written, but the kernel cannot re-read the partition table: "
+               "a partition is still in use (busy), so the system still sees the old partitions ("
+               % disk)
+        if "blockdev --rereadpt %s" % disk not in r.stderr:
+            raise Failure("no advice in:\n" + r.stderr)
+        expect(self.install("--yes", "--force", self.tiny, disk), 0, "It is safe to remove the disk")
+        self.no_old_gpt(disk, read_bytes(self.tiny, 1 << 30))
+
+    # ---- Arguments the wrong way round ----
+
+    def test_swapped_arguments(self):
+        missing = os.path.join(self.tmp, "sdx")
+        expect(self.install("--yes", missing, self.tiny_elf), 2,
+               "%s is not found and %s is an ELF kernel: usage order is IMAGE|KERNEL, then DEVICE"
+               % (missing, self.tiny_elf))
+        disk = self.need_disk()
+        with open(disk, "r+b") as f:  # zeros, to see that nothing is written
+            f.write(bytes(MiB))
+        for source in (self.tiny_elf, self.tiny):
+            kind = "an ELF kernel" if source.endswith(".elf") else "a disk image"
+            r = self.install("--yes", "--force", disk, source)
+            expect(r, 2, "%s is a block device and %s is %s: usage order is IMAGE|KERNEL, then "
+                   "DEVICE: mkbootimg install %s %s" % (disk, source, kind, source, disk))
+            if "not a regular file" in r.stderr:
+                raise Failure("still says 'not a regular file':\n" + r.stderr)
+        self.unchanged(disk)
+
+    # ---- Shell completion ----
+
+    def fake_mkbootimg(self):
+        """A stand-in for mkbootimg whose `install --list` shows two sticks,
+        zram and the disk of the running system's root, when there is one."""
+        root = root_disk()
+        lines = ["DEVICE         MODEL                              SIZE  TRANSPORT  MOUNTED",
+                 "/dev/sdz       SanDisk Cruzer Blade            16.0 GB  usb        no",
+                 "/dev/zram0     -                                1.0 GB  virtual    no",
+                 "/dev/mmcblk9   -                               32.0 GB  mmc        yes"]
+        if root:
+            lines.append("%-14s -                               64.0 GB  usb        yes" % root)
+        path = os.path.join(self.tmp, "fake-mkbootimg")
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\ncat <<'EOF'\n%s\nEOF\n" % "\n".join(lines))
+        os.chmod(path, 0o755)
+        return path
+
+    def bash_complete(self, *words):
+        """COMPREPLY for the command line words (the last one being completed)."""
+        script = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _mkbootimg; '
+                  'printf "%s\\n" "${COMPREPLY[@]}"')
+        r = run(["bash", "--norc", "--noprofile", "-c", script, "bash",
+                 os.path.join(COMPLETION, "mkbootimg.bash")] + list(words), cwd=self.tmp)
+        if r.returncode != 0:
+            raise Failure("bash completion failed: " + r.stderr)
+        return [w for w in r.stdout.split("\n") if w]
+
+    def help_options(self, command):
+        """The options `mkbootimg [COMMAND] --help` lists."""
+        r = run([self.args.mkbootimg] + ([command] if command != "build" else []) + ["--help"])
+        found = []
+        for line in r.stdout.splitlines():
+            m = re.match(r"\s+(-\w)?,?\s*(--[\w-]+)?", line)
+            if m and (m.group(1) or m.group(2)):
+                found += [o for o in m.groups() if o]
+        if not found:
+            raise Failure("no options in mkbootimg %s --help" % command)
+        return found
+
+    def test_completion_bash(self):
+        if not shutil.which("bash"):
+            raise Skip("bash not found")
+        open(os.path.join(self.tmp, "kernel.elf"), "w").close()
+        got = self.bash_complete("mkbootimg", "--protocol", "")
+        if got != ["native", "multiboot1", "multiboot2"]:
+            raise Failure("--protocol completes to %s" % got)
+        if self.bash_complete("mkbootimg", "-o", "x", "--protocol", "=", "multi") != \
+                ["multiboot1", "multiboot2"]:
+            raise Failure("--protocol=multi does not complete")
+        if self.bash_complete("mkbootimg", "run", "--smp", "") != ["1", "2", "4", "8"]:
+            raise Failure("run --smp does not complete")
+        got = self.bash_complete("mkbootimg", "run", "--serial", "")
+        if got[:2] != ["stdio", "none"] or "kernel.elf" not in got:
+            raise Failure("run --serial completes to %s" % got)
+        # install KERNEL <TAB>: the disks of install --list, nothing else.
+        fake = self.fake_mkbootimg()
+        for words in ([fake, "install", "kernel.elf", ""],
+                      [fake, "install", "--cmdline", "a=1", "kernel.elf", ""]):
+            got = self.bash_complete(*words)
+            if got != ["/dev/sdz", "/dev/mmcblk9"]:
+                raise Failure("%s completes to %s, not the two sticks" % (" ".join(words[1:]), got))
+        if self.bash_complete(fake, "install", "kernel.elf", "/dev/sdz", ""):
+            raise Failure("a third operand of install completes")
+        if "kernel.elf" not in self.bash_complete(fake, "install", ""):
+            raise Failure("install's first operand does not complete files")
+        real = run([self.args.mkbootimg, "install", "--list"]).stdout
+        listed = [line.split()[0] for line in real.splitlines() if line.startswith("/dev/")]
+        got = self.bash_complete(self.args.mkbootimg, "install", "kernel.elf", "")
+        if sorted(got) != sorted(d for d in listed if not d.startswith("/dev/zram")):
+            raise Failure("install KERNEL completes to %s; install --list shows %s" % (got, listed))
+        # Every option of every command, as --help lists them.
+        for command in ("build", "run", "install", "info"):
+            words = ["mkbootimg"] + ([command] if command != "build" else []) + ["-"]
+            offered = self.bash_complete(*words)
+            missing = [o for o in self.help_options(command) if o not in offered]
+            if missing:
+                raise Failure("bash completion of %s lacks %s" % (command, missing))
+
+    def zsh_complete(self, *lines):
+        """What zsh's completion system offers for each command line (TAB at
+        its end): an interactive zsh under zsh/zpty with the completion on
+        fpath, the fake mkbootimg first on PATH, and compadd wrapped to note
+        every match. One list of matches per line."""
+        bindir = os.path.join(self.tmp, "zbin")
+        os.makedirs(bindir, exist_ok=True)
+        fake = os.path.join(bindir, "mkbootimg")
+        if not os.path.exists(fake):
+            shutil.copy(self.fake_mkbootimg(), fake)
+        driver = r"""
+zmodload zsh/zpty || exit 3
+zpty -b z "env -i HOME=$DIR TERM=dumb PATH=$BIN:/usr/bin:/bin zsh -f -i"
+zpty -w z "PS1='> '; fpath=($COMPDIR \$fpath); autoload -Uz compinit; compinit -u -D; cd $DIR"
+# No list after a TAB: a long one would ask "do you wish to see all" and take the next keys.
+zpty -w z "unsetopt auto_list list_ambiguous; setopt no_beep; LISTMAX=100000"
+zpty -w z 'compadd() { if (( ${@[(I)-[OAD]*]} )); then builtin compadd "$@"; return; fi;
+  local -a m; builtin compadd -O m "$@"; print -rl -- $m >> $CAPTURE; builtin compadd "$@"; }'
+i=0
+for line in "$@"; do
+  i=$((i + 1))
+  # Keys typed before zle reads the next line may be dropped: wait for its prompt.
+  zpty -w z "CAPTURE=$DIR/zcap.$i; :>\$CAPTURE; print -r R''EADY$i"
+  zpty -r z out "*READY$i*" || exit 4
+  zpty -r z out "*> " || exit 4
+  zpty -w -n z "$line"$'\t'
+  zpty -w -n z $'\C-u'
+  zpty -w z "print -r M''ARK$i"
+  zpty -r z out "*MARK$i*" || exit 4
+done
+zpty -d z
+"""
+        env = dict(os.environ, DIR=self.tmp, BIN=bindir, COMPDIR=os.path.abspath(COMPLETION))
+        r = run(["zsh", "-f", "-c", driver, "zsh"] + list(lines), env=env, timeout=120)
+        if r.returncode != 0:
+            raise Failure("the zsh completion driver failed (%d): %s" % (r.returncode, r.stderr))
+        result = []
+        for i in range(1, len(lines) + 1):
+            with open(os.path.join(self.tmp, "zcap.%d" % i)) as f:
+                result.append([w.rstrip("=") for w in f.read().split("\n") if w])
+        return result
+
+    def test_completion_zsh(self):
+        if not shutil.which("zsh"):
+            raise Skip("zsh not found")
+        open(os.path.join(self.tmp, "kernel.elf"), "w").close()
+        commands = ("build", "run", "install", "info")
+        lines = ["mkbootimg --protocol ", "mkbootimg -o x --protocol=", "mkbootimg run --smp ",
+                 "mkbootimg run --serial ", "mkbootimg install kernel.elf ",
+                 "mkbootimg install --cmdline a=1 kernel.elf ", "mkbootimg install ", "mkbootimg "]
+        lines += ["mkbootimg %s-" % ("" if c == "build" else c + " ") for c in commands]
+        got = dict(zip(lines, self.zsh_complete(*lines)))
+        for line in lines[:2]:
+            if sorted(got[line]) != ["multiboot1", "multiboot2", "native"]:
+                raise Failure("%r completes to %s" % (line, got[line]))
+        if sorted(got["mkbootimg run --smp "]) != ["1", "2", "4", "8"]:
+            raise Failure("run --smp completes to %s" % got["mkbootimg run --smp "])
+        serial = got["mkbootimg run --serial "]
+        if not {"stdio", "none", "kernel.elf"} <= set(serial):
+            raise Failure("run --serial completes to %s" % serial)
+        for line in lines[4:6]:
+            if got[line] != ["/dev/sdz", "/dev/mmcblk9"]:
+                raise Failure("%r completes to %s, not the two sticks" % (line, got[line]))
+        if "kernel.elf" not in got["mkbootimg install "]:
+            raise Failure("install's first operand does not complete files")
+        if not {"run", "install", "info", "kernel.elf"} <= set(got["mkbootimg "]):
+            raise Failure("the first word completes to %s" % got["mkbootimg "])
+        for command, line in zip(commands, lines[8:]):
+            missing = [o for o in self.help_options(command) if o not in got[line]]
+            if missing:
+                raise Failure("zsh completion of %s lacks %s" % (command, missing))
+
+
+def root_disk():
+    """/dev/NAME of the whole disk under the running system's /, or None."""
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                fields = line.split()
+                if fields[4] == "/":
+                    major_minor = fields[2]
+        d = os.path.realpath("/sys/dev/block/" + major_minor)
+    except (OSError, UnboundLocalError):
+        return None
+    if os.path.exists(d + "/partition"):
+        d = os.path.dirname(d)
+    return "/dev/" + os.path.basename(d) if os.path.exists(d + "/dev") else None
+
 
 TESTS = ["test_refuse_regular_file", "test_refuse_not_an_image", "test_refuse_without_confirmation",
          "test_refuse_wrong_answer", "test_refuse_not_removable", "test_dry_run",
          "test_refuse_too_small", "test_refuse_partition", "test_refuse_mounted",
          "test_write_image", "test_boot_written_device", "test_write_kernel",
-         "test_confirm_by_name", "test_list"]
+         "test_confirm_by_name", "test_list", "test_gpt_backup_erased",
+         "test_gpt_of_smaller_disk_erased", "test_reread_busy", "test_swapped_arguments",
+         "test_completion_bash", "test_completion_zsh"]
 
 
 def throughput(args, tmp):

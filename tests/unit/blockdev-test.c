@@ -462,6 +462,50 @@ static void test_blockdev_list(void **state)
 	free(list);
 }
 
+/* A removable disk that holds the running system is no candidate: install refuses it anyway. */
+static void test_blockdev_list_skips_system_disk(void **state)
+{
+	struct tree *t = *state;
+	struct blockdev *list;
+	size_t n;
+
+	put(t, "proc/self/mountinfo", "27 1 8:17 / / rw - ext4 /dev/sdb1 rw\n");
+	assert_int_equal(blockdev_list(&t->roots, &list, &n), 0);
+	assert_int_equal(n, 0);
+	free(list);
+}
+
+static void test_blockdev_partitions(void **state)
+{
+	struct tree *t = *state;
+	struct blockdev_part *p;
+	size_t n;
+
+	put_attr(t, USB_DISK "/sdb1", "partition", "1\n");
+	put_attr(t, USB_DISK "/sdb1", "start", "2048\n");
+	put_attr(t, USB_DISK "/sdb2", "partition", "2\n");
+	put_attr(t, USB_DISK "/sdb2", "start", "10240\n");
+	put_attr(t, USB_DISK "/sdb2", "size", "8192\n");
+	assert_int_equal(blockdev_partitions(&t->roots, "sdb", &p, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(p[0].name, "sdb1");
+	assert_int_equal(p[0].number, 1);
+	assert_int_equal(p[0].start, 2048);
+	assert_int_equal(p[0].size, 1024);
+	assert_string_equal(p[1].name, "sdb2");
+	assert_int_equal(p[1].number, 2);
+	assert_int_equal(p[1].start, 10240);
+	assert_int_equal(p[1].size, 8192);
+	free(p);
+	/* The disk's own attributes and folders (holders/, slaves/, device/) are no partitions. */
+	add_device(t, LOOP_DISK, 7, 0, 32768, 0);
+	assert_int_equal(blockdev_partitions(&t->roots, "loop0", &p, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(p);
+	assert_int_equal(blockdev_partitions(&t->roots, "sdz", &p, &n), -1);
+	assert_non_null(strstr(mkb_error(), "/sys/block/sdz: No such file or directory"));
+}
+
 static void test_blockdev_lookup(void **state)
 {
 	struct tree *t = *state;
@@ -517,6 +561,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blockdev_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blockdev_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blockdev_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blockdev_list_skips_system_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blockdev_partitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blockdev_lookup, setup, teardown),
 		cmocka_unit_test(test_blockdev_format_size),
 	};
