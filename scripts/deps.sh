@@ -52,6 +52,8 @@ clang        cmd:clang              0    clang            clang                c
 ld.lld       cmd:ld.lld             0    lld              lld                  lld       lld
 losetup      cmd:losetup            0    mount            util-linux           util-linux -
 mkfs.ext4    cmd:mkfs.ext4          0    e2fsprogs        e2fsprogs            e2fsprogs -
+sgdisk       cmd:sgdisk             0    gdisk            gdisk                gptfdisk  gptfdisk
+zsh          cmd:zsh                0    zsh              zsh                  zsh       zsh
 mandoc       cmd:mandoc             0    mandoc           mandoc               mandoc    mandoc
 cppcheck     cmd:cppcheck           0    cppcheck         cppcheck             cppcheck  cppcheck
 clang-tidy   cmd:clang-tidy         0    clang-tidy       clang-tools-extra    clang     llvm
