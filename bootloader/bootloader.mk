@@ -5,20 +5,21 @@ LOADER_DIR := $(BUILD)/bootloader
 LOADER_CFLAGS := -std=c11 -Os $(WARN) -m16 -march=i686 -mregparm=3 -ffreestanding \
 	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-mgeneral-regs-only -fno-tree-loop-distribute-patterns -mstringop-strategy=libcall \
-	-Iinclude -MMD -MP
-LOADER_C := main.c console.c cpu.c disk.c firmware.c memmap.c multiboot.c paging.c physmem.c
-LOADER_OBJ := $(LOADER_DIR)/entry.o $(LOADER_C:%.c=$(LOADER_DIR)/%.o)
+	-Iinclude -Ibootloader/core -Ibootloader/bios -MMD -MP
+LOADER_C := bios/main.c bios/console.c bios/cpu.c bios/disk.c bios/firmware.c core/memmap.c \
+	core/multiboot.c core/paging.c core/physmem.c
+LOADER_OBJ := $(LOADER_DIR)/bios/entry.o $(LOADER_C:%.c=$(LOADER_DIR)/%.o)
 
 $(LOADER_DIR)/%.o: bootloader/%.c bootloader/bootloader.mk
 	@mkdir -p $(@D)
 	$(LOADER_CC) $(LOADER_CFLAGS) -c $< -o $@
 
-$(LOADER_DIR)/entry.o: bootloader/entry.asm Makefile
+$(LOADER_DIR)/bios/entry.o: bootloader/bios/entry.asm Makefile
 	@mkdir -p $(@D)
 	$(NASM) -f elf32 -DLOADER_NAME='"mkbootimg $(VERSION)"' $< -o $@
 
-$(LOADER_DIR)/stage2.elf: $(LOADER_OBJ) bootloader/stage2.ld
-	$(LD) -m elf_i386 -nostdlib --no-warn-rwx-segments -T bootloader/stage2.ld $(LOADER_OBJ) -o $@
+$(LOADER_DIR)/stage2.elf: $(LOADER_OBJ) bootloader/bios/stage2.ld
+	$(LD) -m elf_i386 -nostdlib --no-warn-rwx-segments -T bootloader/bios/stage2.ld $(LOADER_OBJ) -o $@
 
 # A rep movs or stos without the address-size prefix (0x67) would use 16-bit
 # SI and DI and write below 64 KiB, whatever the pointer said.
@@ -28,7 +29,7 @@ $(LOADER_DIR)/stage2.bin: $(LOADER_DIR)/stage2.elf
 		exit 1; fi
 	objcopy -O binary $< $@
 
-$(LOADER_DIR)/stage1.bin: bootloader/stage1.asm $(LOADER_DIR)/stage2.bin
+$(LOADER_DIR)/stage1.bin: bootloader/bios/stage1.asm $(LOADER_DIR)/stage2.bin
 	$(NASM) -f bin -DSTAGE2_SECTORS=$$(( $$(wc -c < $(LOADER_DIR)/stage2.bin) / 512 )) $< -o $@
 
 $(LOADER_DIR)/loader.bin: $(LOADER_DIR)/stage1.bin $(LOADER_DIR)/stage2.bin

@@ -5,11 +5,9 @@
 UNIT_TESTS  := util kernel multiboot plan image blockdev install info
 # mkbootimg run: its modules
 UNIT_TESTS  += build cargo qemu-command qmp run-options run-setup run verdict vga-text
-# Loader modules in plain C are tested on the host too: tests/unit/X-test.c
-# with bootloader/X.c compiled for the host (one source file per test).
-UNIT_LOADER_TESTS := $(foreach t,$(filter-out $(UNIT_TESTS),\
-		$(patsubst tests/unit/%-test.c,%,$(wildcard tests/unit/*-test.c))),\
-		$(if $(wildcard bootloader/$(t).c),$(t)))
+# The loader's core is tested on the host too: tests/unit/core-X-test.c with
+# bootloader/core/X.c compiled for the host (one source file per test).
+UNIT_LOADER_TESTS := $(patsubst tests/unit/%-test.c,%,$(wildcard tests/unit/core-*-test.c))
 UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%-test) \
                $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test)
 UNIT_CFLAGS := $(TOOL_CFLAGS) -Itool $(shell $(PKG_CONFIG) --cflags cmocka)
@@ -45,13 +43,13 @@ $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test): $(BUILD)/tests/unit/%-test: \
 		$(BUILD)/tests/unit/%-test.o $(BUILD)/tests/unit/loader/%.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS)
 
-$(UNIT_LOADER_OBJS): UNIT_CFLAGS += -Ibootloader
+$(UNIT_LOADER_OBJS): UNIT_CFLAGS += -Ibootloader/core
 
 $(filter-out $(BUILD)/tests/unit/loader/%,$(UNIT_OBJS)): $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/loader/%.o): $(BUILD)/tests/unit/loader/%.o: bootloader/%.c
+$(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/loader/%.o): $(BUILD)/tests/unit/loader/core-%.o: bootloader/core/%.c
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
 

@@ -1,4 +1,4 @@
-/* bootloader/memmap.c, compiled for the host: the loader's E820 sanitizer. */
+/* bootloader/core/memmap.c, compiled for the host: the loader's E820 sanitizer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
