@@ -19,11 +19,25 @@ KERNEL_CFLAGS  := -std=c11 -O2 $(WARN) -ffreestanding -fno-pic -fno-pie -mno-red
                   -Iinclude
 KERNEL_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000
 
-# The git revision, when built from a git checkout (mkbootimg --version shows it).
-# A stamp file rebuilds main.o only when it changes.
-REVISION := $(shell git -C $(CURDIR) describe --always --dirty 2>/dev/null)
-$(shell mkdir -p $(BUILD)/tool && { echo '$(REVISION)' | cmp -s - $(BUILD)/tool/revision || \
-	echo '$(REVISION)' > $(BUILD)/tool/revision; })
+# Rebuilds when flags change. $(call FLAGS_STAMP,NAME,VARIABLES) is the rule
+# of $(FLAGS_DIR)/NAME, a file holding "VARIABLE=value" for each variable
+# named; its recipe always runs (FORCE) but rewrites the file only when that
+# text changes, so whatever lists the file as a prerequisite is rebuilt
+# exactly when one of those variables changed (make CFLAGS=..., SANITIZE=1,
+# an edited flag in a fragment). Name variables, not values: the text is
+# expanded when the recipe runs, and a comma in a value would end the argument.
+#   $(eval $(call FLAGS_STAMP,loader,LOADER_CC LOADER_CFLAGS))
+#   $(LOADER_OBJ): $(FLAGS_DIR)/loader
+# Target-specific values are not seen: give those targets a stamp of their own.
+FLAGS_DIR := $(BUILD)/flags
+define FLAGS_STAMP
+$(FLAGS_DIR)/$(1): FORCE
+	@mkdir -p $$(@D); t='$$(subst ','\'',$$(foreach v,$(2),$$(v)=$$($$(v))))'; \
+	printf '%s\n' "$$$$t" | cmp -s - $$@ || printf '%s\n' "$$$$t" > $$@
+endef
+
+.PHONY: FORCE
+FORCE:
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]; make uninstall with the same.
 PREFIX     ?= /usr/local
@@ -70,8 +84,19 @@ check:
 clean:
 	rm -rf $(BUILD)
 
+# The tool's objects and binary are rebuilt when their flags change.
+$(eval $(call FLAGS_STAMP,tool,CC TOOL_CFLAGS LDFLAGS TOOL_LIBS))
+$(TOOL_OBJS) $(BUILD)/mkbootimg: $(FLAGS_DIR)/tool
+
+# The git revision, when built from a git checkout (mkbootimg --version shows
+# it): a rule, not a parse-time git call, so that make runs git only when it
+# builds. It rewrites the stamp only when the revision changed, so main.o is
+# rebuilt only then; main.o reads the stamp when it is compiled.
+$(BUILD)/tool/revision: FORCE
+	@mkdir -p $(@D); r=$$(git -C $(CURDIR) describe --always --dirty 2>/dev/null); \
+	printf '%s\n' "$$r" | cmp -s - $@ || printf '%s\n' "$$r" > $@
 $(BUILD)/tool/main.o: $(BUILD)/tool/revision
-$(BUILD)/tool/main.o: TOOL_CFLAGS += -DMKB_REVISION='"$(REVISION)"'
+$(BUILD)/tool/main.o: TOOL_CFLAGS += -DMKB_REVISION='"'"$$(cat $(BUILD)/tool/revision)"'"'
 
 # The .pc file names PREFIX: a stamp of the prefix it was made for, rewritten
 # only when PREFIX changes, makes install with another PREFIX remake it.

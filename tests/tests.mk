@@ -1,6 +1,8 @@
 # Tests: unit tests (tests/unit/unit.mk), test kernels (tests/kernels/) and
 # the QEMU integration tests (tests/integration/run.py, which also runs the
-# boot protocol's tests in tests/integration/protocol.py).
+# boot protocol's tests in tests/integration/protocol.py). Every Python suite
+# uses tests/integration/harness.py. A kernel that cannot be built here leaves
+# a .skip file, "KIND: why", KIND one of harness.py's EXPECTED_SKIPS.
 #
 #   make check-integration   build the tool, the kernels and their images; boot each
 #   make test-kernels        only build the test kernels (no tool needed)
@@ -81,14 +83,14 @@ CLANG ?= clang
 LD_LLD ?= ld.lld
 ifneq ($(and $(shell command -v $(CLANG) 2>/dev/null),$(shell command -v $(LD_LLD) 2>/dev/null)),)
 TEST_KERNEL_NAMES += entry-check-clang
-$(TEST_KERNELS)/pattern-clang.o: tests/kernels/pattern.S
+$(TEST_KERNELS)/pattern-clang.o: tests/kernels/pattern.S $(FLAGS_DIR)/kernels
 	@mkdir -p $(@D)
 	$(CLANG) -c -o $@ $<
 
 # clang 14 warns that -no-pie is unused: it makes no PIE without -pie anyway.
 CLANG_KERNEL_LDFLAGS := $(filter-out -no-pie,$(KERNEL_LDFLAGS))
 # Compiled and linked in two steps: clang -Werror rejects link flags when compiling.
-$(TEST_KERNELS)/clang/%.o: tests/kernels/% $(ENTRY_CHECK_DEPS)
+$(TEST_KERNELS)/clang/%.o: tests/kernels/% $(ENTRY_CHECK_DEPS) $(FLAGS_DIR)/kernels
 	@mkdir -p $(@D)
 	$(CLANG) $(KERNEL_CFLAGS) -DVARIANT='"clang"' -DEXPECTED_CMDLINE='"$(TEST_CMDLINE)"' -c -o $@ $<
 
@@ -100,7 +102,7 @@ else
 TEST_SKIPPED += entry-check-clang
 $(TEST_KERNELS)/entry-check-clang.skip:
 	@mkdir -p $(@D)
-	echo "$(CLANG) or $(LD_LLD) not found" > $@
+	echo "clang: $(CLANG) or $(LD_LLD) not found" > $@
 endif
 
 # A Rust #![no_std] kernel: rustc builds a static library for the host
@@ -111,7 +113,7 @@ RUSTFLAGS_KERNEL := --edition 2021 --crate-type staticlib --crate-name rust_chec
 		    -C relocation-model=static -C code-model=kernel
 ifneq ($(shell command -v $(RUSTC) 2>/dev/null),)
 TEST_KERNEL_NAMES += rust-check
-$(TEST_KERNELS)/librust-check.a: tests/kernels/rust-check.rs tests/tests.mk
+$(TEST_KERNELS)/librust-check.a: tests/kernels/rust-check.rs tests/tests.mk $(FLAGS_DIR)/kernels
 	@mkdir -p $(@D)
 	EXPECTED_CMDLINE='$(TEST_CMDLINE)' $(RUSTC) $(RUSTFLAGS_KERNEL) -o $@ $<
 
@@ -122,7 +124,7 @@ else
 TEST_SKIPPED += rust-check
 $(TEST_KERNELS)/rust-check.skip:
 	@mkdir -p $(@D)
-	echo "$(RUSTC) not found" > $@
+	echo "rustc: $(RUSTC) not found" > $@
 endif
 
 # Images. Every one gets TEST_CMDLINE, except where a target says otherwise.
@@ -131,6 +133,14 @@ $(TEST_KERNELS)/entry-check-bigstack.img: TEST_IMAGE_FLAGS = --stack-size 1M
 
 $(TEST_KERNELS)/%.img: $(TEST_KERNELS)/%.elf $(BUILD)/mkbootimg
 	$(BUILD)/mkbootimg $(TEST_IMAGE_FLAGS) -o $@ $<
+
+# Every test kernel (here and in the suites' fragments) is rebuilt when the
+# compilers or flags that build test kernels change (FLAGS_STAMP, Makefile);
+# the per-kernel flags are written in the fragments, which the kernels depend on.
+$(eval $(call FLAGS_STAMP,kernels,CC KERNEL_CFLAGS KERNEL_LDFLAGS TEST_CMDLINE CLANG LD_LLD \
+	CLANG_KERNEL_LDFLAGS RUSTC RUSTFLAGS_KERNEL MB_CFLAGS NASM))
+$(TEST_KERNELS)/pattern.o $(TEST_KERNEL_NAMES:%=$(TEST_KERNELS)/%.elf) \
+	$(PROTOCOL_TEST_KERNELS:%=$(TEST_KERNELS)/%.elf): $(FLAGS_DIR)/kernels
 
 test-kernels: $(TEST_KERNEL_NAMES:%=$(TEST_KERNELS)/%.elf) $(PROTOCOL_TEST_KERNELS:%=$(TEST_KERNELS)/%.elf)
 

@@ -1,8 +1,11 @@
-# libFuzzer targets for every parser of outside data (clang only):
+# libFuzzer targets for every reader of outside data (clang only):
 #   elf    kernel_open on the input as a file (tool/kernel.c, libelf)
 #   note   the input as the notes of an otherwise valid kernel
 #   cargo  cargo_config_parse (tool/cargo.c)
 #   image  run_identify_target, the image recognition of `mkbootimg run`
+#   info   the image reader of info, run and install (tool/info.c): boot
+#          signature, loader header, manifest, tables, strings, payload
+#          bounds, checksum, and info's text and JSON reports of it
 #
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="elf cargo"]
 # Each target runs FUZZ_SECONDS; a crash (or leak, or sanitizer report)
@@ -11,42 +14,67 @@
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= elf note cargo image
+FUZZ_TARGETS ?= elf note cargo image info
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := $(filter-out -O2 $(SANITIZE_FLAGS),$(TOOL_CFLAGS)) -O1 -g -Itool -Itests/unit -Itests/fuzz \
 		-fsanitize=fuzzer-no-link $(FUZZ_SAN)
-FUZZ_TOOL_OBJS := $(patsubst tool/%.c,$(FUZZ_DIR)/tool/%.o,$(filter-out tool/main.c,$(wildcard tool/*.c)))
+# The tool's modules (main.c aside), wherever tool.mk finds them.
+FUZZ_TOOL_OBJS := $(patsubst $(BUILD)/tool/%.o,$(FUZZ_DIR)/tool/%.o,$(TOOL_MODULE_OBJS))
 FUZZ_COMMON  := $(FUZZ_DIR)/fuzz-file.o $(FUZZ_DIR)/elf-builder.o
+FUZZ_OBJS    := $(FUZZ_TOOL_OBJS) $(FUZZ_COMMON) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%.o)
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
 
-$(FUZZ_DIR)/tool/%.o: tool/%.c
+# Header dependencies (-MMD -MP) and the flags stamp (FLAGS_STAMP, Makefile)
+# rebuild an object when a header it includes or its flags change.
+$(eval $(call FLAGS_STAMP,fuzz,FUZZ_CC FUZZ_CFLAGS FUZZ_SAN TOOL_LIBS))
+
+$(FUZZ_DIR)/tool/%.o: tool/%.c $(FLAGS_DIR)/fuzz
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(FUZZ_DIR)/elf-builder.o: tests/unit/elf-builder.c
+$(FUZZ_DIR)/elf-builder.o: tests/unit/elf-builder.c $(FLAGS_DIR)/fuzz
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(FUZZ_DIR)/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h
+$(FUZZ_DIR)/%.o: tests/fuzz/%.c $(FLAGS_DIR)/fuzz
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(FUZZ_DIR)/fuzz-%: $(FUZZ_DIR)/fuzz-%.o $(FUZZ_COMMON) $(FUZZ_TOOL_OBJS)
-	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(TOOL_LIBS)
+$(FUZZ_DIR)/fuzz-%: $(FUZZ_DIR)/fuzz-%.o $(FUZZ_COMMON) $(FUZZ_TOOL_OBJS) $(FLAGS_DIR)/fuzz
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $(filter %.o,$^) $(TOOL_LIBS)
 
-# Seeds: the files in tests/fuzz/seeds/<target>, and small kernels for elf and image.
+-include $(FUZZ_OBJS:.o=.d)
+
+# Seeds: the files in tests/fuzz/seeds/<target>, small kernels for elf and
+# image, and for info images of several kinds (tests/fuzz/seed-image.py):
+# a plain one, one with modules, a Multiboot 2 one.
 FUZZ_SEED_KERNELS := $(TEST_KERNELS)/tiny.elf $(TEST_KERNELS)/note-stack.elf $(TEST_KERNELS)/note-bad-size.elf
+FUZZ_SEED_IMAGES  := $(FUZZ_DIR)/seed-images/tiny.img $(FUZZ_DIR)/seed-images/modules.img \
+		     $(FUZZ_DIR)/seed-images/multiboot2.img
 
-fuzz: fuzz-build $(FUZZ_SEED_KERNELS)
+$(FUZZ_DIR)/seed-images/tiny.img: $(TEST_KERNELS)/tiny.elf $(BUILD)/mkbootimg
+	@mkdir -p $(@D)
+	$(BUILD)/mkbootimg -q --cmdline "a=1 b=two" -o $@ $<
+$(FUZZ_DIR)/seed-images/modules.img: $(TEST_KERNELS)/tiny.elf $(BUILD)/mkbootimg tests/fuzz/fuzz.mk
+	@mkdir -p $(@D)
+	$(BUILD)/mkbootimg -q --module tests/fuzz/fuzz.h=one --module tests/fuzz/fuzz-file.c=two \
+		--framebuffer 800x600x32 -o $@ $<
+$(FUZZ_DIR)/seed-images/multiboot2.img: $(MB_KERNELS)/mbcheck2.elf $(MB_KERNELS)/module.txt $(BUILD)/mkbootimg
+	@mkdir -p $(@D)
+	$(BUILD)/mkbootimg -q --cmdline "a=1" --module $(MB_KERNELS)/module.txt=m=1 -o $@ $<
+
+fuzz: fuzz-build $(FUZZ_SEED_KERNELS) $(FUZZ_SEED_IMAGES)
 	@pass=0; fail=0; \
 	for t in $(FUZZ_TARGETS); do \
 		corpus=$(FUZZ_DIR)/corpus-$$t; mkdir -p $$corpus; \
 		[ -d tests/fuzz/seeds/$$t ] && cp -n tests/fuzz/seeds/$$t/* $$corpus/; \
 		case $$t in elf|image) cp -n $(FUZZ_SEED_KERNELS) $$corpus/;; esac; \
 		case $$t in image) head -c 65536 $(BUILD)/sample-kernel.img > $$corpus/image-head 2>/dev/null || true;; esac; \
+		case $$t in info) $(PYTHON) tests/fuzz/seed-image.py $(BUILD)/mkbootimg $$corpus \
+			$(FUZZ_SEED_IMAGES) || exit 1;; esac; \
 		log=$(FUZZ_DIR)/$$t.log; \
 		echo "== fuzz-$$t for $(FUZZ_SECONDS) s (log: $$log)"; \
 		if $(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
@@ -63,4 +91,4 @@ fuzz: fuzz-build $(FUZZ_SEED_KERNELS)
 	[ $$fail -eq 0 ]
 
 # Keep the objects between runs (they are intermediate files of the pattern rules).
-.SECONDARY: $(FUZZ_TOOL_OBJS) $(FUZZ_COMMON) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%.o)
+.SECONDARY: $(FUZZ_OBJS)

@@ -12,7 +12,7 @@ HARNESS_VARIANTS := dirty:-DFILL no-e820:-DNO_E820 e820-table:-DE820_TABLE jump0
 		    dl00:-DPASS_DL=0x00
 HARNESS_IMAGES := $(foreach v,$(HARNESS_VARIANTS),$(HARNESS_DIR)/$(firstword $(subst :, ,$(v))).img)
 
-$(HARNESS_DIR)/%.img: tests/harness/chain.asm tests/integration/machines.mk
+$(HARNESS_DIR)/%.img: tests/harness/chain.asm tests/integration/machines.mk $(FLAGS_DIR)/kernels
 	@mkdir -p $(@D)
 	$(NASM) -f bin $(patsubst $*:%,%,$(filter $*:%,$(HARNESS_VARIANTS))) -o $@ $<
 

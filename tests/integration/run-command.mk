@@ -15,7 +15,8 @@ RUN_TEST_ARGS = --mkbootimg $(BUILD)/mkbootimg --qemu $(QEMU) --kernels $(RUN_TE
 		--tiny $(BUILD)/tests/kernels/tiny.elf --sample $(BUILD)/sample-kernel.elf \
 		--big $(BUILD)/tests/kernels/entry-check-higher-half.elf
 
-$(RUN_TEST_KERNEL_DIR)/%.elf: tests/kernels/run/%.S tests/kernels/run/screen.h tests/kernels/run/run.ld
+$(RUN_TEST_KERNEL_DIR)/%.elf: tests/kernels/run/%.S tests/kernels/run/screen.h tests/kernels/run/run.ld \
+		$(FLAGS_DIR)/kernels
 	@mkdir -p $(@D)
 	$(CC) $(KERNEL_CFLAGS) -Itests/kernels/run -T tests/kernels/run/run.ld $(KERNEL_LDFLAGS) -o $@ $<
 

@@ -1,13 +1,16 @@
 # Unit tests (cmocka): one binary per tool module, linked with the module
 # objects (not main.c), and one per host-testable loader module.
 # `make check-unit` runs them all and ends with "N passed, N failed".
+#
+# Every tests/unit/NAME-test.c is built and run: the loader's tests (below)
+# are set apart, every other one is a tool test. Nothing lists them, so a new
+# test file cannot be left out.
+UNIT_ALL_TESTS := $(patsubst tests/unit/%-test.c,%,$(wildcard tests/unit/*-test.c))
 
-UNIT_TESTS  := util kernel multiboot plan image blockdev install info
-# mkbootimg run: its modules
-UNIT_TESTS  += build cargo qemu-command qmp run-options run-setup run verdict vga-text
 # The loader's core is tested on the host too: tests/unit/core-X-test.c with
 # bootloader/core/X.c compiled for the host (one source file per test).
 UNIT_LOADER_TESTS := $(patsubst tests/unit/%-test.c,%,$(wildcard tests/unit/core-*-test.c))
+UNIT_TESTS  := $(filter-out $(UNIT_LOADER_TESTS),$(UNIT_ALL_TESTS))
 UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%-test) \
                $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test)
 UNIT_CFLAGS := $(TOOL_CFLAGS) -Itool $(shell $(PKG_CONFIG) --cflags cmocka)
@@ -37,7 +40,7 @@ UNIT_OBJS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%-test.o) $(BUILD)/tests/unit/el
 
 $(UNIT_TESTS:%=$(BUILD)/tests/unit/%-test): $(BUILD)/tests/unit/%-test: \
 		$(BUILD)/tests/unit/%-test.o $(BUILD)/tests/unit/elf-builder.o $(TOOL_MODULE_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS)
 
 $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test): $(BUILD)/tests/unit/%-test: \
 		$(BUILD)/tests/unit/%-test.o $(BUILD)/tests/unit/loader/%.o
@@ -52,5 +55,10 @@ $(filter-out $(BUILD)/tests/unit/loader/%,$(UNIT_OBJS)): $(BUILD)/tests/unit/%.o
 $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/loader/%.o): $(BUILD)/tests/unit/loader/core-%.o: bootloader/core/%.c
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Rebuilt when their flags change (FLAGS_STAMP, Makefile).
+$(eval $(call FLAGS_STAMP,unit,CC UNIT_CFLAGS LDFLAGS UNIT_LIBS))
+# (The loader tests' binaries are relinked when their objects are rebuilt.)
+$(UNIT_OBJS) $(UNIT_TESTS:%=$(BUILD)/tests/unit/%-test): $(FLAGS_DIR)/unit
 
 -include $(UNIT_OBJS:.o=.d)
