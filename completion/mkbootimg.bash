@@ -62,14 +62,14 @@ _mkbootimg()
 	--cmdline|--timeout|--success-exit-code) return ;;
 	esac
 
-	local common="--cmdline --stack-size --module --framebuffer -h --help"
+	local common="--cmdline --stack-size --module --framebuffer --protocol -h --help"
 	local opts
 	case $cmd in
-	build) opts="-o --output --protocol -v --verbose -q --quiet -V --version $common" ;;
+	build) opts="-o --output -v --verbose -q --quiet -V --version $common" ;;
 	run) opts="--test --timeout --success-exit-code --machine --memory --smp --serial --accel
 		   --qemu --gdb --headless --dry-run -v --verbose -q --quiet $common" ;;
 	install) opts="-l --list --force --yes --no-verify -n --dry-run -v --verbose $common" ;;
-	info) opts="--json --cmdline --stack-size --framebuffer -h --help" ;;
+	info) opts="--json $common" ;;
 	esac
 
 	if [[ $cur == -* ]]; then
@@ -87,7 +87,7 @@ _mkbootimg()
 		for ((i = 2; i < COMP_CWORD; i++)); do
 			word=${COMP_WORDS[i]}
 			case $word in
-			--cmdline|--stack-size|--module|--framebuffer)
+			--cmdline|--stack-size|--module|--framebuffer|--protocol)
 				[[ ${COMP_WORDS[i+1]} == = ]] && i=$((i + 1))
 				i=$((i + 1)) ;;
 			-*|=) ;;

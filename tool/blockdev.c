@@ -109,12 +109,6 @@ static int read_dev(const char *dir, dev_t *dev)
 	return 0;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash != NULL ? slash + 1 : path;
-}
-
 static void copy_string(char *dst, size_t size, const char *src)
 {
 	format_text(dst, size, "%s", src);
@@ -221,7 +215,7 @@ static const struct part *match_part(const struct part *parts, size_t n, dev_t d
 		if ((major(dev) != 0 && parts[i].dev == dev) ||
 		    (have_rdev && parts[i].dev == st.st_rdev) ||
 		    (path != NULL && strncmp(path, "/dev/", 5) == 0 &&
-		     strcmp(base_name(path), parts[i].name) == 0))
+		     strcmp(mkb_base_name(path), parts[i].name) == 0))
 			return &parts[i];
 	}
 	return NULL;
@@ -431,7 +425,7 @@ int blockdev_inspect(const struct blockdev_roots *r, unsigned maj, unsigned min,
 		return mkb_fail("block device %u:%u is not in %s/dev/block (install needs Linux's sysfs)",
 		                maj, min, r->sys);
 	root_len = strlen(sys_root);
-	copy_string(d->name, sizeof d->name, base_name(dir));
+	copy_string(d->name, sizeof d->name, mkb_base_name(dir));
 	format_text(d->node, sizeof d->node, "/dev/%s", d->name);
 	for (char *c = d->node; *c != '\0'; c++)
 		if (*c == '!') /* sysfs spells "cciss/c0d0" as "cciss!c0d0" */
@@ -443,7 +437,7 @@ int blockdev_inspect(const struct blockdev_roots *r, unsigned maj, unsigned min,
 		d->partition = 1;
 		copy_string(disk_dir, sizeof disk_dir, dir);
 		*strrchr(disk_dir, '/') = '\0';
-		copy_string(d->disk, sizeof d->disk, base_name(disk_dir));
+		copy_string(d->disk, sizeof d->disk, mkb_base_name(disk_dir));
 		return 0; /* refused as it is; the disk's own checks come when it is given */
 	}
 	d->stacked = first_entry(dir, "slaves", d->slave, sizeof d->slave) == 0;
@@ -452,7 +446,7 @@ int blockdev_inspect(const struct blockdev_roots *r, unsigned maj, unsigned min,
 	read_attr(dir, "device/vendor", d->vendor, sizeof d->vendor);
 	read_attr(dir, "device/model", d->model, sizeof d->model);
 	if (d->model[0] == '\0' && read_attr(dir, "loop/backing_file", backing, sizeof backing) == 0)
-		format_text(d->model, sizeof d->model, "loop on %s", base_name(backing));
+		format_text(d->model, sizeof d->model, "loop on %s", mkb_base_name(backing));
 
 	if ((parts = calloc(MAX_PARTS, sizeof *parts)) == NULL)
 		return mkb_fail("out of memory");

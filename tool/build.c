@@ -1,7 +1,6 @@
 #include "build.h"
 #include "image.h"
 #include "kernel.h"
-#include "multiboot.h"
 #include "plan.h"
 #include "util.h"
 
@@ -16,14 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void flag_string(char out[4], uint32_t f)
-{
-	out[0] = f & 4 ? 'R' : '-';
-	out[1] = f & 2 ? 'W' : '-';
-	out[2] = f & 1 ? 'X' : '-';
-	out[3] = '\0';
-}
-
 /* A stack size as --stack-size takes it: 1M, 128K, or bytes. */
 static void format_size(char out[24], uint64_t n)
 {
@@ -37,7 +28,7 @@ static void format_size(char out[24], uint64_t n)
 		snprintf(out, 24, "%" PRIu64, n);
 }
 
-static void format_framebuffer(char out[40], const struct plan_framebuffer *fb)
+static void format_framebuffer(char out[40], const struct fb_mode *fb)
 {
 	if (fb->width == 0 && fb->bpp == 0)
 		snprintf(out, 40, "0 (text mode)");
@@ -85,7 +76,7 @@ static void print_plan(FILE *f, const char *kernel_path, const struct plan *p)
 	for (size_t i = 0; i < p->segment_count; i++) {
 		const struct plan_segment *s = &p->segments[i];
 		char fl[4], name[PLAN_SEGMENT_NAME_MAX];
-		flag_string(fl, s->flags);
+		plan_flags_string(fl, s->flags);
 		fprintf(f, "  %s %s virt 0x%016" PRIx64 " -> phys 0x%08" PRIx64
 		        " %-8s file 0x%" PRIx64 " mem 0x%" PRIx64 "\n",
 		        plan_segment_name(name, s->index, p->protocol), fl, s->vaddr,
@@ -142,6 +133,41 @@ static void print_warnings(FILE *f, const char *kernel_path, const struct plan *
 		fprintf(f, "mkbootimg: %s: warning: %s\n", kernel_path, p->warnings[i]);
 }
 
+int build_plan(struct build *b, const char *kernel_path, const struct plan_options *opts,
+               const struct loader_blob *loader)
+{
+	memset(b, 0, sizeof *b);
+	b->opts = *opts;
+	b->opts.modules = NULL;
+	if (image_check_loader(loader, &b->opts.stage2_sectors) != 0 ||
+	    kernel_open_protocol(&b->kernel, kernel_path, opts->protocol_given ? (int)opts->protocol
+	                                                                       : KERNEL_PROTOCOL_AUTO) != 0)
+		return -1;
+	/* A copy of the modules to open: the caller's options stay as given. */
+	b->opts.modules = calloc(opts->module_count ? opts->module_count : 1, sizeof *b->opts.modules);
+	if (b->opts.modules == NULL) {
+		kernel_close(&b->kernel);
+		return mkb_fail("%s", strerror(ENOMEM));
+	}
+	for (size_t i = 0; i < opts->module_count; i++)
+		b->opts.modules[i] = (struct plan_module_arg){ .path = opts->modules[i].path,
+		                                               .string = opts->modules[i].string, .fd = -1 };
+	if (open_modules(b->opts.modules, b->opts.module_count) != 0 ||
+	    plan_make(&b->plan, &b->kernel, &b->opts) != 0) {
+		close_modules(b->opts.modules, b->opts.module_count);
+		kernel_close(&b->kernel);
+		return -1;
+	}
+	return 0;
+}
+
+void build_free(struct build *b)
+{
+	plan_free(&b->plan);
+	close_modules(b->opts.modules, b->opts.module_count);
+	kernel_close(&b->kernel);
+}
+
 int build_image(const char *kernel_path, const char *out, const struct plan_options *opts,
                 const struct loader_blob *loader, FILE *plan_log)
 {
@@ -151,43 +177,24 @@ int build_image(const char *kernel_path, const char *out, const struct plan_opti
 int build_image_warn(const char *kernel_path, const char *out, const struct plan_options *opts,
                      const struct loader_blob *loader, FILE *plan_log, FILE *warnings)
 {
-	struct plan_options o = *opts;
-	struct kernel k;
-	struct plan p;
+	struct build b;
 	struct stat ks, os;
-	int rc = -1;
+	int rc;
 
-	if (image_check_loader(loader, &o.stage2_sectors) != 0 ||
-	    kernel_open_protocol(&k, kernel_path, o.protocol_given ? (int)o.protocol
-	                                                           : KERNEL_PROTOCOL_AUTO) != 0)
+	if (build_plan(&b, kernel_path, opts, loader) != 0)
 		return -1;
-	/* A copy of the modules to open: the caller's options stay as given. */
-	o.modules = calloc(o.module_count ? o.module_count : 1, sizeof *o.modules);
-	if (o.modules == NULL) {
-		mkb_fail("%s", strerror(ENOMEM));
-		goto close_kernel;
-	}
-	for (size_t i = 0; i < o.module_count; i++)
-		o.modules[i] = (struct plan_module_arg){ .path = opts->modules[i].path,
-		                                         .string = opts->modules[i].string, .fd = -1 };
-	if (out != NULL && fstat(k.fd, &ks) == 0 && stat(out, &os) == 0 &&
+	if (out != NULL && fstat(b.kernel.fd, &ks) == 0 && stat(out, &os) == 0 &&
 	    ks.st_dev == os.st_dev && ks.st_ino == os.st_ino) {
-		mkb_fail("%s: the output would replace the kernel", out);
-		goto out_modules;
+		build_free(&b);
+		return mkb_fail("%s: the output would replace the kernel", out);
 	}
-	if (open_modules(o.modules, o.module_count) != 0 || plan_make(&p, &k, &o) != 0)
-		goto out_modules;
 	if (plan_log != NULL) {
-		print_requests(plan_log, kernel_path, &k.requests, &o);
-		print_plan(plan_log, kernel_path, &p);
+		print_requests(plan_log, kernel_path, &b.kernel.requests, &b.opts);
+		print_plan(plan_log, kernel_path, &b.plan);
 	}
 	if (warnings != NULL)
-		print_warnings(warnings, kernel_path, &p);
-	rc = out != NULL ? image_write(out, &k, &p, loader) : 0;
-	plan_free(&p);
-out_modules:
-	close_modules(o.modules, o.module_count);
-close_kernel:
-	kernel_close(&k);
+		print_warnings(warnings, kernel_path, &b.plan);
+	rc = out != NULL ? image_write(out, &b.kernel, &b.plan, loader) : 0;
+	build_free(&b);
 	return rc;
 }

@@ -114,14 +114,14 @@ size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint
 		.fb_height = p->framebuffer.height,
 		.fb_bpp = p->framebuffer.bpp,
 		.protocol = p->protocol,
-		.multiboot_offset = p->extra != NULL ? p->extra_offset : 0,
+		.multiboot_offset = p->handoff != NULL ? p->handoff_offset : 0,
 	};
 
 	for (size_t i = 0; i < p->module_count; i++)
 		if (p->modules[i].string_offset + p->modules[i].string_length + 1 > end)
 			end = p->modules[i].string_offset + p->modules[i].string_length + 1;
-	if (p->extra != NULL && p->extra_offset + p->extra_size > end)
-		end = p->extra_offset + p->extra_size;
+	if (p->handoff != NULL && p->handoff_offset + p->handoff_size > end)
+		end = p->handoff_offset + p->handoff_size;
 	if (size > cap || end > size)
 		return 0;
 	memset(buf, 0, size);
@@ -145,8 +145,16 @@ size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint
 	}
 	/* Every string's NUL is already there: the buffer was zeroed. */
 	memcpy(buf + p->cmdline_offset, p->cmdline, p->cmdline_length);
-	if (p->extra != NULL)
-		memcpy(buf + p->extra_offset, p->extra, p->extra_size);
+	if (p->handoff != NULL) {
+		memcpy(buf + p->handoff_offset, p->handoff, p->handoff_size);
+		/* An offset within the block becomes one within the manifest, now that it has a place. */
+		if (p->handoff_fixup != KERNEL_NO_FIXUP && p->handoff_fixup + 4 <= p->handoff_size) {
+			uint32_t v;
+			memcpy(&v, buf + p->handoff_offset + p->handoff_fixup, 4);
+			v += p->handoff_offset;
+			memcpy(buf + p->handoff_offset + p->handoff_fixup, &v, 4);
+		}
+	}
 	return size;
 }
 

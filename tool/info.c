@@ -1,6 +1,10 @@
 #include "info.h"
+#include "build.h"
 #include "image.h"
+#include "image-options.h"
+#include "source.h"
 #include "kernel.h"
+#include "multiboot.h"
 #include "plan.h"
 #include "util.h"
 
@@ -16,8 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define EXIT_USAGE 2
-#define PAGE UINT64_C(4096)
 #define CHUNK (1024 * 1024)
 
 /* ---- reading an image ---- */
@@ -330,14 +332,6 @@ static void text_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void flag_string(char out[4], uint32_t f)
-{
-	out[0] = f & MKB_SEG_R ? 'R' : '-';
-	out[1] = f & MKB_SEG_W ? 'W' : '-';
-	out[2] = f & MKB_SEG_X ? 'X' : '-';
-	out[3] = '\0';
-}
-
 static void human_size(char out[32], uint64_t n)
 {
 	if (n >= 10 * MKB_MIB)
@@ -370,20 +364,6 @@ struct view {
 	size_t warning_count;
 };
 
-static const char *protocol_name(uint32_t protocol)
-{
-	switch (protocol) {
-	case MKB_PROTOCOL_NATIVE:
-		return "native";
-	case MKB_PROTOCOL_MULTIBOOT1:
-		return "multiboot1";
-	case MKB_PROTOCOL_MULTIBOOT2:
-		return "multiboot2";
-	default:
-		return "unknown";
-	}
-}
-
 struct range {
 	uint64_t start, end; /* [start, end), whole pages */
 	uint64_t used_start, used_end; /* the bytes themselves: pages may be shared */
@@ -406,9 +386,9 @@ static void print_memory_map(FILE *f, const struct view *v)
 	for (size_t i = 0; i < v->segment_count && n < MKB_MAX_SEGMENTS + 1; i++) {
 		const struct mkb_segment *s = &v->segments[i];
 		char fl[4], name[PLAN_SEGMENT_NAME_MAX];
-		flag_string(fl, s->flags);
-		r[n].start = MKB_ALIGN_DOWN(s->paddr, PAGE);
-		r[n].end = MKB_ALIGN_UP(s->paddr + s->memsz, PAGE);
+		plan_flags_string(fl, s->flags);
+		r[n].start = MKB_ALIGN_DOWN(s->paddr, MKB_PAGE);
+		r[n].end = MKB_ALIGN_UP(s->paddr + s->memsz, MKB_PAGE);
 		r[n].used_start = s->paddr;
 		r[n].used_end = s->paddr + s->memsz;
 		snprintf(r[n].what, sizeof r[n].what, "%s %s",
@@ -441,7 +421,7 @@ static void print_text(FILE *f, const struct view *v)
 	fprintf(f, "%s: mkbootimg %s\n", v->path, v->kind);
 	if (v->loader_version != NULL)
 		fprintf(f, "  loader         %s\n", v->loader_version);
-	fprintf(f, "  protocol       %s\n", protocol_name(v->protocol));
+	fprintf(f, "  protocol       %s\n", multiboot_protocol_name(v->protocol));
 	fprintf(f, "  entry          0x%016" PRIx64 "\n", v->entry);
 	fprintf(f, "  stack          0x%016" PRIx64 "-0x%016" PRIx64 " (%" PRIu64 " KiB)\n",
 	        v->stack_top - v->stack_size, v->stack_top, v->stack_size / 1024);
@@ -460,7 +440,7 @@ static void print_text(FILE *f, const struct view *v)
 	for (size_t i = 0; i < v->segment_count; i++) {
 		const struct mkb_segment *s = &v->segments[i];
 		char number[PLAN_SEGMENT_NAME_MAX];
-		flag_string(fl, s->flags);
+		plan_flags_string(fl, s->flags);
 		/* "3" for segment 3; "s5" for a Multiboot kernel's copy of section 5. */
 		if (plan_is_section_copy(s->elf_index, v->protocol))
 			snprintf(number, sizeof number, "s%" PRIu32, s->elf_index - PLAN_SECTION_INDEX);
@@ -524,7 +504,7 @@ static void print_json(FILE *f, const struct view *v)
 	else
 		fprintf(f, "null");
 	fprintf(f, ",\n  \"protocol\": ");
-	info_json_string(f, protocol_name(v->protocol));
+	info_json_string(f, multiboot_protocol_name(v->protocol));
 	fprintf(f, ",\n  ");
 	json_hex(f, "entry", v->entry);
 	fprintf(f, ",\n  ");
@@ -544,7 +524,7 @@ static void print_json(FILE *f, const struct view *v)
 	fprintf(f, ",\n  \"segments\": [");
 	for (size_t i = 0; i < v->segment_count; i++) {
 		const struct mkb_segment *s = &v->segments[i];
-		flag_string(fl, s->flags);
+		plan_flags_string(fl, s->flags);
 		fprintf(f, "%s\n    {\"elf_index\": %" PRIu32 ", \"flags\": \"%s\", ", i ? "," : "",
 		        s->elf_index, fl);
 		json_hex(f, "vaddr", s->vaddr);
@@ -631,37 +611,38 @@ int info_print_image(FILE *f, const char *path, const struct info_image *im, int
 static int info_kernel(FILE *f, const char *path, const struct plan_options *opts,
                        const struct loader_blob *loader, int json)
 {
-	struct plan_options o = *opts;
 	struct mkb_segment segs[MKB_MAX_SEGMENTS];
-	struct kernel k;
-	struct plan p;
+	uint64_t sizes[MKB_MAX_MODULES];
+	const char *strings[MKB_MAX_MODULES];
+	struct build b;
 
-	if (image_check_loader(loader, &o.stage2_sectors) != 0 || kernel_open(&k, path) != 0)
+	if (build_plan(&b, path, opts, loader) != 0)
 		return -1;
-	if (plan_make(&p, &k, &o) != 0) {
-		kernel_close(&k);
-		return -1;
-	}
-	for (size_t i = 0; i < p.segment_count && i < MKB_MAX_SEGMENTS; i++) {
-		const struct plan_segment *s = &p.segments[i];
+	const struct plan *p = &b.plan;
+	for (size_t i = 0; i < p->segment_count && i < MKB_MAX_SEGMENTS; i++) {
+		const struct plan_segment *s = &p->segments[i];
 		segs[i] = (struct mkb_segment){ .vaddr = s->vaddr, .paddr = s->paddr, .filesz = s->filesz,
 		                                .memsz = s->memsz, .payload_offset = s->payload_offset,
 		                                .flags = s->flags, .elf_index = s->index };
 	}
+	for (size_t i = 0; i < p->module_count && i < MKB_MAX_MODULES; i++) {
+		sizes[i] = p->modules[i].size;
+		strings[i] = p->modules[i].string;
+	}
 	struct view v = {
 		.path = path, .kind = "kernel", .loader_version = "mkbootimg " MKB_VERSION,
-		.protocol = p.protocol, .entry = p.entry, .stack_top = p.stack_top,
-		.stack_size = p.stack_size, .direct_map = p.direct_map_offset,
-		.cmdline = p.cmdline, .segment_count = p.segment_count, .segments = segs,
-		.module_count = 0, .fb_width = p.framebuffer.width, .fb_height = p.framebuffer.height,
-		.fb_bpp = p.framebuffer.bpp, .image_sectors = p.image_sectors,
-		.payload_lba = p.payload_lba, .payload_sectors = p.payload_sectors,
-		.manifest_lba = p.manifest_lba, .warnings = (const char **)p.warnings,
-		.warning_count = p.warning_count,
+		.protocol = p->protocol, .entry = p->entry, .stack_top = p->stack_top,
+		.stack_size = p->stack_size, .direct_map = p->direct_map_offset,
+		.cmdline = p->cmdline, .segment_count = p->segment_count, .segments = segs,
+		.module_count = p->module_count, .module_sizes = sizes, .module_strings = strings,
+		.fb_width = p->framebuffer.width, .fb_height = p->framebuffer.height,
+		.fb_bpp = p->framebuffer.bpp, .image_sectors = p->image_sectors,
+		.payload_lba = p->payload_lba, .payload_sectors = p->payload_sectors,
+		.manifest_lba = p->manifest_lba, .warnings = (const char **)p->warnings,
+		.warning_count = p->warning_count,
 	};
 	print_view(f, &v, json);
-	plan_free(&p);
-	kernel_close(&k);
+	build_free(&b);
 	return 0;
 }
 
@@ -670,7 +651,8 @@ static int info_kernel(FILE *f, const char *path, const struct plan_options *opt
 static void info_usage(FILE *f)
 {
 	fprintf(f, "usage: mkbootimg info [--json] [--cmdline STRING] [--stack-size SIZE]\n"
-	           "                      [--framebuffer WxHxBPP] IMAGE|KERNEL\n");
+	           "                      [--module FILE[=STRING]] [--framebuffer WxHxBPP]\n"
+	           "                      [--protocol PROTOCOL] IMAGE|KERNEL\n");
 }
 
 static void info_help(void)
@@ -679,10 +661,9 @@ static void info_help(void)
 	printf("\nDescribe an image, or the image a kernel would make: loader, protocol, command\n"
 	       "line, segments, modules, framebuffer, checksum, size, and a physical memory map.\n\n"
 	       "      --json                  print the same as one JSON object\n"
-	       "      --cmdline STRING        for a kernel: as when building its image\n"
-	       "      --stack-size SIZE       for a kernel: as when building its image\n"
-	       "      --framebuffer WxHxBPP   for a kernel: as when building its image\n"
-	       "  -h, --help                  print this help\n"
+	       "For a KERNEL, as when building its image:\n");
+	image_options_help(stdout, 30);
+	printf("  -h, --help                  print this help\n"
 	       "\nExit status: 0 sound, 1 unreadable or damaged (checksum, truncation), 2 usage.\n");
 }
 
@@ -690,62 +671,52 @@ int info_main(int argc, char **argv, const struct loader_blob *loader)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ "stack-size", required_argument, NULL, 's' },
-		{ "framebuffer", required_argument, NULL, 'f' },
+		IMAGE_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct plan_options opts = { 0 };
 	struct info_image im;
-	unsigned char magic[4] = { 0 };
+	struct source src;
 	const char *path;
 	int json = 0, c, fd = -1, rc;
 
 	argv[0] = (char *)"mkbootimg info";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		int taken = image_option(&opts, c, optarg);
+		if (taken < 0) {
+			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+			info_usage(stderr);
+			plan_options_free(&opts);
+			return MKB_EXIT_USAGE;
+		}
+		if (taken)
+			continue;
 		switch (c) {
 		case 'j':
 			json = 1;
-			break;
-		case 'c':
-			opts.cmdline = optarg;
-			break;
-		case 's':
-			if (plan_parse_stack_size(optarg, &opts.stack_size) != 0) {
-				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
-				info_usage(stderr);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'f':
-			if (plan_parse_framebuffer(optarg, &opts.framebuffer) != 0) {
-				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
-				info_usage(stderr);
-				return EXIT_USAGE;
-			}
-			opts.framebuffer_given = 1;
 			break;
 		case 'h':
 			info_help();
 			return 0;
 		default:
 			info_usage(stderr);
-			return EXIT_USAGE;
+			return MKB_EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "mkbootimg: %s\n", optind == argc ? "no image or kernel given" : "too many arguments");
 		info_usage(stderr);
-		return EXIT_USAGE;
+		return MKB_EXIT_USAGE;
 	}
 	path = argv[optind];
 	if (open_image(path, &fd) != 0) {
 		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 		return EXIT_FAILURE;
 	}
-	if (mkb_pread_full(fd, magic, sizeof magic, 0) == 4 && memcmp(magic, "\177ELF", 4) == 0) {
+	source_classify(path, &src);
+	if (src.kind == SOURCE_KERNEL) {
 		close(fd);
 		if (info_kernel(stdout, path, &opts, loader, json) != 0) {
 			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
@@ -753,11 +724,11 @@ int info_main(int argc, char **argv, const struct loader_blob *loader)
 		}
 		return 0;
 	}
-	if (opts.cmdline != NULL || opts.stack_size != 0 || opts.framebuffer_given) {
+	if (image_options_refuse(&opts, path) != 0) {
 		close(fd);
-		fprintf(stderr, "mkbootimg: %s: --cmdline, --stack-size and --framebuffer are for kernels, "
-		        "not images\n", path);
-		return EXIT_USAGE;
+		plan_options_free(&opts);
+		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+		return MKB_EXIT_USAGE;
 	}
 	/* The same messages as info_check_image_file, which run uses before QEMU starts. */
 	rc = read_image_file(path, fd, &im);

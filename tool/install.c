@@ -1,13 +1,14 @@
 #define _GNU_SOURCE /* O_DIRECT */
 #include "install.h"
+#include "source.h"
 #include "blockdev.h"
 #include "build.h"
 #include "image.h"
+#include "image-options.h"
 #include "util.h"
 
 #include <mkbootimg/image.h>
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -34,7 +35,6 @@
 #define O_DIRECT 0
 #endif
 
-#define EXIT_USAGE 2
 #define BUFFER_ALIGN 4096 /* O_DIRECT needs buffers aligned to the logical block size, at most this */
 
 volatile sig_atomic_t install_interrupted;
@@ -43,7 +43,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mkbootimg install [-nv] [--force] [--yes] [--no-verify] [--cmdline STRING]\n"
 	           "                         [--stack-size SIZE] [--module FILE[=STRING]]\n"
-	           "                         [--framebuffer WxHxBPP] IMAGE|KERNEL DEVICE\n"
+	           "                         [--framebuffer WxHxBPP] [--protocol PROTOCOL]\n"
+	           "                         IMAGE|KERNEL DEVICE\n"
 	           "       mkbootimg install --list\n");
 }
 
@@ -58,11 +59,9 @@ static void help(void)
 	       "      --force                 accept a disk that is neither removable nor on USB\n"
 	       "  -n, --dry-run               check everything and say what would be written\n"
 	       "      --no-verify             do not read the disk back to compare\n"
-	       "      --cmdline STRING        for a KERNEL: command line handed to it\n"
-	       "      --stack-size SIZE       for a KERNEL: its stack (64K..1G, default 64K)\n"
-	       "      --module FILE[=STRING]  for a KERNEL: load FILE with it (repeatable)\n"
-	       "      --framebuffer WxHxBPP   for a KERNEL: a graphics mode (0: text mode)\n"
-	       "  -v, --verbose               for a KERNEL: print the load plan on stderr\n"
+	       "For a KERNEL, built into an image as by mkbootimg -o:\n");
+	image_options_help(stdout, 30);
+	printf("  -v, --verbose               print the load plan on stderr\n"
 	       "  -h, --help                  print this help\n");
 }
 
@@ -74,10 +73,7 @@ int install_parse(struct install_options *o, int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "no-verify", no_argument, NULL, 'N' },
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ "stack-size", required_argument, NULL, 's' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "framebuffer", required_argument, NULL, 'F' },
+		IMAGE_LONGOPTS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -90,30 +86,21 @@ int install_parse(struct install_options *o, int argc, char **argv)
 	optind = 0;                             /* start afresh: the unit tests parse many times */
 	/* --yes and --force have no short forms: saying them should take a deliberate word. */
 	while ((c = getopt_long(argc, argv, "lnvh", longopts, NULL)) != -1) {
+		int taken = image_option(&o->plan, c, optarg);
+		if (taken < 0)
+			return -1;
+		if (taken)
+			continue;
 		switch (c) {
 		case 'l': o->list = 1; break;
 		case 'y': o->yes = 1; break;
 		case 'f': o->force = 1; break;
 		case 'n': o->dry_run = 1; break;
 		case 'N': o->verify = 0; break;
-		case 'c': o->plan.cmdline = optarg; break;
 		case 'v': o->verbose = 1; break;
 		case 'h': o->help = 1; break;
-		case 's':
-			if (plan_parse_stack_size(optarg, &o->plan.stack_size) != 0)
-				return -1;
-			break;
-		case 'm':
-			if (plan_options_add_module(&o->plan, optarg) != 0)
-				return -1;
-			break;
-		case 'F':
-			o->plan.framebuffer_given = 1;
-			if (plan_parse_framebuffer(optarg, &o->plan.framebuffer) != 0)
-				return -1;
-			break;
 		default:
-			return mkb_fail("%s", ""); /* getopt_long has said what was wrong */
+			return MKB_REPORTED;
 		}
 	}
 	if (o->help)
@@ -753,24 +740,24 @@ int install_reread_partitions(struct install_write *w, const struct blockdev_roo
 
 enum install_kind install_classify(const char *path)
 {
-	uint8_t head[MKB_SECTOR_SIZE];
-	struct stat st;
-	ssize_t n;
-	int fd;
+	struct source src;
 
-	if (stat(path, &st) != 0)
+	source_classify(path, &src);
+	if (src.kind == SOURCE_MISSING && !src.block_device)
 		return INSTALL_MISSING;
-	if (S_ISBLK(st.st_mode))
+	if (src.block_device)
 		return INSTALL_BLOCKDEV;
-	if (!S_ISREG(st.st_mode) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (!src.regular)
 		return INSTALL_OTHER;
-	n = mkb_pread_full(fd, head, sizeof head, 0);
-	close(fd);
-	if (n >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0)
+	switch (src.kind) {
+	case SOURCE_KERNEL:
 		return INSTALL_KERNEL;
-	if (n == (ssize_t)sizeof head && head[510] == 0x55 && head[511] == 0xaa)
+	case SOURCE_MKB_IMAGE:
+	case SOURCE_DISK_IMAGE:
 		return INSTALL_IMAGE;
-	return INSTALL_OTHER;
+	default:
+		return INSTALL_OTHER;
+	}
 }
 
 static const char *kind_phrase(enum install_kind k)
@@ -803,21 +790,14 @@ int install_check_order(const char *source, enum install_kind source_kind, const
 
 /* ---- The command ---- */
 
-struct source {
+struct install_source {
 	int fd;
 	uint64_t size;
 	int built; /* 1: built from a kernel */
 };
 
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* A kernel becomes an image in a private temporary directory, removed at once. */
-static int build_source(const struct install_options *o, struct source *s)
+static int build_source(const struct install_options *o, struct install_source *s)
 {
 	const char *tmp = getenv("TMPDIR");
 	char dir[PATH_MAX], out[PATH_MAX + 16];
@@ -844,41 +824,36 @@ static int build_source(const struct install_options *o, struct source *s)
 }
 
 /* IMAGE as it is, or KERNEL (an ELF file) built into an image first. */
-static int open_source(const struct install_options *o, struct source *s)
+static int open_source(const struct install_options *o, struct install_source *s)
 {
-	uint8_t head[512];
+	struct source src;
 	struct stat st;
-	ssize_t n;
 
 	memset(s, 0, sizeof *s);
-	if ((s->fd = open(o->source, O_RDONLY | O_CLOEXEC)) < 0)
-		return mkb_fail("%s: %s", o->source, strerror(errno));
-	if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(s->fd);
+	source_classify(o->source, &src);
+	if (src.kind == SOURCE_MISSING)
+		return mkb_fail("%s: %s", o->source, strerror(src.err));
+	if (!src.regular)
 		return mkb_fail("%s: not a regular file", o->source);
-	}
-	n = mkb_pread_full(s->fd, head, sizeof head, 0);
-	if (n >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0) {
-		close(s->fd);
+	if (src.kind == SOURCE_KERNEL)
 		return build_source(o, s);
-	}
-	if (n != (ssize_t)sizeof head || head[510] != 0x55 || head[511] != 0xAA) {
-		close(s->fd);
+	if (src.kind != SOURCE_MKB_IMAGE && src.kind != SOURCE_DISK_IMAGE)
 		return mkb_fail("%s: neither an ELF kernel nor a bootable disk image (no boot signature "
 		                "0x55AA at byte 510)", o->source);
-	}
-	if (o->plan.cmdline != NULL || o->plan.stack_size != 0 || o->plan.module_count != 0 ||
-	    o->plan.framebuffer_given) {
+	if (image_options_refuse(&o->plan, o->source) != 0)
+		return -1;
+	if ((s->fd = open(o->source, O_RDONLY | O_CLOEXEC)) < 0)
+		return mkb_fail("%s: %s", o->source, strerror(errno));
+	if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode)) { /* replaced since it was looked at */
 		close(s->fd);
-		return mkb_fail("%s is a ready image: --cmdline, --stack-size, --module and --framebuffer "
-		                "apply only to a kernel", o->source);
+		return mkb_fail("%s: not a regular file", o->source);
 	}
 	s->size = (uint64_t)st.st_size;
 	return 0;
 }
 
 static void describe(const struct blockdev *d, const struct install_options *o,
-                     const struct source *s)
+                     const struct install_source *s)
 {
 	char size[32];
 
@@ -970,7 +945,7 @@ struct progress {
 static void show_progress(struct install_write *w, const char *phase, uint64_t done)
 {
 	struct progress *p = w->progress_state;
-	double t = now(), rate = t > p->start ? (double)done / (t - p->start) : 0;
+	double t = (double)mkb_now_ms() / 1000, rate = t > p->start ? (double)done / (t - p->start) : 0;
 	char d[32], total[32], r[32];
 
 	if (done < w->size && t - p->last < 0.2)
@@ -1028,12 +1003,12 @@ static int write_and_verify(struct install_write *w, int verify)
 	w->progress_state = &p;
 	install_interrupted = 0;
 	catch_signals(1);
-	t0 = p.start = now();
+	t0 = p.start = (double)mkb_now_ms() / 1000;
 	rc = install_write_image(w);
-	t1 = p.start = now();
+	t1 = p.start = (double)mkb_now_ms() / 1000;
 	if (rc == 0 && verify)
 		rc = install_verify(w);
-	t2 = now();
+	t2 = (double)mkb_now_ms() / 1000;
 	catch_signals(0);
 	w->progress = NULL; /* p ends with this call: leave no pointer to it */
 	w->progress_state = NULL;
@@ -1080,7 +1055,7 @@ static int finish(struct install_write *w, const struct blockdev *d)
 static int install(const struct install_options *o)
 {
 	struct install_write w = { 0 };
-	struct source s;
+	struct install_source s;
 	struct blockdev d;
 	int rc = -1;
 
@@ -1145,20 +1120,20 @@ static int list_disks(void)
 int install_main(int argc, char **argv, const struct loader_blob *loader)
 {
 	struct install_options o;
-	int status = 0;
+	int status = 0, rc = install_parse(&o, argc, argv);
 
-	if (install_parse(&o, argc, argv) != 0) {
-		if (mkb_error()[0] != '\0')
+	if (rc != 0) {
+		if (rc != MKB_REPORTED)
 			fprintf(stderr, "mkbootimg install: %s\n", mkb_error());
 		usage(stderr);
-		status = EXIT_USAGE;
+		status = MKB_EXIT_USAGE;
 	} else if (o.help) {
 		help();
 	} else if (!o.list && install_check_order(o.source, install_classify(o.source), o.device,
 	                                          install_classify(o.device)) != 0) {
 		fprintf(stderr, "mkbootimg install: %s\n", mkb_error());
 		usage(stderr);
-		status = EXIT_USAGE;
+		status = MKB_EXIT_USAGE;
 	} else {
 		o.loader = loader;
 		if ((o.list ? list_disks() : install(&o)) != 0) {

@@ -28,8 +28,8 @@ struct install_options {
 };
 
 /*
- * Parse argv (argv[0] is the word "install"). 0, or -1 for a usage error with
- * mkb_error() set ("" when getopt has already printed the reason).
+ * Parse argv (argv[0] is the word "install"). 0; -1 for a usage error with
+ * mkb_error() set; MKB_REPORTED when getopt_long has printed the reason.
  */
 int install_parse(struct install_options *o, int argc, char **argv);
 

@@ -1,20 +1,24 @@
 /*
- * The kernel model: what the rest of the tool needs from the ELF file, read
- * and checked once with libelf. Segment bytes stay in the file; image.c
- * reads them through fd.
+ * The kernel model: what the rest of the tool needs from a kernel file.
+ * The readers (elf-kernel.c for native ELF kernels, multiboot.c) fill it
+ * through the functions below; the planner reads it. What differs between
+ * boot protocols is data here (placement, checks, strings, the hand-off
+ * block), not code paths in the planner. Segment bytes stay in the file;
+ * the image writer reads them through fd.
  */
 #ifndef MKB_KERNEL_H
 #define MKB_KERNEL_H
 
-#include "plan.h"
-
-struct multiboot_kernel;
+#include "requests.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
+/* --protocol not given: the kernel's headers choose. */
+#define KERNEL_PROTOCOL_AUTO (-1)
+
 struct kernel_segment {
-	unsigned index;  /* program header number, as messages name it */
+	unsigned index;  /* program header number, as messages name it (or MKB_SECTION_INDEX + N) */
 	uint64_t vaddr;
 	uint64_t paddr;
 	uint64_t filesz;
@@ -23,13 +27,21 @@ struct kernel_segment {
 	uint32_t flags;  /* p_flags: PF_R/PF_W/PF_X, the same bits as MKB_SEG_* */
 };
 
-/* What the kernel asks for in its notes of owner "mkbootimg"; 0 where it asks nothing. */
-struct kernel_requests {
-	uint64_t stack_size;
-	struct plan_framebuffer framebuffer;
-	int framebuffer_given;  /* 1: a framebuffer note (all zero: text mode) */
-	uint32_t info_version;  /* the oldest boot-information version it reads */
+/*
+ * A block the loader gets in the manifest, for the protocol's hand-off (a
+ * Multiboot kernel's struct mkb_multiboot and section headers). An offset
+ * inside the block that the loader must find in the manifest is stored
+ * relative to the block, in the 32-bit field at fixup; the image writer,
+ * which decides where the block goes, adds the block's manifest offset.
+ */
+#define KERNEL_NO_FIXUP UINT32_MAX
+struct kernel_handoff {
+	void *bytes;        /* owned; NULL: none */
+	uint32_t size;
+	uint32_t fixup;     /* or KERNEL_NO_FIXUP */
 };
+
+struct multiboot_kernel;
 
 struct kernel {
 	char *path;       /* a copy of the path as given, for messages */
@@ -40,7 +52,13 @@ struct kernel {
 	size_t segment_count;
 	struct kernel_requests requests;
 	uint32_t protocol;  /* MKB_PROTOCOL_*: native, or the Multiboot version it boots as */
-	struct multiboot_kernel *multiboot; /* Multiboot kernels only (multiboot.h); owned */
+	/* The protocol's rules, set by its reader: */
+	int physical;     /* 1: entered without paging: each segment at its physical address, which
+	                     must be at or above 1 MiB; no virtual-address rules apply */
+	int name_first;   /* 1: the command line and module strings start with the file's name */
+	struct kernel_handoff handoff;
+	/* What the Multiboot reader found (multiboot.h), for info and the tests; owned, or NULL. */
+	struct multiboot_kernel *multiboot;
 	/*
 	 * Native kernels: 1 when the symbol table has functions but none starts
 	 * at the entry point (plan.c warns); 0 when one does, or there is no
@@ -50,13 +68,19 @@ struct kernel {
 };
 
 /*
- * Open and check path. On failure returns -1 with mkb_error() set to a
- * message naming the file, and leaves nothing open.
+ * Open and check path, with the reader its headers call for (read-kernel.c).
+ * On failure returns -1 with mkb_error() set to a message naming the file,
+ * and leaves nothing open.
  */
 int kernel_open(struct kernel *k, const char *path);
 /* The same with --protocol: KERNEL_PROTOCOL_AUTO (by the headers) or an MKB_PROTOCOL_*. */
 int kernel_open_protocol(struct kernel *k, const char *path, int protocol);
 void kernel_close(struct kernel *k);
+
+/* For the readers: append a segment. 0, or -1 with mkb_error() set. */
+int kernel_add_segment(struct kernel *k, const struct kernel_segment *s);
+/* For the readers: the hand-off block (bytes is taken, even on failure). 0, or -1. */
+int kernel_set_handoff(struct kernel *k, void *bytes, uint32_t size, uint32_t fixup);
 
 /*
  * Linker mistakes, refused with what to do about them; the native and the

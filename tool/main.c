@@ -7,9 +7,9 @@
  */
 #include "build.h"
 #include "image.h"
+#include "image-options.h"
 #include "info.h"
 #include "install.h"
-#include "multiboot.h"
 #include "plan.h"
 #include "run-options.h"
 #include "run.h"
@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define EXIT_USAGE 2
 
 /* The loader every image gets, embedded at build time (tool/loader-blob.S). */
 extern const uint8_t mkb_loader_bin[], mkb_loader_bin_end[];
@@ -45,14 +44,9 @@ static void help(void)
 {
 	usage(stdout);
 	printf("\nBuild a BIOS-bootable disk image from a 64-bit ELF kernel or a Multiboot kernel.\n\n"
-	       "  -o, --output IMAGE          write the image to IMAGE (replaced atomically)\n"
-	       "      --cmdline STRING        command line handed to the kernel\n"
-	       "      --stack-size SIZE       kernel stack, with K, M or G (64K..1G, default 64K)\n"
-	       "      --module FILE[=STRING]  load FILE too, STRING for the kernel (repeatable)\n"
-	       "      --framebuffer WxHxBPP   a graphics mode such as 1024x768x32 (0: text mode)\n"
-	       "      --protocol PROTOCOL     native, multiboot1 or multiboot2 (default: by the\n"
-	       "                              kernel's headers; Multiboot 2 before 1, else native)\n"
-	       "  -v, --verbose               print the load plan on stderr\n"
+	       "  -o, --output IMAGE          write the image to IMAGE (replaced atomically)\n");
+	image_options_help(stdout, 30);
+	printf("  -v, --verbose               print the load plan on stderr\n"
 	       "  -q, --quiet                 do not print warnings about the kernel on stderr\n"
 	       "  -h, --help                  print this help\n"
 	       "  -V, --version               print the version\n");
@@ -73,7 +67,7 @@ static void print_version(void)
 static void __attribute__((noreturn)) usage_error(void)
 {
 	usage(stderr);
-	exit(EXIT_USAGE);
+	exit(MKB_EXIT_USAGE);
 }
 
 static void __attribute__((noreturn)) fail(void)
@@ -85,11 +79,7 @@ static void __attribute__((noreturn)) fail(void)
 static int cmd_build(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ "stack-size", required_argument, NULL, 's' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "framebuffer", required_argument, NULL, 'f' },
-		{ "protocol", required_argument, NULL, 'p' },
+		IMAGE_LONGOPTS,
 		{ "output", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -104,39 +94,14 @@ static int cmd_build(int argc, char **argv)
 
 	argv[0] = (char *)"mkbootimg"; /* getopt's messages then read like ours */
 	while ((c = getopt_long(argc, argv, "o:vqhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			opts.cmdline = optarg;
-			break;
-		case 's':
-			if (plan_parse_stack_size(optarg, &opts.stack_size) != 0) {
-				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
-				usage_error();
-			}
-			break;
-		case 'm':
-			if (plan_options_add_module(&opts, optarg) != 0) {
-				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
-				usage_error();
-			}
-			break;
-		case 'f':
-			if (plan_parse_framebuffer(optarg, &opts.framebuffer) != 0) {
-				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
-				usage_error();
-			}
-			opts.framebuffer_given = 1;
-			break;
-		case 'p': {
-			int protocol;
-			if (multiboot_parse_protocol(optarg, &protocol) != 0) {
-				fprintf(stderr, "mkbootimg: %s\n", mkb_error());
-				usage_error();
-			}
-			opts.protocol = (uint32_t)protocol;
-			opts.protocol_given = 1;
-			break;
+		int taken = image_option(&opts, c, optarg);
+		if (taken < 0) {
+			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+			usage_error();
 		}
+		if (taken)
+			continue;
+		switch (c) {
 		case 'o':
 			out = optarg;
 			break;
@@ -180,8 +145,8 @@ static void run_usage(FILE *f)
 static void run_help(void)
 {
 	run_usage(stdout);
-	printf("\nBoot a kernel (an image is built on the fly), a ready image or a device holding one\n"
-	       "(read only) in QEMU.\n\n"
+	printf("\nBoot a kernel (an image is built on the fly), a ready image, or a device\n"
+	       "holding one (read only), in QEMU.\n\n"
 	       "      --test                   judge the run: QEMU exit status N (port 0xf4) is a pass\n"
 	       "      --timeout SECONDS        kill QEMU after this long (test mode: 300; 0: never)\n"
 	       "      --success-exit-code N    the QEMU exit status that passes (default 33)\n"
@@ -193,43 +158,43 @@ static void run_help(void)
 	       "      --qemu PATH              the QEMU program (default qemu-system-x86_64)\n"
 	       "      --gdb[=PORT]             start halted, wait for a debugger on PORT (default 1234)\n"
 	       "      --headless               no display: COM1 on stdout, the screen printed at the end\n"
-	       "      --cmdline STRING         command line handed to the kernel\n"
-	       "      --stack-size SIZE        kernel stack, as for the image (64K..1G)\n"
-	       "      --module FILE[=STRING]   a module, as for the image (repeatable)\n"
-	       "      --framebuffer WxHxBPP    a graphics mode, as for the image (0: text)\n"
 	       "      --dry-run                print the QEMU command and exit\n"
 	       "  -v, --verbose                print the QEMU command before running it\n"
 	       "  -q, --quiet                  print only errors and test failures\n"
 	       "  -h, --help                   print this help\n"
-	       "\nA kernel in a deps/ folder (cargo test) runs as a test. With CARGO_MANIFEST_DIR set,\n"
+	       "For a KERNEL, built into an image as by mkbootimg -o:\n");
+	image_options_help(stdout, 31);
+	printf("\nA kernel in a deps/ folder (cargo test) runs as a test. With CARGO_MANIFEST_DIR set,\n"
 	       "[package.metadata.bootimage] of its Cargo.toml is honoured. See mkbootimg(1).\n"
-	       "\nExit status: 0 done (a test: passed), 1 error or failed test, 2 usage, 3 the loader\n"
-	       "stopped, 124 timeout, 128+N signal N (130 for Ctrl-C).\n");
+	       "\nExit status: 0 done (a test: passed), 1 error or failed test, 2 usage, 3 the\n"
+	       "loader stopped, 124 timeout, 128+N signal N (130 for Ctrl-C).\n");
 }
 
 static int cmd_run(int argc, char **argv)
 {
 	struct loader_blob loader = loader_blob();
 	struct run_options o;
-	int status;
+	char message[RUN_MESSAGE_MAX];
+	int status, rc;
 
 	argv[0] = (char *)"mkbootimg run"; /* getopt's messages then read like ours */
-	if (run_options_parse(&o, argc, argv) != 0) {
-		if (mkb_error()[0] != '\0')
+	rc = run_options_parse(&o, argc, argv);
+	if (rc != 0) {
+		if (rc != MKB_REPORTED)
 			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 		run_usage(stderr);
 		run_options_free(&o);
-		return EXIT_USAGE;
+		return MKB_EXIT_USAGE;
 	}
 	if (o.help) {
 		run_help();
 		run_options_free(&o);
 		return 0;
 	}
-	status = run(&o, &loader);
+	status = run(&o, &loader, message, sizeof message);
 	run_options_free(&o);
-	if (mkb_error()[0] != '\0')
-		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+	if (message[0] != '\0')
+		fprintf(stderr, "mkbootimg: %s\n", message);
 	if (status == RUN_EXIT_USAGE)
 		run_usage(stderr);
 	return status;

@@ -1,9 +1,10 @@
 #include "multiboot.h"
 #include "kernel.h"
-#include "plan.h"
+#include "requests.h"
 #include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <gelf.h>
 #include <inttypes.h>
 #include <libelf.h>
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE UINT64_C(4096)
 #define FOUR_GIB UINT64_C(0x100000000)
 
 /* Multiboot 1 header flags (bits 0-15 are requirements, 16-31 optional features). */
@@ -136,12 +136,12 @@ struct header_requests {
 
 static void request_framebuffer(struct kernel *k, uint32_t w, uint32_t h, uint32_t bpp)
 {
-	k->requests.framebuffer = (struct plan_framebuffer){
+	k->requests.framebuffer = (struct fb_mode){
 		w ? w : DEFAULT_WIDTH, h ? h : DEFAULT_HEIGHT, bpp ? bpp : DEFAULT_BPP
 	};
 	k->requests.framebuffer_given = 1;
-	if (plan_check_framebuffer(&k->requests.framebuffer) != 0) /* asked for what VBE cannot be */
-		k->requests.framebuffer = (struct plan_framebuffer){ DEFAULT_WIDTH, DEFAULT_HEIGHT,
+	if (request_check_framebuffer(&k->requests.framebuffer) != 0) /* asked for what VBE cannot be */
+		k->requests.framebuffer = (struct fb_mode){ DEFAULT_WIDTH, DEFAULT_HEIGHT,
 		                                                     DEFAULT_BPP };
 }
 
@@ -255,19 +255,14 @@ static int check_mb2(struct kernel *k, const uint8_t *h, size_t avail, struct he
 	return mkb_fail("%s: Multiboot 2 header: no end tag within header_length", k->path);
 }
 
+/* A Multiboot kernel runs without paging: its segments are where they are loaded. */
 static int add_segment(struct kernel *k, unsigned index, uint64_t paddr, uint64_t filesz,
                        uint64_t memsz, uint64_t offset, uint32_t flags)
 {
-	struct kernel_segment *s = realloc(k->segments, (k->segment_count + 1) * sizeof *s);
-
-	if (s == NULL)
-		return mkb_fail("%s: %s", k->path, strerror(ENOMEM));
-	k->segments = s;
-	s[k->segment_count++] = (struct kernel_segment){
+	return kernel_add_segment(k, &(struct kernel_segment){
 		.index = index, .vaddr = paddr, .paddr = paddr, .filesz = filesz, .memsz = memsz,
 		.offset = offset, .flags = flags,
-	};
-	return 0;
+	});
 }
 
 /* The a.out kludge: one segment from the header's address fields. */
@@ -322,7 +317,7 @@ static int load_sections(struct kernel *k, Elf *elf, int class)
 	for (size_t i = 0; i < k->segment_count; i++)
 		if (k->segments[i].paddr + k->segments[i].memsz > next)
 			next = k->segments[i].paddr + k->segments[i].memsz;
-	next = MKB_ALIGN_UP(next, PAGE);
+	next = MKB_ALIGN_UP(next, MKB_PAGE);
 	mb->shdrs = calloc(shnum, entsize);
 	if (mb->shdrs == NULL)
 		return mkb_fail("%s: %s", k->path, strerror(ENOMEM));
@@ -334,7 +329,7 @@ static int load_sections(struct kernel *k, Elf *elf, int class)
 		if (i > 0 && !(sh.sh_flags & SHF_ALLOC) && sh.sh_type != SHT_NOBITS && sh.sh_size > 0 &&
 		    sh.sh_offset <= k->file_size && sh.sh_size <= k->file_size - sh.sh_offset &&
 		    k->segment_count < MKB_MAX_SEGMENTS) {
-			if (add_segment(k, PLAN_SECTION_INDEX + (unsigned)i, next, sh.sh_size, sh.sh_size,
+			if (add_segment(k, MKB_SECTION_INDEX + (unsigned)i, next, sh.sh_size, sh.sh_size,
 			                sh.sh_offset, 4) != 0)
 				return -1;
 			sh.sh_addr = next;
@@ -387,10 +382,10 @@ static int load_elf(struct kernel *k, const struct header_requests *r)
 		rc = mkb_fail("%s: no program headers", k->path);
 		goto out;
 	}
-	/* Copies of sections are numbered from PLAN_SECTION_INDEX: program headers stay below. */
-	if (phnum > PLAN_SECTION_INDEX) {
+	/* Copies of sections are numbered from MKB_SECTION_INDEX: program headers stay below. */
+	if (phnum > MKB_SECTION_INDEX) {
 		rc = mkb_fail("%s: %zu program headers, more than the %u a Multiboot kernel may have",
-		              k->path, phnum, PLAN_SECTION_INDEX);
+		              k->path, phnum, MKB_SECTION_INDEX);
 		goto out;
 	}
 	for (size_t i = 0; i < phnum; i++) {
@@ -451,6 +446,34 @@ out:
 	return rc;
 }
 
+/*
+ * The loader's hand-off block: struct mkb_multiboot, then the section
+ * headers (their offset relative to the block, for the image writer to
+ * complete), with the lowest load address, where the kernel's image starts.
+ */
+static int set_handoff(struct kernel *k)
+{
+	struct multiboot_kernel *mb = k->multiboot;
+	struct mkb_multiboot info = mb->info;
+	uint32_t size = (uint32_t)(sizeof info + mb->shdr_bytes);
+	uint64_t base = UINT64_MAX;
+	uint8_t *block;
+
+	for (size_t i = 0; i < k->segment_count; i++)
+		if (k->segments[i].paddr < base)
+			base = k->segments[i].paddr;
+	info.load_base = (uint32_t)base;
+	info.shdr_offset = (uint32_t)sizeof info;
+	if ((block = calloc(1, size)) != NULL) {
+		memcpy(block, &info, sizeof info);
+		if (mb->shdr_bytes)
+			memcpy(block + sizeof info, mb->shdrs, mb->shdr_bytes);
+	}
+	free(mb->shdrs); /* the block has them now */
+	mb->shdrs = NULL;
+	return kernel_set_handoff(k, block, size, (uint32_t)offsetof(struct mkb_multiboot, shdr_offset));
+}
+
 int multiboot_open(struct kernel *k, int protocol)
 {
 	uint8_t buf[MB2_SEARCH];
@@ -483,81 +506,14 @@ int multiboot_open(struct kernel *k, int protocol)
 	if (rc != 0)
 		return -1;
 	rc = r.address_given ? load_by_address(k, &r) : load_elf(k, &r);
-	if (rc != 0)
+	if (rc == 0 && k->entry >= FOUR_GIB)
+		rc = mkb_fail("%s: entry point 0x%" PRIx64 " is not below 4 GiB", k->path, k->entry);
+	if (rc != 0) {
+		free(k->multiboot->shdrs); /* kernel_close frees the rest */
+		k->multiboot->shdrs = NULL;
 		return -1;
-	if (k->entry >= FOUR_GIB)
-		return mkb_fail("%s: entry point 0x%" PRIx64 " is not below 4 GiB", k->path, k->entry);
-	return 0;
-}
-
-void multiboot_free(struct multiboot_kernel *mb)
-{
-	if (mb != NULL)
-		free(mb->shdrs);
-	free(mb);
-}
-
-int multiboot_plan_segments(struct plan *p, const struct kernel *k)
-{
-	uint64_t base = UINT64_MAX;
-
-	p->protocol = k->protocol;
-	for (size_t i = 0; i < p->segment_count; i++) {
-		struct plan_segment *s = &p->segments[i];
-		if (s->paddr < PLAN_LOW_LIMIT)
-			return mkb_fail("%s: segment %u: physical address 0x%" PRIx64 " is below 1 MiB, "
-			                "where the loader and the BIOS live", k->path, s->index, s->paddr);
-		s->fixed = 1;
-		if (s->paddr < base)
-			base = s->paddr;
 	}
-	/* The manifest's Multiboot block, then the section headers, 8-byte aligned. */
-	p->extra_size = (uint32_t)(sizeof(struct mkb_multiboot) + k->multiboot->shdr_bytes);
-	if ((p->extra = calloc(1, p->extra_size)) == NULL)
-		return mkb_fail("%s: %s", k->path, strerror(ENOMEM));
-	struct mkb_multiboot info = k->multiboot->info;
-	info.load_base = (uint32_t)base;
-	memcpy(p->extra, &info, sizeof info);
-	if (k->multiboot->shdr_bytes)
-		memcpy((char *)p->extra + sizeof info, k->multiboot->shdrs, k->multiboot->shdr_bytes);
-	return 0;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
-}
-
-/*
- * "NAME" or "NAME STRING": the file's name first, as GRUB legacy and QEMU
- * give it. Kernels such as Xen drop the first word unless the loader's name
- * says GRUB 2, and kernels written for GRUB 2 skip or ignore it.
- */
-static size_t with_name(char *out, const char *path, const char *string)
-{
-	if (*string)
-		return (size_t)sprintf(out, "%s %s", base_name(path), string) + 1;
-	return (size_t)sprintf(out, "%s", base_name(path)) + 1;
-}
-
-int multiboot_plan_strings(struct plan *p, const struct kernel *k, const char *cmdline)
-{
-	size_t bytes = strlen(k->path) + strlen(cmdline) + 2, at;
-
-	for (size_t i = 0; i < p->module_count; i++)
-		bytes += strlen(p->modules[i].path) + p->modules[i].string_length + 2;
-	if ((p->strings = malloc(bytes)) == NULL)
-		return mkb_fail("%s: %s", k->path, strerror(ENOMEM));
-	at = with_name(p->strings, k->path, cmdline);
-	p->cmdline = p->strings;
-	p->cmdline_length = strlen(p->cmdline);
-	for (size_t i = 0; i < p->module_count; i++) {
-		struct plan_module *m = &p->modules[i];
-		const char *given = m->string;
-		m->string = p->strings + at;
-		at += with_name(p->strings + at, m->path, given);
-		m->string_length = strlen(m->string);
-	}
-	return 0;
+	k->physical = 1;
+	k->name_first = 1;
+	return set_handoff(k);
 }

@@ -1,6 +1,5 @@
 #include "plan.h"
 #include "kernel.h"
-#include "multiboot.h"
 #include "util.h"
 
 #include <mkbootimg/image.h>
@@ -12,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE UINT64_C(4096)
 #define PAGE_SHIFT 12
 #define NONCANONICAL_START UINT64_C(0x0000800000000000)
 #define NONCANONICAL_END   UINT64_C(0xffff800000000000)
@@ -102,8 +100,8 @@ static int place_physical(struct plan *p, const char *path)
 		if (s->paddr >= PLAN_LOW_LIMIT && s->paddr <= PLAN_HIGH_LIMIT &&
 		    s->memsz <= PLAN_HIGH_LIMIT - s->paddr) {
 			s->fixed = 1;
-			taken[used++] = (struct range){ MKB_ALIGN_DOWN(s->paddr, PAGE),
-			                                MKB_ALIGN_UP(s->paddr + s->memsz, PAGE) };
+			taken[used++] = (struct range){ MKB_ALIGN_DOWN(s->paddr, MKB_PAGE),
+			                                MKB_ALIGN_UP(s->paddr + s->memsz, MKB_PAGE) };
 		} else {
 			todo[m++] = s;
 		}
@@ -148,7 +146,7 @@ static int check_physical(const struct plan *p, const char *path)
 	for (size_t i = 0; i < p->segment_count; i++) {
 		const struct plan_segment *a = &p->segments[i];
 		/* Paging maps whole pages: the offset in the page must match. */
-		if ((a->paddr ^ a->vaddr) & (PAGE - 1))
+		if ((a->paddr ^ a->vaddr) & (MKB_PAGE - 1))
 			return mkb_fail("%s: segment %u: p_paddr 0x%" PRIx64 " and p_vaddr 0x%" PRIx64
 			                " differ modulo 4096, so no page mapping can place it",
 			                path, a->index, a->paddr, a->vaddr);
@@ -195,11 +193,9 @@ static int place_manifest(struct plan *p, const char *path)
 		bytes += p->modules[i].string_length + 1;
 		strings += p->modules[i].string_length + 1;
 	}
-	if (p->extra != NULL) {
-		p->extra_offset = (uint32_t)MKB_ALIGN_UP(bytes, 8);
-		bytes = p->extra_offset + (uint64_t)p->extra_size;
-		((struct mkb_multiboot *)p->extra)->shdr_offset = p->extra_offset +
-		                                                  (uint32_t)sizeof(struct mkb_multiboot);
+	if (p->handoff != NULL) {
+		p->handoff_offset = (uint32_t)MKB_ALIGN_UP(bytes, 8);
+		bytes = p->handoff_offset + (uint64_t)p->handoff_size;
 	}
 	p->manifest_lba = MKB_STAGE2_LBA + p->stage2_sectors;
 	p->manifest_sectors = MKB_ALIGN_UP(bytes, MKB_SECTOR_SIZE) / MKB_SECTOR_SIZE;
@@ -238,7 +234,7 @@ int plan_parse_stack_size(const char *arg, uint64_t *size)
 {
 	if (mkb_parse_size(arg, size) != 0)
 		return mkb_fail("--stack-size: %s", mkb_error());
-	if (*size < PLAN_STACK_MIN || *size > PLAN_STACK_MAX)
+	if (*size < REQUEST_STACK_MIN || *size > REQUEST_STACK_MAX)
 		return mkb_fail("--stack-size: %s is outside 64K..1G", arg);
 	return 0;
 }
@@ -257,12 +253,12 @@ static int parse_dimension(const char *s, char **end, uint32_t *out)
 	return 0;
 }
 
-int plan_parse_framebuffer(const char *arg, struct plan_framebuffer *fb)
+int plan_parse_framebuffer(const char *arg, struct fb_mode *fb)
 {
 	char *p;
 
 	if (strcmp(arg, "0") == 0) {
-		*fb = (struct plan_framebuffer){ 0, 0, 0 };
+		*fb = (struct fb_mode){ 0, 0, 0 };
 		return 0;
 	}
 	if (parse_dimension(arg, &p, &fb->width) != 0 || *p != 'x' ||
@@ -270,23 +266,8 @@ int plan_parse_framebuffer(const char *arg, struct plan_framebuffer *fb)
 	    parse_dimension(p + 1, &p, &fb->bpp) != 0 || *p != '\0')
 		return mkb_fail("--framebuffer: '%s' is not WIDTHxHEIGHTxBPP (for example 1024x768x32) "
 		                "or 0 (text mode)", arg);
-	if (plan_check_framebuffer(fb) != 0)
+	if (request_check_framebuffer(fb) != 0)
 		return mkb_fail("--framebuffer: %s", mkb_error());
-	return 0;
-}
-
-int plan_check_framebuffer(const struct plan_framebuffer *fb)
-{
-	uint32_t b = fb->bpp;
-
-	if (fb->width == 0 && fb->height == 0 && fb->bpp == 0)
-		return 0;
-	if (fb->width < 1 || fb->width > PLAN_FB_MAX_SIZE)
-		return mkb_fail("width %" PRIu32 " is outside 1..%d", fb->width, PLAN_FB_MAX_SIZE);
-	if (fb->height < 1 || fb->height > PLAN_FB_MAX_SIZE)
-		return mkb_fail("height %" PRIu32 " is outside 1..%d", fb->height, PLAN_FB_MAX_SIZE);
-	if (b != 8 && b != 15 && b != 16 && b != 24 && b != 32)
-		return mkb_fail("%" PRIu32 " bits per pixel is not 8, 15, 16, 24 or 32", b);
 	return 0;
 }
 
@@ -339,7 +320,7 @@ static int take_modules(struct plan *p, const char *path, const struct plan_opti
 		};
 		/* Page-aligned in memory, all below 4 GiB: a bound the loader can never beat. */
 		if (a->size <= PLAN_HIGH_LIMIT)
-			total += MKB_ALIGN_UP(a->size, PAGE);
+			total += MKB_ALIGN_UP(a->size, MKB_PAGE);
 		if (a->size > PLAN_HIGH_LIMIT || total > PLAN_HIGH_LIMIT - PLAN_LOW_LIMIT)
 			return mkb_fail("%s: modules take %" PRIu64 " MiB up to %s, more than fits "
 			                "between 1 MiB and 4 GiB", path, total / MKB_MIB, a->path);
@@ -374,12 +355,12 @@ static int warn(struct plan *p, const char *path, const char *fmt, ...)
  */
 static int find_warnings(struct plan *p, const struct kernel *k, const char *path)
 {
-	int native = k->multiboot == NULL, entry_in_x = 0, entry_in_any = 0, r = 0;
+	int native = !k->physical, entry_in_x = 0, entry_in_any = 0, r = 0;
 
 	for (size_t i = 0; i < p->segment_count; i++) {
 		const struct plan_segment *s = &p->segments[i];
 		int has_entry = p->entry >= s->vaddr && p->entry - s->vaddr < s->memsz;
-		if (native && s->vaddr % PAGE != 0)
+		if (native && s->vaddr % MKB_PAGE != 0)
 			r |= warn(p, path, "segment %u: virtual address 0x%" PRIx64 " is not page-aligned: "
 			          "its first page is mapped with the permissions of the page it shares",
 			          s->index, s->vaddr);
@@ -417,6 +398,67 @@ const char *plan_segment_name(char out[PLAN_SEGMENT_NAME_MAX], uint32_t index, u
 	return out;
 }
 
+/* A kernel entered without paging (Multiboot): every segment where it says, at or above 1 MiB. */
+static int keep_physical(struct plan *p, const char *path)
+{
+	for (size_t i = 0; i < p->segment_count; i++) {
+		struct plan_segment *s = &p->segments[i];
+		if (s->paddr < PLAN_LOW_LIMIT)
+			return mkb_fail("%s: segment %u: physical address 0x%" PRIx64 " is below 1 MiB, "
+			                "where the loader and the BIOS live", path, s->index, s->paddr);
+		s->fixed = 1;
+	}
+	return 0;
+}
+
+/*
+ * "NAME" or "NAME STRING": the file's name first, as GRUB legacy and QEMU
+ * give it to Multiboot kernels. Kernels such as Xen drop the first word
+ * unless the loader's name says GRUB 2, and kernels written for GRUB 2 skip
+ * or ignore it.
+ */
+static size_t with_name(char *out, const char *path, const char *string)
+{
+	if (*string)
+		return (size_t)sprintf(out, "%s %s", mkb_base_name(path), string) + 1;
+	return (size_t)sprintf(out, "%s", mkb_base_name(path)) + 1;
+}
+
+/* The command line and every module string with its file's name first. */
+static int name_first(struct plan *p, const char *kernel_path)
+{
+	size_t bytes = strlen(kernel_path) + p->cmdline_length + 2, at;
+
+	for (size_t i = 0; i < p->module_count; i++)
+		bytes += strlen(p->modules[i].path) + p->modules[i].string_length + 2;
+	if ((p->strings = malloc(bytes)) == NULL)
+		return mkb_fail("%s: %s", kernel_path, strerror(ENOMEM));
+	at = with_name(p->strings, kernel_path, p->cmdline);
+	p->cmdline = p->strings;
+	p->cmdline_length = strlen(p->cmdline);
+	for (size_t i = 0; i < p->module_count; i++) {
+		struct plan_module *m = &p->modules[i];
+		const char *given = m->string;
+		m->string = p->strings + at;
+		at += with_name(p->strings + at, m->path, given);
+		m->string_length = strlen(m->string);
+	}
+	return 0;
+}
+
+/* The reader's hand-off block, for the manifest. */
+static int take_handoff(struct plan *p, const struct kernel *k)
+{
+	if (k->handoff.bytes == NULL)
+		return 0;
+	if ((p->handoff = malloc(k->handoff.size)) == NULL)
+		return mkb_fail("%s: %s", k->path, strerror(ENOMEM));
+	memcpy(p->handoff, k->handoff.bytes, k->handoff.size);
+	p->handoff_size = k->handoff.size;
+	p->handoff_fixup = k->handoff.fixup;
+	return 0;
+}
+
 int plan_make(struct plan *p, const struct kernel *k, const struct plan_options *o)
 {
 	const char *path = k->path;
@@ -430,15 +472,16 @@ int plan_make(struct plan *p, const struct kernel *k, const struct plan_options 
 		.direct_map_offset = PLAN_DIRECT_MAP,
 		.cmdline = o->cmdline ? o->cmdline : "",
 		.framebuffer = o->framebuffer_given ? o->framebuffer : k->requests.framebuffer,
+		.protocol = k->protocol,
 		.stage2_sectors = o->stage2_sectors,
 	};
 	p->cmdline_length = strlen(p->cmdline);
-	if (stack < PLAN_STACK_MIN)
+	if (stack < REQUEST_STACK_MIN)
 		return mkb_fail("stack size %" PRIu64 " bytes is below the minimum of 64 KiB", stack);
-	if (stack > PLAN_STACK_MAX)
+	if (stack > REQUEST_STACK_MAX)
 		return mkb_fail("stack size %" PRIu64 " bytes exceeds the maximum of 1 GiB", stack);
-	p->stack_size = MKB_ALIGN_UP(stack, PAGE);
-	stack_low = p->stack_top - p->stack_size - PAGE; /* one unmapped guard page */
+	p->stack_size = MKB_ALIGN_UP(stack, MKB_PAGE);
+	stack_low = p->stack_top - p->stack_size - MKB_PAGE; /* one unmapped guard page */
 
 	if (k->segment_count > MKB_MAX_SEGMENTS)
 		return mkb_fail("%s: %zu loadable segments, more than the loader's limit of %u", path,
@@ -455,14 +498,12 @@ int plan_make(struct plan *p, const struct kernel *k, const struct plan_options 
 			.filesz = ks->filesz, .memsz = ks->memsz, .file_offset = ks->offset,
 			.flags = seg_flags(ks->flags),
 		};
-		if (k->multiboot == NULL && check_virtual(path, s, stack_low) != 0)
+		if (!k->physical && check_virtual(path, s, stack_low) != 0)
 			goto fail;
 	}
-	/* Multiboot kernels: every segment at its physical address, paging off. */
-	if (k->multiboot != NULL ? multiboot_plan_segments(p, k) != 0 : place_physical(p, path) != 0)
-		goto fail;
-	if (check_physical(p, path) != 0 || take_modules(p, path, o) != 0 ||
-	    (k->multiboot != NULL && multiboot_plan_strings(p, k, o->cmdline ? o->cmdline : "") != 0) ||
+	if ((k->physical ? keep_physical(p, path) : place_physical(p, path)) != 0 ||
+	    check_physical(p, path) != 0 || take_modules(p, path, o) != 0 ||
+	    (k->name_first && name_first(p, k->path) != 0) || take_handoff(p, k) != 0 ||
 	    place_disk(p, path) != 0 || find_warnings(p, k, path) != 0)
 		goto fail;
 	return 0;
@@ -481,11 +522,19 @@ void plan_free(struct plan *p)
 	free(p->segments);
 	free(p->modules);
 	free(p->strings);
-	free(p->extra);
+	free(p->handoff);
 	p->strings = NULL;
-	p->extra = NULL;
+	p->handoff = NULL;
 	p->segments = NULL;
 	p->segment_count = 0;
 	p->modules = NULL;
 	p->module_count = 0;
+}
+
+void plan_flags_string(char out[4], uint32_t flags)
+{
+	out[0] = flags & MKB_SEG_R ? 'R' : '-';
+	out[1] = flags & MKB_SEG_W ? 'W' : '-';
+	out[2] = flags & MKB_SEG_X ? 'X' : '-';
+	out[3] = '\0';
 }

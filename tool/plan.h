@@ -6,6 +6,8 @@
 #ifndef MKB_PLAN_H
 #define MKB_PLAN_H
 
+#include "requests.h"
+
 #include <mkbootimg/image.h>
 
 #include <stddef.h>
@@ -15,13 +17,10 @@ struct kernel;
 
 #define PLAN_STACK_TOP         UINT64_C(0xffffff0000000000)
 #define PLAN_STACK_DEFAULT     (64 * UINT64_C(1024))
-#define PLAN_STACK_MIN         (64 * UINT64_C(1024))
-#define PLAN_STACK_MAX         (UINT64_C(1) << 30) /* the loader finds it in RAM below 4 GiB */
 #define PLAN_DIRECT_MAP        UINT64_C(0xffff800000000000)
 #define PLAN_DIRECT_MAP_END    UINT64_C(0xffffc00000000000)
 #define PLAN_LOW_LIMIT         UINT64_C(0x100000)    /* 1 MiB: loader and BIOS below */
 #define PLAN_HIGH_LIMIT        UINT64_C(0x100000000) /* 4 GiB: the loader's reach */
-#define PLAN_FB_MAX_SIZE       16384
 
 /*
  * Segments are numbered by their ELF program header everywhere: in
@@ -33,11 +32,6 @@ struct kernel;
 #define PLAN_SECTION_INDEX     MKB_SECTION_INDEX
 #define PLAN_SEGMENT_NAME_MAX  24
 
-/* A framebuffer mode; all zero: text mode. */
-struct plan_framebuffer {
-	uint32_t width, height, bpp;
-};
-
 /* One --module FILE[=STRING], in the order given. */
 struct plan_module_arg {
 	char *path;         /* FILE: a copy, as the argument goes on with '=' */
@@ -48,8 +42,8 @@ struct plan_module_arg {
 
 struct plan_options {
 	const char *cmdline;    /* NULL for none */
-	uint64_t stack_size;    /* 0: the kernel's note, or the default; at least PLAN_STACK_MIN */
-	struct plan_framebuffer framebuffer;
+	uint64_t stack_size;    /* 0: the kernel's note, or the default; at least REQUEST_STACK_MIN */
+	struct fb_mode framebuffer;
 	int framebuffer_given;  /* 1: framebuffer overrides the kernel's note (all zero: text mode) */
 	struct plan_module_arg *modules; /* owned: plan_options_free */
 	size_t module_count;
@@ -91,12 +85,13 @@ struct plan {
 	size_t cmdline_length;
 	struct plan_module *modules;   /* in the order given */
 	size_t module_count;
-	struct plan_framebuffer framebuffer; /* all zero: text mode */
+	struct fb_mode framebuffer; /* all zero: text mode */
 	uint32_t protocol;             /* MKB_PROTOCOL_* */
-	char *strings;                 /* owned: a Multiboot kernel's command line and module strings */
-	void *extra;                   /* owned: struct mkb_multiboot and section headers, or NULL */
-	uint32_t extra_size;
-	uint32_t extra_offset;         /* from the manifest's start, 8-byte aligned */
+	char *strings;                 /* owned: the strings with names first (kernel.h's name_first) */
+	void *handoff;                 /* owned: a copy of the kernel's hand-off block, or NULL */
+	uint32_t handoff_size;
+	uint32_t handoff_offset;       /* from the manifest's start, 8-byte aligned */
+	uint32_t handoff_fixup;        /* kernel.h's struct kernel_handoff: the image writer's to do */
 	/*
 	 * What is legal but likely a mistake (plan_make finds them): sentences
 	 * without the kernel's name, for info's report and the build's stderr.
@@ -121,13 +116,7 @@ int plan_parse_stack_size(const char *arg, uint64_t *size);
  * Parse a --framebuffer argument: WIDTHxHEIGHTxBPP, or 0 for text mode.
  * 0, or -1 with mkb_error() set.
  */
-int plan_parse_framebuffer(const char *arg, struct plan_framebuffer *fb);
-
-/*
- * Is fb a mode the loader can ask for (sizes 1..16384, bpp 8, 15, 16, 24 or
- * 32), or text mode? 0, or -1 with mkb_error() saying why, without a prefix.
- */
-int plan_check_framebuffer(const struct plan_framebuffer *fb);
+int plan_parse_framebuffer(const char *arg, struct fb_mode *fb);
 
 /* Append --module FILE[=STRING] to o->modules. 0, or -1 with mkb_error() set. */
 int plan_options_add_module(struct plan_options *o, const char *arg);
@@ -148,6 +137,9 @@ void plan_free(struct plan *p);
  * section copy. Returns out.
  */
 const char *plan_segment_name(char out[PLAN_SEGMENT_NAME_MAX], uint32_t index, uint32_t protocol);
+/* "RWX" with '-' for each of MKB_SEG_R, _W, _X not in flags, as info and -v show them. */
+void plan_flags_string(char out[4], uint32_t flags);
+
 /* Is that a Multiboot kernel's section copy (section index - PLAN_SECTION_INDEX)? */
 int plan_is_section_copy(uint32_t index, uint32_t protocol);
 

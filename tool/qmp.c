@@ -15,13 +15,6 @@
 #define MSG_NOSIGNAL 0 /* then SIGPIPE is ignored by the caller */
 #endif
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int qmp_connect(struct qmp *q, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -177,7 +170,7 @@ static int fill(struct qmp *q, int timeout_ms)
 /* The next line that is not an event (events are noted on the way). */
 static int read_reply(struct qmp *q, char *line, size_t n, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = mkb_now_ms() + timeout_ms;
 
 	for (;;) {
 		while (take_line(q, line, n)) {
@@ -185,7 +178,7 @@ static int read_reply(struct qmp *q, char *line, size_t n, int timeout_ms)
 				return 0;
 			note_event(q, line);
 		}
-		long long left = deadline - now_ms();
+		long long left = deadline - mkb_now_ms();
 		if (left <= 0)
 			return mkb_fail("QMP: no answer from QEMU within %d ms", timeout_ms);
 		if (fill(q, (int)left) < 0)

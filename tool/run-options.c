@@ -1,4 +1,5 @@
 #include "run-options.h"
+#include "image-options.h"
 #include "plan.h"
 #include "util.h"
 
@@ -10,7 +11,7 @@
 
 enum {
 	OPT_TEST = 256, OPT_TIMEOUT, OPT_SUCCESS, OPT_MACHINE, OPT_MEMORY, OPT_ACCEL, OPT_QEMU,
-	OPT_GDB, OPT_HEADLESS, OPT_CMDLINE, OPT_STACK, OPT_MODULE, OPT_FRAMEBUFFER, OPT_DRY_RUN,
+	OPT_GDB, OPT_HEADLESS, OPT_DRY_RUN,
 	OPT_SMP, OPT_SERIAL,
 };
 
@@ -24,10 +25,7 @@ static const struct option longopts[] = {
 	{ "qemu", required_argument, NULL, OPT_QEMU },
 	{ "gdb", optional_argument, NULL, OPT_GDB },
 	{ "headless", no_argument, NULL, OPT_HEADLESS },
-	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-	{ "stack-size", required_argument, NULL, OPT_STACK },
-	{ "module", required_argument, NULL, OPT_MODULE },
-	{ "framebuffer", required_argument, NULL, OPT_FRAMEBUFFER },
+	IMAGE_LONGOPTS,
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "smp", required_argument, NULL, OPT_SMP },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
@@ -66,8 +64,11 @@ int run_accel_parse(const char *s, enum run_accel *out)
 
 static int parse_one(struct run_options *o, int c, const char *arg)
 {
+	int taken = image_option(&o->plan, c, arg);
 	long v;
 
+	if (taken != 0)
+		return taken < 0 ? -1 : 0;
 	switch (c) {
 	case OPT_TEST:
 		o->test = 1;
@@ -114,16 +115,6 @@ static int parse_one(struct run_options *o, int c, const char *arg)
 	case OPT_HEADLESS:
 		o->headless = 1;
 		break;
-	case OPT_CMDLINE:
-		o->plan.cmdline = arg;
-		break;
-	case OPT_STACK:
-		return plan_parse_stack_size(arg, &o->plan.stack_size);
-	case OPT_MODULE:
-		return plan_options_add_module(&o->plan, arg);
-	case OPT_FRAMEBUFFER:
-		o->plan.framebuffer_given = 1;
-		return plan_parse_framebuffer(arg, &o->plan.framebuffer);
 	case OPT_SMP:
 		if (parse_long(arg, 1, RUN_MAX_CPUS, &v) != 0)
 			return mkb_fail("--smp: '%s' is not a number of CPUs (1..%d)", arg, RUN_MAX_CPUS);
@@ -152,7 +143,7 @@ static int parse_one(struct run_options *o, int c, const char *arg)
 		o->target = arg;
 		break;
 	default:
-		return mkb_fail("%s", ""); /* getopt_long has said what was wrong */
+		return MKB_REPORTED;
 	}
 	return 0;
 }
@@ -171,9 +162,11 @@ int run_options_parse(struct run_options *o, int argc, char **argv)
 	 * and options may still come after the target.
 	 */
 	optind = 0; /* GNU: start afresh, the unit tests parse many times */
-	while ((c = getopt_long(argc, argv, "-vqh", longopts, NULL)) != -1)
-		if (parse_one(o, c, optarg) != 0)
-			return -1;
+	while ((c = getopt_long(argc, argv, "-vqh", longopts, NULL)) != -1) {
+		int rc = parse_one(o, c, optarg);
+		if (rc != 0)
+			return rc;
+	}
 	if (o->help)
 		return 0;
 	o->qemu_args = argv + optind;

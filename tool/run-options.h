@@ -35,8 +35,8 @@ struct run_options {
 };
 
 /*
- * Parse argv (argv[0] is the word "run"). 0, or -1 for a usage error with
- * mkb_error() set ("" when getopt has already printed the reason).
+ * Parse argv (argv[0] is the word "run"). 0; -1 for a usage error with
+ * mkb_error() set; MKB_REPORTED when getopt_long has printed the reason.
  */
 int run_options_parse(struct run_options *o, int argc, char **argv);
 void run_options_free(struct run_options *o);

@@ -4,12 +4,14 @@
 #include "run.h"
 #include "build.h"
 #include "cargo.h"
+#include "image-options.h"
 #include "info.h"
 #include "plan.h"
 #include "qemu-command.h"
 #include "qmp.h"
 #include "run-options.h"
 #include "run-setup.h"
+#include "source.h"
 #include "util.h"
 #include "verdict.h"
 #include "vga-text.h"
@@ -49,47 +51,25 @@
 	"qemu-system-x86; Arch: pacman -S qemu-system-x86; macOS: brew install qemu), " \
 	"or give its path with --qemu PATH"
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int run_identify_target(const char *path, enum run_target *out)
 {
-	uint8_t mbr[MKB_SECTOR_SIZE], stage2[4];
-	struct stat st;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO: refused, not waited on */
+	struct source src;
 
-	if (fd < 0)
-		return mkb_fail("%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
-		close(fd);
+	source_classify(path, &src);
+	if (src.kind == SOURCE_MISSING)
+		return mkb_fail("%s: %s", path, strerror(src.err));
+	if (!src.regular && !src.block_device)
 		return mkb_fail("%s: not a regular file or a block device", path);
-	}
-	n = mkb_pread_full(fd, mbr, sizeof mbr, 0);
-	if (n >= 4 && memcmp(mbr, "\177ELF", 4) == 0) {
-		close(fd);
+	if (src.kind == SOURCE_KERNEL && src.regular)
 		*out = RUN_TARGET_KERNEL;
-		return 0;
-	}
-	if (n == (ssize_t)sizeof mbr && mbr[MKB_MBR_BOOT_SIGNATURE] == 0x55 &&
-	    mbr[MKB_MBR_BOOT_SIGNATURE + 1] == 0xaa &&
-	    mkb_pread_full(fd, stage2, sizeof stage2, (off_t)MKB_STAGE2_LBA * MKB_SECTOR_SIZE) == 4 &&
-	    (stage2[0] | stage2[1] << 8 | stage2[2] << 16 | (uint32_t)stage2[3] << 24) == MKB_STAGE2_MAGIC) {
-		close(fd);
-		*out = S_ISBLK(st.st_mode) ? RUN_TARGET_DEVICE : RUN_TARGET_IMAGE;
-		return 0;
-	}
-	close(fd);
-	if (n < 0)
-		return mkb_fail("%s: read: %s", path, strerror(errno));
-	if (S_ISBLK(st.st_mode))
+	else if (src.kind == SOURCE_MKB_IMAGE)
+		*out = src.block_device ? RUN_TARGET_DEVICE : RUN_TARGET_IMAGE;
+	else if (src.block_device)
 		return mkb_fail("%s: this device holds no image made by mkbootimg "
 		                "(write one with mkbootimg install)", path);
-	return mkb_fail("%s: neither an ELF kernel nor an image made by mkbootimg", path);
+	else
+		return mkb_fail("%s: neither an ELF kernel nor an image made by mkbootimg", path);
+	return 0;
 }
 
 int run_is_test_binary(const char *path)
@@ -265,8 +245,9 @@ struct runner {
 	int idle_said;
 	const char *com1_readback;  /* what the guest wrote to COM1, when it can be read back */
 	int com1_discarded;         /* --serial none: nothing to read, and nothing written anywhere */
-	/* QEMU's standard error, passed on a line at a time (watched runs only; else -1). */
-	int err_fd;
+	/* Watched runs: QEMU's standard error, passed on a line at a time, and its
+	 * standard input, fed from a terminal's (else -1). */
+	int err_fd, in_fd;
 	size_t err_len;
 	char err_buf[1024];
 };
@@ -308,20 +289,47 @@ static void reap(struct runner *r)
 {
 	if (!r->exited && waitpid(r->pid, &r->wait_status, WNOHANG) == r->pid) {
 		r->exited = 1;
-		r->exited_at = now_ms();
+		r->exited_at = mkb_now_ms();
 	}
+}
+
+/* What was typed, on to QEMU's COM1 (a full pipe drops it, as a UART would); EOF closes it. */
+static void relay_terminal_input(struct runner *r)
+{
+	char buf[4096];
+	ssize_t n = read(0, buf, sizeof buf);
+
+	if (n > 0) {
+		if (write(r->in_fd, buf, (size_t)n) < 0) {
+			/* EAGAIN: QEMU is not reading; the bytes are lost, as typed into a stopped machine */
+		}
+	} else if (n == 0 || errno != EINTR) {
+		close(r->in_fd);
+		r->in_fd = -1;
+	}
+}
+
+static void close_child_pipes(struct runner *r)
+{
+	if (r->err_fd >= 0)
+		close(r->err_fd);
+	if (r->in_fd >= 0)
+		close(r->in_fd);
+	r->err_fd = r->in_fd = -1;
 }
 
 /* Sleep up to ms, waking for signals; pass terminating ones on to QEMU. */
 static void wait_for_events(struct runner *r, int ms)
 {
-	struct pollfd p[3] = { { r->signals->pipe[0], POLLIN, 0 }, { r->qmp_up ? r->qmp.fd : -1, POLLIN, 0 },
-	                       { r->err_fd, POLLIN, 0 } };
+	struct pollfd p[4] = { { r->signals->pipe[0], POLLIN, 0 }, { r->qmp_up ? r->qmp.fd : -1, POLLIN, 0 },
+	                       { r->err_fd, POLLIN, 0 }, { r->in_fd >= 0 ? 0 : -1, POLLIN, 0 } };
 	int child_changed = 0, sig;
 
 	if (ms > 0)
-		poll(p, 3, ms);
+		poll(p, 4, ms);
 	relay_qemu_stderr(r, 0);
+	if (p[3].revents != 0)
+		relay_terminal_input(r);
 	sig = signals_take(r->signals, &child_changed);
 	if (sig != 0 && r->stop_signal == 0) {
 		r->stop_signal = sig;
@@ -332,19 +340,42 @@ static void wait_for_events(struct runner *r, int ms)
 	reap(r);
 }
 
-/* Start argv; with err_fd, its standard error goes to a pipe whose reading end that gets. */
-static pid_t spawn(char **argv, int *exec_errno, int *err_fd)
+/* A pipe whose end mine stays in mkbootimg (close-on-exec, non-blocking); -1s on failure. */
+static int pipe_for_child(int fds[2], int mine)
 {
-	int report[2], err[2] = { -1, -1 };
+	if (pipe(fds) != 0) {
+		fds[0] = fds[1] = -1;
+		return -1;
+	}
+	fcntl(fds[mine], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[mine], F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+/*
+ * Start argv. Watched: QEMU runs in a process group of its own, so that a
+ * terminal's Ctrl-C reaches mkbootimg alone (QEMU would power off at once,
+ * -no-shutdown or not, before the screen is read); its standard error comes
+ * through r->err_fd, and a terminal's input through r->in_fd, relayed.
+ */
+static pid_t spawn(char **argv, int *exec_errno, struct runner *r, int watched)
+{
+	int report[2], err[2] = { -1, -1 }, in[2] = { -1, -1 };
 	pid_t pid;
 	ssize_t n;
 
 	*exec_errno = 0;
 	if (pipe(report) != 0)
 		return -1;
-	if (err_fd != NULL && pipe(err) != 0) {
+	if (watched && (pipe_for_child(err, 0) != 0 || (isatty(0) && pipe_for_child(in, 1) != 0))) {
 		close(report[0]);
 		close(report[1]);
+		for (int i = 0; i < 2; i++) {
+			if (err[i] >= 0)
+				close(err[i]);
+			if (in[i] >= 0)
+				close(in[i]);
+		}
 		return -1;
 	}
 	fcntl(report[1], F_SETFD, FD_CLOEXEC);
@@ -352,10 +383,14 @@ static pid_t spawn(char **argv, int *exec_errno, int *err_fd)
 	if (pid == 0) {
 		sigset_t none;
 		close(report[0]);
-		if (err[1] >= 0) {
+		if (watched) {
+			setpgid(0, 0);
 			dup2(err[1], 2);
-			close(err[0]);
 			close(err[1]);
+			if (in[0] >= 0) {
+				dup2(in[0], 0); /* not the terminal: a background group may not use it */
+				close(in[0]);
+			}
 		}
 		for (size_t i = 0; i < SIGNAL_COUNT; i++)
 			signal(handled_signals[i], SIG_DFL);
@@ -370,12 +405,12 @@ static pid_t spawn(char **argv, int *exec_errno, int *err_fd)
 		_exit(127);
 	}
 	close(report[1]);
-	if (err[1] >= 0) {
+	if (err[1] >= 0)
 		close(err[1]);
-		fcntl(err[0], F_SETFD, FD_CLOEXEC);
-		fcntl(err[0], F_SETFL, O_NONBLOCK);
-		*err_fd = err[0];
-	}
+	if (in[0] >= 0)
+		close(in[0]);
+	r->err_fd = err[0];
+	r->in_fd = in[1];
 	if (pid > 0) {
 		do
 			n = read(report[0], exec_errno, sizeof *exec_errno);
@@ -436,7 +471,7 @@ static void save_screen(struct runner *r, int final)
 	if (mkb_pread_full(fd, r->screen, sizeof r->screen, 0) == (ssize_t)sizeof r->screen) {
 		r->screen_saved = 1;
 		r->screen_final = final;
-		r->screen_saved_at = now_ms();
+		r->screen_saved_at = mkb_now_ms();
 		/* A new screen may come with a new mode: a kernel's text after the firmware's picture. */
 		int changed = memcmp(r->screen, r->mode_screen, sizeof r->screen) != 0;
 		if (final || r->screen_saved_at >= r->next_mode_check ||
@@ -467,12 +502,12 @@ static int com1_written(const struct runner *r)
 /* Connect to QMP once QEMU has made the socket, then let the stopped machine run. */
 static int start_watching(struct runner *r, const char *socket_path)
 {
-	long long give_up = now_ms() + QMP_START_MS;
+	long long give_up = mkb_now_ms() + QMP_START_MS;
 
 	while (qmp_connect(&r->qmp, socket_path) != 0) {
 		if (errno != ENOENT && errno != ECONNREFUSED)
 			return -1;
-		if (now_ms() > give_up)
+		if (mkb_now_ms() > give_up)
 			return mkb_fail("QEMU made no monitor socket within %d s", QMP_START_MS / 1000);
 		wait_for_events(r, 5);
 		if (r->exited || r->stop_signal)
@@ -482,10 +517,10 @@ static int start_watching(struct runner *r, const char *socket_path)
 	if (qmp_handshake(&r->qmp, QMP_START_MS) != 0 ||
 	    qmp_command(&r->qmp, "{\"execute\":\"cont\"}", NULL, 0, QMP_TIMEOUT_MS) != 0) {
 		/* QEMU closes the socket when it refuses its arguments: let its exit status speak. */
-		long long give_up_exit = now_ms() + STOP_GRACE_MS;
+		long long give_up_exit = mkb_now_ms() + STOP_GRACE_MS;
 		qmp_close(&r->qmp);
 		r->qmp_up = 0;
-		while (!r->exited && !r->stop_signal && now_ms() < give_up_exit)
+		while (!r->exited && !r->stop_signal && mkb_now_ms() < give_up_exit)
 			wait_for_events(r, 50);
 		return r->exited || r->stop_signal ? 0 : -1;
 	}
@@ -522,20 +557,20 @@ static int guest_ended(struct runner *r, struct run_outcome *out)
 /* End QEMU: quit through QMP, else SIGTERM, then SIGKILL after a grace time. */
 static void stop_qemu(struct runner *r)
 {
-	long long kill_at = now_ms() + STOP_GRACE_MS;
+	long long kill_at = mkb_now_ms() + STOP_GRACE_MS;
 
 	if (r->qmp_up)
 		qmp_command(&r->qmp, "{\"execute\":\"quit\"}", NULL, 0, STOP_GRACE_MS);
 	else
 		kill(r->pid, SIGTERM);
 	reap(r);
-	while (!r->exited && now_ms() < kill_at)
+	while (!r->exited && mkb_now_ms() < kill_at)
 		wait_for_events(r, 50);
 	if (!r->exited) {
 		kill(r->pid, SIGKILL);
 		if (waitpid(r->pid, &r->wait_status, 0) == r->pid) {
 			r->exited = 1;
-			r->exited_at = now_ms();
+			r->exited_at = mkb_now_ms();
 		}
 	}
 }
@@ -567,7 +602,7 @@ static void watch_idle(struct runner *r, long long now)
 static int supervise(struct runner *r, const char *socket_path, struct run_outcome *out)
 {
 	const struct run_setup *s = r->setup;
-	long long start = now_ms();
+	long long start = mkb_now_ms();
 	long long deadline = s->timeout ? start + s->timeout * 1000LL : 0;
 	long long next_poll = start + POLL_MS, next_screen = start;
 	int screen_ms = s->test ? TEST_SCREEN_MS : IDLE_CHECK_MS;
@@ -578,7 +613,7 @@ static int supervise(struct runner *r, const char *socket_path, struct run_outco
 		return -1;
 	}
 	while (!r->exited && !r->stop_signal && !ended) {
-		long long now = now_ms();
+		long long now = mkb_now_ms();
 		long long wake = !r->qmp_up ? (deadline ? deadline : now + 60000) :
 		                 next_poll < next_screen ? next_poll : next_screen;
 
@@ -591,7 +626,7 @@ static int supervise(struct runner *r, const char *socket_path, struct run_outco
 			qmp_close(&r->qmp); /* QEMU is on its way out */
 			r->qmp_up = 0;
 		}
-		now = now_ms();
+		now = mkb_now_ms();
 		if (deadline && now >= deadline) {
 			out->end = RUN_TIMEOUT;
 			out->code = (int)s->timeout;
@@ -737,17 +772,18 @@ static void look_around(struct run_env *e, const struct run_options *o, enum run
 		e->no_gui = !qemu_has_gui(o->qemu != NULL ? o->qemu : RUN_DEFAULT_QEMU);
 }
 
-/* Start QEMU with cmd and see the run through; returns the exit status. */
+/* Start QEMU with cmd and see the run through; returns the exit status, msg says why. */
 static int boot(const struct run_setup *s, const struct run_options *o, const char *kernel,
                 struct signals *sig, const struct qemu_command *cmd, const struct qemu_files *f,
-                const char *screen_path, const char *dump_path)
+                const char *screen_path, const char *dump_path, char *msg, size_t msg_size)
 {
 	struct runner r;
 	struct run_outcome out = { .end = RUN_QEMU_EXITED, .kvm = strcmp(s->accel, "kvm") == 0 };
-	char msg[768], loader_msg[512], when[64];
+	char loader_msg[512], when[64];
 	int exec_errno, status;
 
 	memset(&r, 0, sizeof r);
+	r.err_fd = r.in_fd = -1;
 	r.setup = s;
 	r.signals = sig;
 	r.qmp.fd = -1;
@@ -758,34 +794,32 @@ static int boot(const struct run_setup *s, const struct run_options *o, const ch
 	if (s->gdb_port && !o->quiet)
 		fprintf(stderr, "mkbootimg: QEMU waits for a debugger: gdb -ex 'target remote 127.0.0.1:%d'%s%s\n",
 		        s->gdb_port, kernel ? " " : "", kernel ? kernel : "");
-	r.err_fd = -1;
-	r.pid = spawn(cmd->argv, &exec_errno, s->watch ? &r.err_fd : NULL);
+	r.pid = spawn(cmd->argv, &exec_errno, &r, s->watch);
 	if (r.pid < 0) {
-		mkb_fail("fork: %s", strerror(errno));
+		snprintf(msg, msg_size, "fork: %s", strerror(errno));
 		return 1;
 	}
 	if (exec_errno != 0) {
-		if (r.err_fd >= 0)
-			close(r.err_fd);
+		close_child_pipes(&r);
 		waitpid(r.pid, NULL, 0);
 		if (exec_errno == ENOENT)
-			mkb_fail("%s not found: " QEMU_MISSING_HINT, cmd->argv[0]);
+			snprintf(msg, msg_size, "%s not found: " QEMU_MISSING_HINT, cmd->argv[0]);
 		else
-			mkb_fail("%s: %s", cmd->argv[0], strerror(exec_errno));
+			snprintf(msg, msg_size, "%s: %s", cmd->argv[0], strerror(exec_errno));
 		return 1;
 	}
 	status = supervise(&r, f->qmp_socket, &out);
 	qmp_close(&r.qmp);
-	if (r.err_fd >= 0) {
-		relay_qemu_stderr(&r, 1);
-		close(r.err_fd);
-	}
-	if (status != 0)
+	relay_qemu_stderr(&r, 1);
+	close_child_pipes(&r);
+	if (status != 0) {
+		snprintf(msg, msg_size, "%s", mkb_error());
 		return 1;
+	}
 	/* A machine the loader halted ran no kernel: its message is the verdict. */
 	if (out.end == RUN_HALTED && find_loader_message(&r, loader_msg, sizeof loader_msg))
 		out.loader_message = loader_msg;
-	status = verdict(&out, s->test, s->success_exit_code, msg, sizeof msg);
+	status = verdict(&out, s->test, s->success_exit_code, msg, msg_size);
 	if (s->test ? status != 0 : !o->quiet) {
 		when[0] = '\0';
 		if (!r.screen_final)
@@ -793,7 +827,6 @@ static int boot(const struct run_setup *s, const struct run_options *o, const ch
 			         (double)(r.exited_at - r.screen_saved_at) / 1000);
 		print_screen(&r, when);
 	}
-	mkb_fail("%s", msg);
 	return status;
 }
 
@@ -819,98 +852,148 @@ static void say_setup(const struct run_setup *s, const struct run_env *e)
 		        ", or with --timeout SECONDS");
 }
 
-int run(const struct run_options *o, const struct loader_blob *loader)
+/* The files of a run, in its private folder (or that folder's name pattern, for a dry run). */
+struct run_paths {
+	char image[PATH_MAX + 32], socket[PATH_MAX + 32], screen[PATH_MAX + 32];
+	char dump[PATH_MAX + 32], com1[PATH_MAX + 32];
+};
+
+static void run_paths_in(struct run_paths *p, const char *folder)
 {
-	struct cargo_config cargo;
-	struct run_setup s;
-	struct run_env env;
-	struct qemu_command cmd = { 0 };
+	snprintf(p->image, sizeof p->image, "%s/kernel.img", folder);
+	snprintf(p->socket, sizeof p->socket, "%s/qmp.sock", folder);
+	snprintf(p->screen, sizeof p->screen, "%s/screen.bin", folder);
+	snprintf(p->dump, sizeof p->dump, "%s/screen.ppm", folder);
+	snprintf(p->com1, sizeof p->com1, "%s/com1.log", folder);
+}
+
+/* What QEMU gets: the kernel's image or the target itself, and the watched run's files. */
+static struct qemu_files files_of(const struct run_options *o, enum run_target kind,
+                                  const struct run_setup *s, const struct run_paths *p)
+{
+	return (struct qemu_files){ kind == RUN_TARGET_KERNEL ? p->image : o->target,
+	                            s->watch ? p->socket : NULL, s->watch ? p->com1 : NULL };
+}
+
+/* Check the target, read Cargo.toml, decide the setup. 0, or the exit status with mkb_error() set. */
+static int prepare(const struct run_options *o, enum run_target *kind, struct cargo_config *cargo,
+                   struct run_env *env, struct run_setup *s)
+{
+	if (run_identify_target(o->target, kind) != 0)
+		return 1;
+	if (*kind != RUN_TARGET_KERNEL && image_options_refuse(&o->plan, o->target) != 0)
+		return RUN_EXIT_USAGE;
+	/* A damaged image would hang in the firmware: refused as info refuses it. */
+	if (*kind != RUN_TARGET_KERNEL && info_check_image_file(o->target) != 0)
+		return 1;
+	if (read_cargo_config(cargo) != 0)
+		return 1;
+	look_around(env, o, *kind);
+	if (run_setup_resolve(s, o, cargo, env) != 0) {
+		cargo_config_free(cargo);
+		return 1;
+	}
+	return 0;
+}
+
+/* --dry-run: check the kernel, build nothing, print the command. 0, or 1 with mkb_error() set. */
+static int dry_run(const struct run_options *o, enum run_target kind, const struct cargo_config *cargo,
+                   const struct run_env *env, const struct run_setup *s, const struct loader_blob *loader)
+{
+	const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char folder[PATH_MAX];
+	struct run_paths paths = { 0 };
+	struct qemu_files files;
+	struct qemu_command cmd;
+
+	snprintf(folder, sizeof folder, "%s/mkbootimg-run.XXXXXX", tmp);
+	run_paths_in(&paths, folder);
+	files = files_of(o, kind, s, &paths);
+	if ((kind == RUN_TARGET_KERNEL && build_image(o->target, NULL, &o->plan, loader, NULL) != 0) ||
+	    qemu_command_build(&cmd, s, o, cargo, &files) != 0)
+		return 1;
+	if (!o->quiet)
+		say_setup(s, env);
+	qemu_command_print(stdout, &cmd);
+	qemu_command_free(&cmd);
+	return 0;
+}
+
+/*
+ * Build the image, start QEMU, see the run through. Returns the exit status
+ * and sets message: the verdict, or what stopped the run.
+ */
+static int run_qemu(const struct run_options *o, enum run_target kind, const struct cargo_config *cargo,
+                    const struct run_env *env, const struct run_setup *s,
+                    const struct loader_blob *loader, char *message, size_t n)
+{
+	struct qemu_command cmd;
 	struct signals sig;
 	struct workdir dir = { "" };
-	enum run_target kind = RUN_TARGET_KERNEL;
-	char image[PATH_MAX + 32], socket_path[PATH_MAX + 32], screen_path[PATH_MAX + 32];
-	char dump_path[PATH_MAX + 32], com1_path[PATH_MAX + 32];
+	struct run_paths paths = { 0 };
 	struct qemu_files files;
 	int status = 1, stop_signal, child_changed = 0;
 
-	if (run_identify_target(o->target, &kind) != 0)
+	if (!program_exists(s->qemu)) {
+		snprintf(message, n, "%s not found: " QEMU_MISSING_HINT, s->qemu);
 		return 1;
-	if (kind != RUN_TARGET_KERNEL && (o->plan.cmdline != NULL || o->plan.stack_size != 0 ||
-	                                 o->plan.module_count != 0 || o->plan.framebuffer_given)) {
-		mkb_fail("%s is a ready image: --cmdline, --stack-size, --module and --framebuffer apply "
-		         "only to a kernel", o->target);
-		return RUN_EXIT_USAGE;
 	}
-	/* A damaged image would hang in the firmware: refused as info refuses it. */
-	if (kind != RUN_TARGET_KERNEL && info_check_image_file(o->target) != 0)
+	if (signals_catch(&sig) != 0) {
+		snprintf(message, n, "%s", mkb_error());
 		return 1;
-	if (read_cargo_config(&cargo) != 0)
-		return 1;
-	look_around(&env, o, kind);
-	if (run_setup_resolve(&s, o, &cargo, &env) != 0)
-		goto out_cargo;
-	files = (struct qemu_files){ kind == RUN_TARGET_KERNEL ? image : o->target, NULL, NULL };
-
-	if (o->dry_run) {
-		/* Check the kernel, build nothing; the temporary folder's name is shown as a pattern. */
-		const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-		snprintf(image, sizeof image, "%s/mkbootimg-run.XXXXXX/kernel.img", tmp);
-		snprintf(socket_path, sizeof socket_path, "%s/mkbootimg-run.XXXXXX/qmp.sock", tmp);
-		snprintf(com1_path, sizeof com1_path, "%s/mkbootimg-run.XXXXXX/com1.log", tmp);
-		files.qmp_socket = s.watch ? socket_path : NULL;
-		files.com1_log = s.watch ? com1_path : NULL;
-		if ((kind == RUN_TARGET_KERNEL && build_image(o->target, NULL, &o->plan, loader, NULL) != 0) ||
-		    qemu_command_build(&cmd, &s, o, &cargo, &files) != 0)
-			goto out_cargo;
-		if (!o->quiet)
-			say_setup(&s, &env);
-		qemu_command_print(stdout, &cmd);
-		status = 0;
-		mkb_fail("%s", "");
-		goto out_cmd;
 	}
-	if (!program_exists(s.qemu)) {
-		mkb_fail("%s not found: " QEMU_MISSING_HINT, s.qemu);
-		goto out_cargo;
-	}
-	if (signals_catch(&sig) != 0)
-		goto out_cargo;
-	if ((kind == RUN_TARGET_KERNEL || s.watch) && workdir_make(&dir) != 0)
+	if ((kind == RUN_TARGET_KERNEL || s->watch) && workdir_make(&dir) != 0)
 		goto out_signals;
-	snprintf(image, sizeof image, "%s/kernel.img", dir.path);
-	snprintf(socket_path, sizeof socket_path, "%s/qmp.sock", dir.path);
-	snprintf(screen_path, sizeof screen_path, "%s/screen.bin", dir.path);
-	snprintf(dump_path, sizeof dump_path, "%s/screen.ppm", dir.path);
-	snprintf(com1_path, sizeof com1_path, "%s/com1.log", dir.path);
-	files.qmp_socket = s.watch ? socket_path : NULL;
-	files.com1_log = s.watch ? com1_path : NULL;
-	if (kind == RUN_TARGET_KERNEL &&
-	    build_image_warn(o->target, image, &o->plan, loader, NULL, o->quiet ? NULL : stderr) != 0)
-		goto out_dir;
-	if (qemu_command_build(&cmd, &s, o, &cargo, &files) != 0)
+	run_paths_in(&paths, dir.path);
+	files = files_of(o, kind, s, &paths);
+	if ((kind == RUN_TARGET_KERNEL &&
+	     build_image_warn(o->target, paths.image, &o->plan, loader, NULL, o->quiet ? NULL : stderr) != 0) ||
+	    qemu_command_build(&cmd, s, o, cargo, &files) != 0)
 		goto out_dir;
 	if (!o->quiet)
-		say_setup(&s, &env);
+		say_setup(s, env);
 	if (o->verbose)
 		qemu_command_print(stderr, &cmd);
 	/* A Ctrl-C while the image was being built: stop before QEMU starts. */
 	stop_signal = signals_take(&sig, &child_changed);
-	if (stop_signal != 0) {
+	if (stop_signal != 0)
 		status = 128 + stop_signal;
-		mkb_fail("%s", "");
-	} else {
-		status = boot(&s, o, kind == RUN_TARGET_KERNEL ? o->target : NULL, &sig, &cmd, &files,
-		              screen_path, dump_path);
-	}
+	else
+		status = boot(s, o, kind == RUN_TARGET_KERNEL ? o->target : NULL, &sig, &cmd, &files,
+		              paths.screen, paths.dump, message, n);
 	qemu_command_free(&cmd);
+	workdir_remove(&dir);
+	signals_restore(&sig);
+	return status;
 out_dir:
 	workdir_remove(&dir);
 out_signals:
+	snprintf(message, n, "%s", mkb_error());
 	signals_restore(&sig);
-out_cargo:
+	return 1;
+}
+
+int run(const struct run_options *o, const struct loader_blob *loader, char *message, size_t n)
+{
+	struct cargo_config cargo;
+	struct run_setup s;
+	struct run_env env;
+	enum run_target kind = RUN_TARGET_KERNEL;
+	int status;
+
+	message[0] = '\0';
+	status = prepare(o, &kind, &cargo, &env, &s);
+	if (status != 0) {
+		snprintf(message, n, "%s", mkb_error());
+		return status;
+	}
+	if (o->dry_run) {
+		status = dry_run(o, kind, &cargo, &env, &s, loader);
+		if (status != 0)
+			snprintf(message, n, "%s", mkb_error());
+	} else {
+		status = run_qemu(o, kind, &cargo, &env, &s, loader, message, n);
+	}
 	cargo_config_free(&cargo);
 	return status;
-out_cmd:
-	qemu_command_free(&cmd);
-	goto out_cargo;
 }

@@ -6,10 +6,14 @@
 #ifndef MKB_RUN_H
 #define MKB_RUN_H
 
+#include "util.h"
+
+#include <stddef.h>
+
 struct loader_blob;
 struct run_options;
 
-#define RUN_EXIT_USAGE 2
+#define RUN_EXIT_USAGE MKB_EXIT_USAGE
 
 enum run_target { RUN_TARGET_KERNEL, RUN_TARGET_IMAGE, RUN_TARGET_DEVICE };
 
@@ -22,10 +26,13 @@ int run_identify_target(const char *path, enum run_target *out);
 /* Is path in a folder named deps, or one starting with rustdoctest (cargo test binaries)? */
 int run_is_test_binary(const char *path);
 
+#define RUN_MESSAGE_MAX 1024
+
 /*
- * The whole run. Returns mkbootimg's exit status; mkb_error() holds the
- * line to print on standard error, "" when there is nothing to say.
+ * The whole run. Returns mkbootimg's exit status, and in message (n bytes)
+ * the line to print on standard error: the verdict, or what went wrong; ""
+ * when there is nothing to say.
  */
-int run(const struct run_options *o, const struct loader_blob *loader);
+int run(const struct run_options *o, const struct loader_blob *loader, char *message, size_t n);
 
 #endif

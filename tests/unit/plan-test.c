@@ -518,20 +518,20 @@ static void test_plan_framebuffer(void **state)
 	plan_ok(&p);
 	assert_int_equal(p.framebuffer.width + p.framebuffer.height + p.framebuffer.bpp, 0);
 	plan_free(&p);
-	k.requests.framebuffer = (struct plan_framebuffer){ 1024, 768, 32 };
+	k.requests.framebuffer = (struct fb_mode){ 1024, 768, 32 };
 	k.requests.framebuffer_given = 1;
 	plan_ok(&p);
 	assert_int_equal(p.framebuffer.width, 1024);
 	assert_int_equal(p.framebuffer.height, 768);
 	assert_int_equal(p.framebuffer.bpp, 32);
 	plan_free(&p);
-	opts.framebuffer = (struct plan_framebuffer){ 800, 600, 16 };
+	opts.framebuffer = (struct fb_mode){ 800, 600, 16 };
 	opts.framebuffer_given = 1;
 	plan_ok(&p);
 	assert_int_equal(p.framebuffer.width, 800);
 	assert_int_equal(p.framebuffer.bpp, 16);
 	plan_free(&p);
-	opts.framebuffer = (struct plan_framebuffer){ 0, 0, 0 }; /* --framebuffer 0: text mode */
+	opts.framebuffer = (struct fb_mode){ 0, 0, 0 }; /* --framebuffer 0: text mode */
 	plan_ok(&p);
 	assert_int_equal(p.framebuffer.width + p.framebuffer.height + p.framebuffer.bpp, 0);
 	plan_free(&p);
@@ -539,7 +539,7 @@ static void test_plan_framebuffer(void **state)
 
 static void test_plan_parse_framebuffer(void **state)
 {
-	struct plan_framebuffer fb;
+	struct fb_mode fb;
 	static const char *const bad[][2] = {
 		{ "1024x768", "--framebuffer: '1024x768' is not WIDTHxHEIGHTxBPP (for example "
 		              "1024x768x32) or 0 (text mode)" },
@@ -675,11 +675,10 @@ static void test_plan_warning_entry_not_executable(void **state)
 /* A Multiboot kernel starts without paging: permissions and alignment do not matter. */
 static void test_plan_warnings_multiboot(void **state)
 {
-	struct multiboot_kernel mb = { .version = 1 };
 	struct plan p;
 
 	(void)state;
-	k.multiboot = &mb;
+	k.physical = 1; /* as the Multiboot reader says */
 	k.protocol = MKB_PROTOCOL_MULTIBOOT1;
 	seg(0x100010, 0x100010, 0x1234, 0x1234, 7);
 	plan_ok(&p);
@@ -690,7 +689,7 @@ static void test_plan_warnings_multiboot(void **state)
 	assert_int_equal(p.warning_count, 1);
 	assert_string_equal(p.warnings[0], "the entry point 0x900000 is in no loaded segment");
 	plan_free(&p);
-	k.multiboot = NULL;
+	k.physical = 0;
 }
 
 static void test_plan_segment_name(void **state)

@@ -140,6 +140,7 @@ static void test_run_image_refuses_kernel_options(void **state)
 	static uint8_t image[(MKB_STAGE2_LBA + 1) * MKB_SECTOR_SIZE];
 	uint32_t magic = MKB_STAGE2_MAGIC;
 	struct run_options o = { .timeout = -1, .success_exit_code = -1 };
+	char message[RUN_MESSAGE_MAX];
 
 	(void)state;
 	image[510] = 0x55;
@@ -147,12 +148,13 @@ static void test_run_image_refuses_kernel_options(void **state)
 	memcpy(image + MKB_STAGE2_LBA * MKB_SECTOR_SIZE, &magic, 4);
 	o.target = write_file("disk.img", image, sizeof image);
 	assert_int_equal(plan_options_add_module(&o.plan, "initrd"), 0);
-	assert_int_equal(run(&o, NULL), RUN_EXIT_USAGE);
-	assert_non_null(strstr(mkb_error(), "disk.img is a ready image: --cmdline, --stack-size, "
-	                                    "--module and --framebuffer apply only to a kernel"));
+	assert_int_equal(run(&o, NULL, message, sizeof message), RUN_EXIT_USAGE);
+	assert_non_null(strstr(message, "disk.img is a ready image: --cmdline, --stack-size, "
+	                                "--module, --framebuffer and --protocol apply only to a kernel"));
 	run_options_free(&o);
 	o.plan.framebuffer_given = 1;
-	assert_int_equal(run(&o, NULL), RUN_EXIT_USAGE);
+	assert_int_equal(run(&o, NULL, message, sizeof message), RUN_EXIT_USAGE);
+	assert_non_null(strstr(message, "disk.img is a ready image"));
 }
 
 int main(void)
