@@ -7,32 +7,27 @@ wrong way by the host's toolchain (linked-*: each message says what to do),
 and for damaged images given to info; build-warnings checks the warnings a
 build prints on stderr, and -q.
 
-Prints "PASS name" / "FAIL name: why" / "SKIP name: why" per case, then
-"N passed, N failed[, N skipped]". Exits 1 when a case failed. Python 3
-standard library only. Some cases need root (mounting a small or read-only
-tmpfs); they are skipped when mounting is not allowed.
+The harness (harness.py) prints "PASS name" / "FAIL name: why" / "SKIP name:
+why" per case, then "N passed, N failed, N skipped". Exits 1 when a case
+failed. Python 3 standard library only. Some cases need root (mounting a
+small or read-only tmpfs); they are skipped when mounting is not allowed.
 """
 
-import argparse
 import json
 import os
 import shutil
 import stat
+import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import harness as h  # noqa: E402
+from harness import Failure  # noqa: E402
+
 ARGS = None
-
-
-class Skip(Exception):
-    pass
-
-
-class Failure(Exception):
-    pass
 
 
 def mkbootimg(*arguments, timeout=20, env=None):
@@ -69,11 +64,11 @@ def refused(result, *words, folder=None, before=None):
 
 def mount_tmpfs(where, options):
     if os.geteuid() != 0:
-        raise Skip("needs root to mount a tmpfs")
+        raise h.Skip("root", "needs root to mount a tmpfs")
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "mkb-badpaths", where],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
     if r.returncode != 0:
-        raise Skip("cannot mount a tmpfs here: %s" % r.stdout.strip())
+        raise h.Skip("mount", "cannot mount a tmpfs here: %s" % r.stdout.strip())
 
 
 def umount(where):
@@ -83,12 +78,14 @@ def umount(where):
 # ---- The cases: each gets a fresh folder t and the kernel's path there ----
 
 def missing_folder(t, k):
-    refused(mkbootimg("-o", os.path.join(t, "missing", "out.img"), k), "missing", folder=t, before=listing(t))
+    out = os.path.join(t, "missing", "out.img")
+    refused(mkbootimg("-o", out, k), out + ": cannot create a temporary file beside it: No such file or directory",
+            folder=t, before=listing(t))
 
 
 def output_is_input(t, k):
     before, data = listing(t), open(k, "rb").read()
-    refused(mkbootimg("-o", k, k), "replace the kernel", folder=t, before=before)
+    refused(mkbootimg("-o", k, k), k + ": the output would replace the kernel", folder=t, before=before)
     if open(k, "rb").read() != data:
         raise Failure("the kernel was changed")
 
@@ -96,7 +93,8 @@ def output_is_input(t, k):
 def output_is_input_symlink(t, k):
     os.symlink(os.path.basename(k), os.path.join(t, "link.img"))
     before, data = listing(t), open(k, "rb").read()
-    refused(mkbootimg("-o", os.path.join(t, "link.img"), k), "replace the kernel", folder=t, before=before)
+    refused(mkbootimg("-o", os.path.join(t, "link.img"), k), "link.img: the output would replace the kernel",
+            folder=t, before=before)
     if open(k, "rb").read() != data:
         raise Failure("the kernel was changed")
 
@@ -104,16 +102,18 @@ def output_is_input_symlink(t, k):
 def output_is_input_hardlink(t, k):
     os.link(k, os.path.join(t, "hard.img"))
     before = listing(t)
-    refused(mkbootimg("-o", os.path.join(t, "hard.img"), k), "replace the kernel", folder=t, before=before)
+    refused(mkbootimg("-o", os.path.join(t, "hard.img"), k), "hard.img: the output would replace the kernel",
+            folder=t, before=before)
 
 
 def output_is_folder(t, k):
     os.mkdir(os.path.join(t, "dir"))
-    refused(mkbootimg("-o", os.path.join(t, "dir"), k), "not a regular file", folder=t, before=listing(t))
+    refused(mkbootimg("-o", os.path.join(t, "dir"), k), os.path.join(t, "dir") + ": exists and is not a regular file",
+            folder=t, before=listing(t))
 
 
 def output_dev_full(t, k):
-    refused(mkbootimg("-o", "/dev/full", k), "not a regular file")
+    refused(mkbootimg("-o", "/dev/full", k), "mkbootimg: /dev/full: exists and is not a regular file")
     if not stat.S_ISCHR(os.stat("/dev/full").st_mode):
         raise Failure("/dev/full is no longer a device")
 
@@ -126,8 +126,9 @@ def output_readonly_folder(t, k):
     else:
         os.chmod(ro, 0o555)
     try:
-        refused(mkbootimg("-o", os.path.join(ro, "out.img"), k), "read-only file system" if os.geteuid() == 0
-                else "permission denied", folder=ro, before=[])
+        refused(mkbootimg("-o", os.path.join(ro, "out.img"), k), os.path.join(ro, "out.img") +
+                ": cannot create a temporary file beside it: " +
+                ("Read-only file system" if os.geteuid() == 0 else "Permission denied"), folder=ro, before=[])
     finally:
         if os.geteuid() == 0:
             umount(ro)
@@ -140,7 +141,8 @@ def output_full_filesystem(t, k):
     os.mkdir(small)
     mount_tmpfs(small, "size=8k")
     try:
-        refused(mkbootimg("-o", os.path.join(small, "out.img"), k), "no space", folder=small, before=[])
+        refused(mkbootimg("-o", os.path.join(small, "out.img"), k),
+                os.path.join(small, "out.img") + ": write: No space left on device", folder=small, before=[])
     finally:
         umount(small)
 
@@ -153,41 +155,55 @@ def existing_output_kept(t, k):
     with open(bad, "wb") as f:
         f.write(open(k, "rb").read()[:100])
     before = listing(t)
-    refused(mkbootimg("-o", out, bad), "bad.elf", folder=t, before=before)
+    refused(mkbootimg("-o", out, bad), bad + ": program header table", "lies outside the file (0x64 bytes)",
+            folder=t, before=before)
     if open(out, "rb").read() != b"the old image":
         raise Failure("the existing output was changed")
 
 
 def input_missing(t, k):
-    refused(mkbootimg("-o", os.path.join(t, "out.img"), os.path.join(t, "missing.elf")), "no such file",
+    missing = os.path.join(t, "missing.elf")
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), missing), missing + ": No such file or directory",
             folder=t, before=listing(t))
 
 
 def input_folder(t, k):
-    refused(mkbootimg("-o", os.path.join(t, "out.img"), t), "not a regular file", folder=t, before=listing(t))
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), t), "mkbootimg: %s: not a regular file" % t,
+            folder=t, before=listing(t))
 
 
 def input_fifo(t, k):
     fifo = os.path.join(t, "fifo")
     os.mkfifo(fifo)
-    refused(mkbootimg("-o", os.path.join(t, "out.img"), fifo, timeout=10), "not a regular file",
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), fifo, timeout=10), fifo + ": not a regular file",
             folder=t, before=listing(t))
 
 
 def input_device(t, k):
-    refused(mkbootimg("-o", os.path.join(t, "out.img"), "/dev/zero"), "not a regular file",
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), "/dev/zero"), "mkbootimg: /dev/zero: not a regular file",
             folder=t, before=listing(t))
 
 
 def input_empty(t, k):
     empty = os.path.join(t, "empty.elf")
     open(empty, "wb").close()
-    refused(mkbootimg("-o", os.path.join(t, "out.img"), empty), "empty.elf", folder=t, before=listing(t))
+    refused(mkbootimg("-o", os.path.join(t, "out.img"), empty), empty + ": not an ELF file", folder=t,
+            before=listing(t))
 
 
 def input_truncated(t, k):
     data = open(k, "rb").read()
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
     for n in (4, 63, 64, 120, len(data) // 2, len(data) - 1):
+        # What is cut off: the ELF header, the program headers, or a segment's bytes.
+        if n < 64:
+            said = ("not an ELF file",)
+        elif n < phoff + phnum * phentsize:
+            said = ("program header table (offset %#x, %d entries) lies outside the file (%#x bytes)"
+                    % (phoff, phnum, n),)
+        else:
+            said = ("segment ", "lie outside the file (%#x bytes)" % n)
         cut = os.path.join(t, "cut.elf")
         with open(cut, "wb") as f:
             f.write(data[:n])
@@ -196,7 +212,7 @@ def input_truncated(t, k):
         if r.returncode == 0 and n >= len(data) - 1:
             os.unlink(os.path.join(t, "out.img"))  # a kernel that does not need its last byte
             continue
-        refused(r, "cut.elf", folder=t, before=before)
+        refused(r, cut + ": " + said[0], *said[1:], folder=t, before=before)
 
 
 def input_garbage(t, k):
@@ -207,30 +223,34 @@ def input_garbage(t, k):
             data = b"\x7fELF\x02\x01\x01" + data[7:]
         with open(garbage, "wb") as f:
             f.write(data)
-        refused(mkbootimg("-o", os.path.join(t, "out.img"), garbage), "garbage.elf", folder=t, before=listing(t))
+        said = (": ELF machine is ", "not x86-64 (EM_X86_64 = 62)") if seed % 2 else (": not an ELF file",)
+        refused(mkbootimg("-o", os.path.join(t, "out.img"), garbage), garbage + said[0], *said[1:],
+                folder=t, before=listing(t))
 
 
 def module_fifo(t, k):
     fifo = os.path.join(t, "fifo")
     os.mkfifo(fifo)
-    refused(mkbootimg("--module", fifo, "-o", os.path.join(t, "out.img"), k, timeout=10), "not a regular file",
-            folder=t, before=listing(t))
+    refused(mkbootimg("--module", fifo, "-o", os.path.join(t, "out.img"), k, timeout=10),
+            fifo + ": module is not a regular file", folder=t, before=listing(t))
 
 
 def module_folder(t, k):
-    refused(mkbootimg("--module", t, "-o", os.path.join(t, "out.img"), k), "not a regular file",
-            folder=t, before=listing(t))
+    refused(mkbootimg("--module", t, "-o", os.path.join(t, "out.img"), k), "mkbootimg: %s: module is not a "
+            "regular file" % t, folder=t, before=listing(t))
 
 
 def module_missing(t, k):
     refused(mkbootimg("--module", os.path.join(t, "nope.bin"), "-o", os.path.join(t, "out.img"), k),
-            "nope.bin", folder=t, before=listing(t))
+            os.path.join(t, "nope.bin") + ": cannot open module: No such file or directory",
+            folder=t, before=listing(t))
 
 
 def run_fifo(t, k):
     fifo = os.path.join(t, "fifo")
     os.mkfifo(fifo)
-    refused(mkbootimg("run", "--dry-run", fifo, timeout=10), "not a regular file", folder=t, before=listing(t))
+    refused(mkbootimg("run", "--dry-run", fifo, timeout=10), fifo + ": not a regular file or a block device",
+            folder=t, before=listing(t))
 
 
 def kernel_changes(t, k):
@@ -238,7 +258,7 @@ def kernel_changes(t, k):
     times: each run either succeeds with an image of one of the two kernels, or is
     refused with nothing left behind."""
     if not ARGS.big_kernel:
-        raise Skip("no --big-kernel given")
+        raise Failure("%s not found (make check-badpaths builds it)" % ARGS.big_kernel_given)
     a = open(ARGS.big_kernel, "rb").read()
     b = bytearray(a)
     b[len(b) // 2] ^= 0xFF  # inside the kernel's data: another checksum
@@ -272,7 +292,8 @@ def kernel_changes(t, k):
                     raise Failure("an image of neither kernel was written")
                 os.unlink(out)
             else:
-                refused(r, "changed", folder=t, before=["kernel.elf"])
+                refused(r, kernel + ": the kernel changed while mkbootimg read it; run mkbootimg again",
+                        folder=t, before=["kernel.elf"])
                 refusals += 1
     finally:
         stop.set()
@@ -294,16 +315,17 @@ LINK_HINT = "link with -static -no-pie (or -static-pie, with an mkbootimg that l
 
 
 def link(t, name, *flags, tool=None):
-    """tiny.S built with cc and flags into t/name; Skip when this toolchain cannot."""
+    """tiny.S built with cc and flags into t/name; Skip when this toolchain cannot
+    (ld.lld missing: "clang"; the compiler lacking the support: "toolchain")."""
     out = os.path.join(t, name)
     command = [tool or ARGS.cc] + list(flags) + ["-o", out]
     try:
         r = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            universal_newlines=True, timeout=60)
     except OSError as e:
-        raise Skip("%s: %s" % (command[0], e))
+        raise h.Skip("clang" if tool else "toolchain", "%s: %s" % (command[0], e))
     if r.returncode != 0 or not os.path.exists(out):
-        raise Skip("%s cannot link this here: %s" % (" ".join(command), r.stdout.strip()[-200:]))
+        raise h.Skip("toolchain", "%s cannot link this here: %s" % (" ".join(command), r.stdout.strip()[-200:]))
     return out
 
 
@@ -401,7 +423,9 @@ def info_damaged(t, k):
         raise Failure("no report on stdout: %r" % r.stdout)
     with open(bad, "wb") as f:
         f.write(data[:payload + 512])
-    refused(mkbootimg("info", bad), bad + ": the file is shorter than the image the manifest describes")
+    # The payload's one sector is still there, with the byte flipped: both.
+    refused(mkbootimg("info", bad), bad + ": the file is shorter than the image the manifest describes; the "
+            "payload checksum does not match: the loader will refuse to boot it")
 
 
 def bad_environment_tmpdir(t, k):
@@ -420,9 +444,18 @@ CASES = [missing_folder, output_is_input, output_is_input_symlink, output_is_inp
          build_warnings, info_damaged]
 
 
+def case_test(case):
+    """The harness's test of a case: case(t, k) with t its folder and k a copy of the kernel there."""
+    def run(args, test, tmp):
+        k = os.path.join(tmp, "kernel.elf")
+        shutil.copyfile(args.kernel, k)
+        case(tmp, k)
+    return h.Test(case.__name__.replace("_", "-"), run)
+
+
 def main():
     global ARGS
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = h.parser(__doc__)
     parser.add_argument("--mkbootimg", default="build/mkbootimg")
     parser.add_argument("--kernel", default="build/tests/kernels/tiny.elf", help="a small valid kernel")
     parser.add_argument("--big-kernel", default="build/tests/kernels/entry-check-higher-half.elf",
@@ -431,35 +464,12 @@ def main():
     parser.add_argument("--cc", default=os.environ.get("CC") or "cc",
                         help="the compiler that links tiny.S the wrong ways (linked-* cases)")
     parser.add_argument("--ld-lld", default="ld.lld")
-    parser.add_argument("names", nargs="*")
     args = ARGS = parser.parse_args()
     args.mkbootimg = os.path.abspath(args.mkbootimg)
+    args.big_kernel_given = args.big_kernel
     if args.big_kernel and not os.path.exists(args.big_kernel):
         args.big_kernel = None
-    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-    for case in CASES:
-        name = case.__name__.replace("_", "-")
-        if args.names and not any(n in name for n in args.names):
-            continue
-        with tempfile.TemporaryDirectory(prefix="mkb-badpaths-") as t:
-            k = os.path.join(t, "kernel.elf")
-            shutil.copyfile(args.kernel, k)
-            try:
-                case(t, k)
-                verdict, why = "PASS", ""
-            except Skip as e:
-                verdict, why = "SKIP", str(e)
-            except Failure as e:
-                verdict, why = "FAIL", str(e)
-            except Exception as e:
-                verdict, why = "FAIL", "harness error: %s: %s" % (type(e).__name__, e)
-        counts[verdict] += 1
-        print("%s badpaths/%s%s" % (verdict, name, ": " + why if why else ""), flush=True)
-    summary = "%d passed, %d failed" % (counts["PASS"], counts["FAIL"])
-    if counts["SKIP"]:
-        summary += ", %d skipped" % counts["SKIP"]
-    print(summary)
-    return 1 if counts["FAIL"] else 0
+    return h.main(args, [case_test(case) for case in CASES], "bad paths", prefix="badpaths/", needs_qemu=False)
 
 
 if __name__ == "__main__":

@@ -18,15 +18,16 @@ shows the old partitions, and that the image reads back as written. The
 completion tests (no root needed) run bash's and zsh's completion functions
 for mkbootimg with a stand-in for `mkbootimg install --list`.
 
-Prints "PASS name", "FAIL name: why" or "SKIP name: why" per test, then
-"N passed, N failed, N skipped". Exits 1 when a test failed.
+Each test has loop devices of its own, so the tests run in parallel. The
+harness (harness.py) prints "PASS name", "FAIL name: why" or "SKIP name:
+why" per test, then "N passed, N failed, N skipped". Exits 1 when a test
+failed.
 
     install.py --mkbootimg build/mkbootimg --kernels build/tests/kernels
     install.py --mkbootimg build/mkbootimg --throughput   # against dd, no tests
 Python 3 standard library only.
 """
 
-import argparse
 import os
 import pty
 import re
@@ -37,19 +38,14 @@ import sys
 import tempfile
 import time
 
-EXIT_PASS = 33  # isa-debug-exit: the test kernels' verdict
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import harness as h  # noqa: E402
+from harness import Failure  # noqa: E402
+
 MiB = 1024 * 1024
 COMPLETION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "completion")
 # The two partitions sgdisk makes on the GPT tests' disks: (number, first sector, sectors).
 GPT_PARTITIONS = [(1, 2048, 8192), (2, 10240, 8192)]
-
-
-class Skip(Exception):
-    """The test cannot run here; not a failure."""
-
-
-class Failure(Exception):
-    pass
 
 
 def run(cmd, timeout=60, **kw):
@@ -87,13 +83,18 @@ class Loops:
         self.mounts = []
 
     def make(self, size):
+        if os.geteuid() != 0:
+            raise h.Skip("root", "needs root for loop devices")
+        if not shutil.which("losetup") or not os.path.exists("/dev/loop-control"):
+            raise h.Skip("loop", "no loop devices here (losetup or /dev/loop-control missing)")
         backing = os.path.join(self.tmp, "disk%d.bin" % len(self.devices))
         with open(backing, "wb") as f:
             f.truncate(size)
-        r = run(["losetup", "-f", "--show", "-P", backing])
+        with h.serial("losetup"):  # two tests must not take the same free device
+            r = run(["losetup", "-f", "--show", "-P", backing])
         device = r.stdout.strip()
         if r.returncode != 0 or not device.startswith("/dev/loop"):
-            raise Skip("losetup cannot make a loop device: %s" % r.stderr.strip())
+            raise h.Skip("loop", "losetup cannot make a loop device: %s" % r.stderr.strip())
         self.devices.append(device)
         return device
 
@@ -115,7 +116,7 @@ class Loops:
             if os.path.exists(part):
                 return part
             time.sleep(0.02)
-        raise Skip("no partition device appeared for %s (no MBR support, no addpart)" % device)
+        raise h.Skip("partitions", "no partition device appeared for %s (no MBR support, no addpart)" % device)
 
     def gpt(self, device, size=None):
         """A GPT with the two GPT_PARTITIONS on device, written by sgdisk (for
@@ -123,7 +124,7 @@ class Loops:
         its backup then lies where that smaller disk ended). The kernel is
         made to show both partitions: by its own scan, else by addpart."""
         if not shutil.which("sgdisk"):
-            raise Skip("sgdisk not found (Debian, Ubuntu: apt install gdisk)")
+            raise h.Skip("sgdisk", "sgdisk not found (Debian, Ubuntu: apt install gdisk)")
         target = device
         if size is not None:
             target = os.path.join(self.tmp, "gpt%d.bin" % len(self.devices))
@@ -147,18 +148,18 @@ class Loops:
             if not os.path.exists(part) and shutil.which("addpart"):
                 run(["addpart", device, str(number), str(start), str(sectors)])
             if not os.path.exists(part):
-                raise Skip("the kernel shows no %sp%d (no GPT support, no addpart)" % (name, number))
+                raise h.Skip("partitions", "the kernel shows no %sp%d (no GPT support, no addpart)" % (name, number))
 
     def mount(self, part):
         if not shutil.which("mkfs.ext4"):
-            raise Skip("mkfs.ext4 not found (e2fsprogs)")
+            raise h.Skip("mkfs", "mkfs.ext4 not found (e2fsprogs)")
         r = run(["mkfs.ext4", "-q", "-F", part])
         if r.returncode != 0:
-            raise Skip("mkfs.ext4 failed: %s" % r.stderr.strip())
+            raise Failure("mkfs.ext4 failed: %s" % r.stderr.strip())
         point = tempfile.mkdtemp(dir=self.tmp, prefix="mnt")
         r = run(["mount", part, point])
         if r.returncode != 0:
-            raise Skip("cannot mount here: %s" % r.stderr.strip())
+            raise h.Skip("mount", "cannot mount here: %s" % r.stderr.strip())
         self.mounts.append(point)
         return point
 
@@ -184,10 +185,6 @@ class Tests:
 
     def need_disk(self):
         if self.disk is None:
-            if os.geteuid() != 0:
-                raise Skip("needs root for loop devices")
-            if not shutil.which("losetup") or not os.path.exists("/dev/loop-control"):
-                raise Skip("no loop devices here (losetup or /dev/loop-control missing)")
             self.disk = self.loops.make(16 * MiB)
         return self.disk
 
@@ -196,18 +193,7 @@ class Tests:
             raise Failure("%s was written to" % device)
 
     def boot(self, device):
-        if not shutil.which(self.args.qemu):
-            raise Skip("%s not found" % self.args.qemu)
-        cmd = [self.args.qemu, "-accel", "tcg", "-M", "q35", "-m", "256M", "-display", "none",
-               "-no-reboot", "-serial", "file:" + os.path.join(self.tmp, "com1.txt"),
-               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-               "-drive", "format=raw,file=" + device]
-        r = run(cmd, timeout=120)
-        if r.returncode != EXIT_PASS:
-            with open(os.path.join(self.tmp, "com1.txt"), errors="replace") as f:
-                com1 = f.read()
-            raise Failure("QEMU exited %d, not %d; COM1:\n%s%s"
-                          % (r.returncode, EXIT_PASS, com1, r.stderr))
+        h.boot_verdict(self.args, h.Qemu(self.args, self.tmp, image=device))
 
     def written(self, device, image_bytes):
         on_disk = read_bytes(device, len(image_bytes))
@@ -215,7 +201,7 @@ class Tests:
             raise Failure("%s differs from the image: %s"
                           % (device, first_difference(on_disk, image_bytes)))
 
-    # ---- The tests, in order ----
+    # ---- The tests ----
 
     def test_refuse_regular_file(self):
         target = os.path.join(self.tmp, "out.img")
@@ -297,13 +283,12 @@ class Tests:
                % (part, self.parted, self.parted))
 
     def test_refuse_mounted(self):
-        if getattr(self, "parted", None) is None:
-            raise Skip("no partitioned loop device (see refuse-partition)")
-        part = self.parted + "p1"
+        parted = self.loops.make(8 * MiB)
+        part = self.loops.partition(parted)
         point = self.loops.mount(part)
-        expect(self.install("--yes", "--force", self.tiny, self.parted), 1,
+        expect(self.install("--yes", "--force", self.tiny, parted), 1,
                "%s is in use: %s is mounted on %s; unmount it first"
-               % (self.parted, os.path.basename(part), point))
+               % (parted, os.path.basename(part), point))
 
     def test_write_image(self):
         disk = self.need_disk()
@@ -492,7 +477,7 @@ class Tests:
 
     def test_completion_bash(self):
         if not shutil.which("bash"):
-            raise Skip("bash not found")
+            raise h.Skip("shell", "bash not found")
         open(os.path.join(self.tmp, "kernel.elf"), "w").close()
         got = self.bash_complete("mkbootimg", "--protocol", "")
         if got != ["native", "multiboot1", "multiboot2"]:
@@ -573,7 +558,7 @@ zpty -d z
 
     def test_completion_zsh(self):
         if not shutil.which("zsh"):
-            raise Skip("zsh not found")
+            raise h.Skip("shell", "zsh not found")
         open(os.path.join(self.tmp, "kernel.elf"), "w").close()
         commands = ("build", "run", "install", "info")
         lines = ["mkbootimg --protocol ", "mkbootimg -o x --protocol=", "mkbootimg run --smp ",
@@ -670,39 +655,30 @@ def throughput(args, tmp):
         loops.close()
 
 
+def method_test(name):
+    """The harness's test of Tests.NAME, with loop devices of its own, undone at its end."""
+    def fn(args, test, tmp):
+        tests = Tests(args, tmp)
+        try:
+            getattr(tests, name)()
+        finally:
+            tests.loops.close()
+    return h.Test(name[len("test_"):].replace("_", "-"), fn)
+
+
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = h.parser(__doc__, timeout=120)
     p.add_argument("--mkbootimg", default="build/mkbootimg")
     p.add_argument("--kernels", default="build/tests/kernels")
-    p.add_argument("--qemu", default="qemu-system-x86_64")
     p.add_argument("--throughput", action="store_true", help="measure against dd instead of testing")
     p.add_argument("--size", type=int, default=64, help="MiB, for --throughput")
     p.add_argument("--rounds", type=int, default=7, help="for --throughput")
     args = p.parse_args()
-
-    with tempfile.TemporaryDirectory(prefix="mkbootimg-install-") as tmp:
-        if args.throughput:
+    if args.throughput:
+        with tempfile.TemporaryDirectory(prefix="mkbootimg-install-") as tmp:
             throughput(args, tmp)
-            return 0
-        tests = Tests(args, tmp)
-        passed = failed = skipped = 0
-        try:
-            for name in TESTS:
-                label = name[len("test_"):].replace("_", "-")
-                try:
-                    getattr(tests, name)()
-                    print("PASS %s" % label, flush=True)
-                    passed += 1
-                except Skip as e:
-                    print("SKIP %s: %s" % (label, e), flush=True)
-                    skipped += 1
-                except (Failure, OSError, subprocess.SubprocessError) as e:
-                    print("FAIL %s: %s" % (label, e), flush=True)
-                    failed += 1
-        finally:
-            tests.loops.close()
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 1 if failed else 0
+        return 0
+    return h.main(args, [method_test(name) for name in TESTS], "install tests")
 
 
 if __name__ == "__main__":

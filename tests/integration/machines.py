@@ -9,21 +9,21 @@ over QMP) and on COM1. Harness tests boot a boot sector from a floppy
 (tests/harness/chain.asm, built by machines.mk) that plays a hostile BIOS and
 then chain-loads our MBR from the first hard disk.
 
-Prints "PASS name" / "FAIL name: why" / "SKIP name: why" per test, then
-"N passed, N failed[, N skipped]". Exits 1 when a test failed. Python 3
-standard library only; run.py's QEMU and QMP helpers are shared.
+The plain machines, pc with an IDE disk and q35 with an AHCI disk, 256 MiB
+and QEMU's default CPU (qemu64), are run.py's entry-check-higher-half/pc and
+/q35: they are not repeated here.
+
+The harness (harness.py) prints "PASS name" / "FAIL name: why" / "SKIP name:
+why" per test, then "N passed, N failed, N skipped". Exits 1 when a test
+failed. Python 3 standard library only.
 """
 
-import argparse
 import os
 import shutil
-import subprocess
 import sys
-import time
 
-sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import run as h  # noqa: E402 (Qemu helpers: QMP, read_manifest, contains, indent)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import harness as h  # noqa: E402
 
 KERNEL = "entry-check-higher-half"
 
@@ -31,7 +31,7 @@ KERNEL = "entry-check-higher-half"
 # ---- Disks: the QEMU arguments that attach the image ----
 
 def ide(image, tmp):
-    return ["-drive", "format=raw,snapshot=on,file=" + image]
+    return h.attach_image(image)
 
 
 def virtio(image, tmp):
@@ -91,9 +91,18 @@ def garbage_bpb(image, out):
         f.write(bytes((0x5A ^ (i * 37)) & 0xFF or 0xFF for i in range(0x0B, 0x5A)))
 
 
+def truncated_sectors(image):
+    """(sectors left, the payload's end): where truncated() cuts the image."""
+    try:
+        m = h.read_manifest(image)
+        return payload_sector(image, 0.5) // 1008 * 1008, m["payload_lba"] + m["payload_sectors"]
+    except (OSError, ValueError):
+        return 0, 0  # the test then fails on the missing image
+
+
 def truncated(image, out):
     """The image cut off in the middle of its payload (at a whole cylinder, as SeaBIOS wants)."""
-    end = payload_sector(image, 0.5) // 1008 * 1008
+    end = truncated_sectors(image)[0]
     m = h.read_manifest(image)
     if end <= m["payload_lba"]:
         raise h.Failure("the payload is too small to cut inside it at a cylinder boundary")
@@ -105,39 +114,15 @@ def truncated(image, out):
 
 # ---- The tests ----
 
-class Test:
-    def __init__(self, name, machine="q35", disk=ide, memory="256M", qemu_args=(), expect=None,
-                 change=None, com1_absent=None, com1_present=(), allow_failed=()):
-        self.name, self.machine, self.disk, self.memory = name, machine, disk, memory
-        self.qemu_args, self.expect, self.change, self.com1_absent = list(qemu_args), expect, change, com1_absent
-        self.com1_present = com1_present  # lines COM1 must show on a pass
-        self.allow_failed = allow_failed  # entry-check checks that may fail here (and only those)
-
-
-class Qemu(h.Qemu):
-    """run.py's Qemu with the disk attached our way."""
-
-    def __init__(self, args, image, test, tmp):
-        self.tmp = tmp
-        self.log = os.path.join(tmp, "com1.log")
-        self.qmp_path = os.path.join(tmp, "qmp.sock")
-        self.qmp = None
-        self.command = [args.qemu, "-accel", "tcg", "-M", test.machine, "-m", test.memory,
-                        "-display", "none", "-serial", "file:" + self.log,
-                        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-no-reboot",
-                        "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path] \
-            + test.disk(image, tmp) + test.qemu_args
-        self.proc = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-
-
-def details(qemu, screen, output):
-    text = h.indent("COM1", qemu.com1(), limit=30)
-    if screen:
-        text += h.indent("screen", "\n".join(screen))
-    if output:
-        text += h.indent("QEMU", output)
-    return text + "  command: %s\n" % " ".join(qemu.command)
+def Test(name, machine="q35", disk=ide, memory="256M", qemu_args=(), expect=(), change=None,
+         com1_absent=None, com1_present=(), allow_failed=(), junk=False):
+    """A boot of entry-check's image: on a pass, com1_present must be on COM1
+    and com1_absent not; allow_failed names entry-check checks that may fail
+    here (and only those); junk fills .bss with junk first (run.py). With
+    expect, the texts the loader must show on the screen and COM1 instead."""
+    return h.Test(name, run_test, machine=machine, disk=disk, memory=memory, qemu_args=list(qemu_args),
+                  expect=list(expect), change=change, com1_absent=com1_absent, com1_present=com1_present,
+                  allow_failed=allow_failed, junk=junk)
 
 
 def run_test(args, test, tmp):
@@ -148,48 +133,18 @@ def run_test(args, test, tmp):
         changed = os.path.join(tmp, "changed.img")
         test.change(image, changed)
         image = changed
-    qemu = Qemu(args, image, test, tmp)
-    deadline = time.monotonic() + args.timeout
-    screen, status = None, None
-    if test.expect is None:
-        status = qemu.wait(args.timeout)
-        if status is None:
-            screen = qemu.screen()
-        output = qemu.stop()
-        failed = [l[5:] for l in qemu.com1().splitlines() if l.startswith("FAIL ")]
-        if status == h.EXIT_FAIL and test.allow_failed and failed and \
-                all(any(l.startswith(a + ":") for a in test.allow_failed) for l in failed):
-            status = h.EXIT_PASS
-        if status == h.EXIT_PASS:
-            if test.com1_absent and test.com1_absent in qemu.com1():
-                raise h.Failure("COM1 shows %r" % test.com1_absent, details(qemu, screen, output))
-            for line in test.com1_present:
-                if line not in qemu.com1():
-                    raise h.Failure("COM1 lacks %r" % line, details(qemu, screen, output))
-            return
-        why = {None: "no verdict within %d s (hung?)" % args.timeout,
-               h.EXIT_FAIL: "the kernel reported failed checks",
-               0: "QEMU exited 0 without a verdict: triple fault or reset"}.get(status, "QEMU exited %s" % status)
-        raise h.Failure(why, details(qemu, screen, output))
-    on_screen = on_com1 = False
-    while time.monotonic() < deadline:
-        lines = qemu.screen()
-        if lines is None:
-            break
-        screen = lines
-        on_screen = h.contains(lines, test.expect)
-        on_com1 = h.contains([qemu.com1()], test.expect)
-        if on_screen and on_com1:
-            break
-        time.sleep(0.1)
-    status = qemu.proc.poll()
-    output = qemu.stop()
-    if on_screen and on_com1:
+    extra = test.qemu_args + (h.junk_devices(image, tmp) if test.junk else [])
+    qemu = h.Qemu(args, tmp, machine=test.machine, memory=test.memory, disks=test.disk(image, tmp), extra=extra)
+    if test.expect:
+        h.await_text(args, qemu, test.expect)
         return
-    why = "%r not on the screen" % test.expect if not on_screen else "%r not on COM1" % test.expect
-    if status is not None:
-        why += " (QEMU exited %d)" % status
-    raise h.Failure(why, details(qemu, screen, output))
+    h.boot_verdict(args, qemu, test.allow_failed)
+    com1 = qemu.com1()
+    if test.com1_absent and test.com1_absent in com1:
+        raise h.Failure("COM1 shows %r" % test.com1_absent, qemu.details(com1_limit=30))
+    for line in test.com1_present:
+        if line not in com1:
+            raise h.Failure("COM1 lacks %r" % line, qemu.details(com1_limit=30))
 
 
 def all_tests(args):
@@ -199,23 +154,22 @@ def all_tests(args):
     except (OSError, ValueError):
         mid = 2048  # the test then fails on the missing image
     tests = [
-        # Disks and controllers
-        Test("disk/pc-ide", machine="pc"),
-        Test("disk/q35-ahci"),
+        # Disks and controllers (pc's IDE and q35's AHCI: run.py's entry-check-higher-half/pc, /q35)
         Test("disk/virtio-blk", machine="pc", disk=virtio),
         Test("disk/usb-xhci", disk=usb("qemu-xhci")),
         Test("disk/usb-ehci", machine="pc", disk=usb("usb-ehci")),
         # Memory
         # entry-check wants 64 MiB usable (it expects -m 256M): only that check may fail.
         Test("memory/24M", memory="24M", allow_failed=("usable memory",)),
-        Test("memory/256M", memory="256M"),
+        # 256 MiB: run.py's entry-check-higher-half/q35; 5 GiB: its q35-5G.
         Test("memory/6G", memory="6G"),
         Test("smp/4", qemu_args=("-smp", "4")),
-        # CPUs
-        Test("cpu/qemu64", qemu_args=("-cpu", "qemu64")),
+        # CPUs (qemu64, QEMU's default: run.py's entry-check-higher-half/q35)
         Test("cpu/Nehalem", qemu_args=("-cpu", "Nehalem")),
-        Test("cpu/max", qemu_args=("-cpu", "max")),
-        Test("cpu/no-nx", qemu_args=("-cpu", "qemu64,-nx")),
+        # Every CPU feature QEMU emulates (1 GiB pages, LA57, ...): nothing may change.
+        Test("cpu/max", qemu_args=("-cpu", "max"), junk=True),
+        # A CPU without NX: the loader must not set the (then reserved) NX bit.
+        Test("cpu/no-nx", qemu_args=("-cpu", "qemu64,-nx"), junk=True),
         # Hostile BIOSes
         Test("bios/bpb-garbage", machine="pc", change=garbage_bpb),
         Test("bios/bpb-garbage-usb", disk=usb("qemu-xhci"), change=garbage_bpb),
@@ -231,36 +185,27 @@ def all_tests(args):
         # Disk errors (blkdebug): a transient one is retried, a persistent one is reported.
         Test("disk-error/transient", machine="pc", disk=blkdebug(mid, once=True)),
         Test("screen/disk-error", machine="pc", disk=blkdebug(mid, once=False),
-             expect="disk read failed at sector"),
+             expect=["disk read failed at sector", "Check the disk or USB stick, or write the image again."]),
         # Messages, not hangs
-        Test("screen/no-long-mode", qemu_args=("-cpu", "qemu32"), expect="does not support 64-bit long mode"),
-        Test("screen/too-little-memory", memory="4M", expect="(mkbootimg run --memory SIZE"),
-        Test("screen/truncated", machine="pc", change=truncated, expect="the image is truncated: the disk ends at"),
+        Test("screen/no-long-mode", qemu_args=("-cpu", "qemu32"),
+             expect=["this CPU does not support 64-bit long mode, which the kernel needs."]),
+        # The kernel's 5 MiB at 1 MiB do not fit in 4 MiB of RAM: the loader says so, and where.
+        Test("screen/too-little-memory", memory="4M",
+             expect=["beyond the end of RAM: this machine has only", "(mkbootimg run --memory SIZE, QEMU's -m)"]),
+        Test("screen/truncated", machine="pc", change=truncated,
+             expect=["the image is truncated: the disk ends at sector %d, but the kernel's payload ends at "
+                     "sector %d." % truncated_sectors(image)]),
     ]
     return tests
 
 
 def main():
     global ARGS
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--qemu", default="qemu-system-x86_64")
+    parser = h.parser(__doc__, jobs=2)
     parser.add_argument("--images", default="build/tests/kernels")
     parser.add_argument("--harness", default="build/tests/harness", help="folder of the harness floppies")
-    parser.add_argument("--jobs", "-j", type=int, default=2)
-    parser.add_argument("--timeout", type=int, default=60, help="seconds per boot")
-    parser.add_argument("--list", action="store_true")
-    parser.add_argument("names", nargs="*", help="run only tests whose name contains one of these")
     args = ARGS = parser.parse_args()
-    tests = [t for t in all_tests(args) if not args.names or any(n in t.name for n in args.names)]
-    if args.list:
-        print("\n".join(t.name for t in tests))
-        return 0
-    if not shutil.which(args.qemu):
-        print("FAIL setup: %s not found (install qemu-system-x86)" % args.qemu)
-        print("0 passed, 1 failed")
-        return 1
-    return h.run_suite(tests, lambda t: h.run_one(args, t, run_test, "mkb-machines-"), args.jobs,
-                       "machine tests", prefix="machines/")
+    return h.main(args, all_tests(args), "machine tests", prefix="machines/")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,7 +11,7 @@ MB_CFLAGS := -m32 -O2 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -mno
 	     -nostdlib -static -Wall -Wextra -Werror -Wno-array-bounds -Wl,--build-id=none -Wl,-m,elf_i386 \
 	     -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 MB_DEPS := tests/kernels/multiboot/entry.S tests/kernels/multiboot/check.c \
-	   tests/kernels/multiboot/link.ld tests/integration/multiboot.mk
+	   tests/kernels/multiboot/link.ld tests/integration/multiboot.mk $(FLAGS_DIR)/kernels
 
 # $(1) name, $(2) Multiboot version, $(3) extra flags. The command line and
 # module string are what the tool gives: the file's name first (mkbootimg(1)).
@@ -41,5 +41,12 @@ $(MB_KERNELS)/module.txt: tests/integration/multiboot.mk
 MB_TEST_FILES := $(MB_KERNELS)/mbcheck1.elf $(MB_KERNELS)/mbcheck2.elf \
 		 $(MB_KERNELS)/mbcheck1-elf64.elf64 $(MB_KERNELS)/mbcheck1-aout.bin $(MB_KERNELS)/module.txt
 
-check-multiboot: $(BUILD)/mkbootimg $(MB_TEST_FILES)
-	$(PYTHON) tests/integration/multiboot.py --build $(BUILD) --kernels $(MB_KERNELS)
+# A boot sector that only spins: the negative case of the grub-invaders oracle.
+MB_SPIN := $(BUILD)/tests/harness/spin.img
+$(MB_SPIN): tests/harness/spin.asm $(FLAGS_DIR)/kernels
+	@mkdir -p $(@D)
+	$(NASM) -f bin -o $@ $<
+
+check-multiboot: $(BUILD)/mkbootimg $(MB_TEST_FILES) $(MB_SPIN)
+	$(PYTHON) tests/integration/multiboot.py --qemu $(QEMU) --build $(BUILD) --kernels $(MB_KERNELS) \
+		--spin $(MB_SPIN)

@@ -12,4 +12,4 @@
 .PHONY: check-newcomer
 
 check-newcomer: $(BUILD)/mkbootimg
-	$(PYTHON) tests/integration/newcomer.py --make "$(MAKE)" --build "$(BUILD)"
+	$(PYTHON) tests/integration/newcomer.py --qemu $(QEMU) --make "$(MAKE)" --build "$(BUILD)"

@@ -6,14 +6,13 @@ on stderr, what reaches QEMU and the screen it prints.
 Every test runs with its own TMPDIR, which must be empty afterwards: the
 temporary image and QMP socket are removed on every way out.
 
-Prints "PASS name" or "FAIL name: why" per test, then "N passed, N failed";
-exits 1 when a test failed. With --bench N, instead times `mkbootimg run
---test` on the tiny kernel against plain QEMU booting the same image.
+The harness (harness.py) prints "PASS name", "FAIL name: why" or "SKIP name:
+why" per test, then "N passed, N failed, N skipped"; exits 1 when a test
+failed. With --bench N, instead times `mkbootimg run --test` on the tiny
+kernel against plain QEMU booting the same image.
 Python 3 standard library only.
 """
 
-import argparse
-import concurrent.futures
 import json
 import os
 import shutil
@@ -24,13 +23,11 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import harness as h  # noqa: E402
+from harness import Failure  # noqa: E402
+
 SCREEN_HEADER = "---- VGA text screen"
-
-
-class Failure(Exception):
-    def __init__(self, why, details=""):
-        super().__init__(why)
-        self.details = details
 
 
 class Result:
@@ -210,7 +207,8 @@ def test_cargo_toml(c):
     env = {"CARGO_MANIFEST_DIR": c.tmp}
     expect(c.run("--test", c.kernel("fail"), env=env), status=0)
     # The command line wins over Cargo.toml.
-    expect(c.run("--test", "--success-exit-code", "33", c.kernel("fail"), env=env), status=1)
+    expect(c.run("--test", "--success-exit-code", "33", c.kernel("fail"), env=env), status=1,
+           stderr="mkbootimg: test failed: the kernel wrote 0x11 to port 0xf4 (QEMU exit status 35)")
 
 
 def test_cargo_toml_errors(c):
@@ -311,8 +309,9 @@ def test_damaged_image_refused(c):
     if info.returncode != 0 or corrupt.returncode != 1:
         raise Failure("info: %d on the image, %d on the damaged one" % (info.returncode, corrupt.returncode))
     # Refused before QEMU is even looked for, with the line info prints.
-    for damage in ("checksum", "shorter than the image"):
-        if damage != "checksum":
+    for damage in ("%s: the payload checksum does not match: the loader will refuse to boot it" % image,
+                   "%s: the file is shorter than the image the manifest describes" % image):
+        if "checksum" not in damage:
             with open(image, "r+b") as f:
                 f.truncate(size // 2)
         said = subprocess.run([c.args.mkbootimg, "info", image], capture_output=True, text=True).stderr
@@ -325,13 +324,15 @@ def test_damaged_image_refused(c):
 def test_block_device(c):
     # A written stick, booted read-only: a read-only loop device would refuse any write.
     if os.geteuid() != 0:
-        raise Failure("needs root for a loop device (losetup)")
+        raise h.Skip("root", "needs root for a loop device (losetup)")
     image = os.path.join(c.tmp, "k.img")
     subprocess.run([c.args.mkbootimg, "-o", image, c.args.tiny], check=True)
     with open(image, "rb") as f:
         before = f.read()
-    device = subprocess.run(["losetup", "-r", "-f", "--show", image], capture_output=True, text=True,
-                            check=True).stdout.strip()
+    loop = subprocess.run(["losetup", "-r", "-f", "--show", image], capture_output=True, text=True)
+    device = loop.stdout.strip()
+    if loop.returncode != 0 or not device.startswith("/dev/loop"):
+        raise h.Skip("loop", "losetup cannot make a loop device: %s" % loop.stderr.strip())
     try:
         expect(c.run("--test", device), status=0)
         dry = c.run("--dry-run", device)
@@ -425,17 +426,10 @@ TESTS = [test_pass, test_pass_pc, test_fail, test_triple_fault, test_halt, test_
          test_qemu_missing, test_not_a_kernel, test_usage, test_dry_run]
 
 
-def run_one(args, test):
-    start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="mkb-run-") as tmp:
-        try:
-            test(Context(args, tmp))
-            result = ("PASS", "", "")
-        except Failure as e:
-            result = ("FAIL", str(e), e.details)
-        except Exception as e:  # a bug in the harness is a failure too
-            result = ("FAIL", "harness error: %s: %s" % (type(e).__name__, e), "")
-    return result + (time.monotonic() - start,)
+def all_tests():
+    """The harness's tests: each function of TESTS with its own Context."""
+    return [h.Test(fn.__name__[len("test_"):].replace("_", "-"), lambda args, test, tmp, fn=fn: fn(Context(args, tmp)))
+            for fn in TESTS]
 
 
 # ---- Benchmark ----
@@ -466,43 +460,23 @@ def bench(args, runs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = h.parser(__doc__)
     parser.add_argument("--mkbootimg", default="build/mkbootimg")
-    parser.add_argument("--qemu", default="qemu-system-x86_64")
     parser.add_argument("--kernels", default="build/tests/kernels/run", help="folder of the run test kernels")
     parser.add_argument("--tiny", default="build/tests/kernels/tiny.elf")
     parser.add_argument("--sample", default="build/sample-kernel.elf")
     parser.add_argument("--big", default="build/tests/kernels/entry-check-higher-half.elf",
                         help="a kernel of 5 MiB at 1 MiB")
-    parser.add_argument("--jobs", "-j", type=int, default=max(2, os.cpu_count() or 2))
     parser.add_argument("--bench", type=int, metavar="N", help="time N runs of each instead of testing")
-    parser.add_argument("names", nargs="*", help="run only tests whose name contains one of these")
     args = parser.parse_args()
 
-    args.qemu_path = shutil.which(args.qemu)
-    if args.qemu_path is None:
-        print("FAIL setup: %s not found (install qemu-system-x86)" % args.qemu)
-        print("0 passed, 1 failed")
-        return 1
+    args.qemu_path = shutil.which(args.qemu) or args.qemu  # h.main fails the run when it is not found
     for path in ("mkbootimg", "tiny", "sample", "big"):
         setattr(args, path, os.path.abspath(getattr(args, path)))
     args.kernels = os.path.abspath(args.kernels)
     if args.bench:
         return bench(args, args.bench)
-
-    tests = [t for t in TESTS if not args.names or any(n in t.__name__ for n in args.names)]
-    counts = {"PASS": 0, "FAIL": 0}
-    start = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for test, (verdict, why, details, seconds) in zip(tests, pool.map(lambda t: run_one(args, t), tests)):
-            counts[verdict] += 1
-            name = test.__name__[len("test_"):].replace("_", "-")
-            print("%s run/%s%s (%.1f s)" % (verdict, name, ": " + why if why else "", seconds), flush=True)
-            if details:
-                print(details, end="", flush=True)
-    print("run-command tests took %.1f s with %d jobs" % (time.monotonic() - start, args.jobs))
-    print("%d passed, %d failed" % (counts["PASS"], counts["FAIL"]))
-    return 1 if counts["FAIL"] else 0
+    return h.main(args, all_tests(), "run-command tests", prefix="run/")
 
 
 if __name__ == "__main__":
