@@ -113,15 +113,12 @@ static int entry_not_function(Elf *elf, uint64_t entry)
 	return seen;
 }
 
-/* Checks the ELF header and program headers; fills k->segments and k->requests. */
-int elf_kernel_read(struct kernel *k, Elf *elf)
+/* The ELF header: a 64-bit x86-64 executable with a program header table in the file. */
+static int check_header(const struct kernel *k, Elf *elf, Elf64_Ehdr **ehp, size_t *phnum)
 {
 	const char *path = k->path;
-	const struct kernel_segment *at = NULL;
-	char *ident;
+	const char *ident;
 	Elf64_Ehdr *eh;
-	Elf64_Phdr *ph;
-	size_t phnum, n = 0;
 
 	if (elf_kind(elf) != ELF_K_ELF || (ident = elf_getident(elf, NULL)) == NULL)
 		return mkb_fail("%s: not an ELF file", path);
@@ -140,35 +137,33 @@ int elf_kernel_read(struct kernel *k, Elf *elf)
 	if (eh->e_machine != EM_X86_64)
 		return mkb_fail("%s: ELF machine is %u, not x86-64 (EM_X86_64 = %u)", path,
 		                (unsigned)eh->e_machine, (unsigned)EM_X86_64);
-	/* ET_DYN is refused below, after PT_INTERP: that says more about how it was linked. */
+	/* ET_DYN is refused later, after PT_INTERP: that says more about how it was linked. */
 	if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
 		return mkb_fail("%s: ELF type is %s, not an executable (ET_EXEC)", path,
 		                type_name(eh->e_type));
 	/* PN_XNUM: the real count is kept in section 0, elf_getphdrnum reads it. */
-	phnum = eh->e_phnum;
-	if (phnum == PN_XNUM && elf_getphdrnum(elf, &phnum) != 0)
+	*phnum = eh->e_phnum;
+	if (*phnum == PN_XNUM && elf_getphdrnum(elf, phnum) != 0)
 		return mkb_fail("%s: bad program header count: %s", path, elf_errmsg(-1));
-	if (phnum == 0)
+	if (*phnum == 0)
 		return mkb_fail("%s: no program headers (is it an executable?)", path);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr))
 		return mkb_fail("%s: e_phentsize is %u, not %zu", path,
 		                (unsigned)eh->e_phentsize, sizeof(Elf64_Phdr));
 	/* Checked here so a corrupt table gets a clear message, not libelf's. */
 	if (eh->e_phoff > k->file_size ||
-	    phnum > (k->file_size - eh->e_phoff) / sizeof(Elf64_Phdr))
+	    *phnum > (k->file_size - eh->e_phoff) / sizeof(Elf64_Phdr))
 		return mkb_fail("%s: program header table (offset 0x%" PRIx64 ", %zu entries) "
 		                "lies outside the file (0x%" PRIx64 " bytes)",
-		                path, (uint64_t)eh->e_phoff, phnum, k->file_size);
-	if ((ph = elf64_getphdr(elf)) == NULL)
-		return mkb_fail("%s: cannot read program headers: %s", path, elf_errmsg(-1));
-	/* Before any address check: a dynamic link breaks them all, and says why. */
-	for (size_t i = 0; i < phnum; i++)
-		if (ph[i].p_type == PT_INTERP)
-			return kernel_dynamic_error(path, 1);
-	if (eh->e_type == ET_DYN)
-		return kernel_dynamic_error(path, 0);
+		                path, (uint64_t)eh->e_phoff, *phnum, k->file_size);
+	*ehp = eh;
+	return 0;
+}
 
-	k->entry = eh->e_entry;
+/* Every PT_LOAD segment with bytes to load or map, checked against the file, into k. */
+static int read_segments(struct kernel *k, const Elf64_Phdr *ph, size_t phnum)
+{
+	const char *path = k->path;
 
 	for (size_t i = 0; i < phnum; i++) {
 		const Elf64_Phdr *p = &ph[i];
@@ -194,9 +189,16 @@ int elf_kernel_read(struct kernel *k, Elf *elf)
 		    }) != 0)
 			return -1;
 	}
-	n = k->segment_count;
-	if (n == 0)
+	if (k->segment_count == 0)
 		return mkb_fail("%s: no PT_LOAD segment: nothing to load", path);
+	return 0;
+}
+
+/* No two segments share a virtual address, and the entry point is in an executable one. */
+static int check_segments(const struct kernel *k)
+{
+	const struct kernel_segment *at = NULL;
+	size_t n = k->segment_count;
 
 	/* A few segments at most: pairwise is simplest. */
 	for (size_t i = 0; i < n; i++) {
@@ -206,22 +208,39 @@ int elf_kernel_read(struct kernel *k, Elf *elf)
 			if (a->vaddr < b->vaddr + b->memsz && b->vaddr < a->vaddr + a->memsz)
 				return mkb_fail("%s: segments %u and %u overlap in virtual memory "
 				                "(0x%" PRIx64 "-0x%" PRIx64 " and 0x%" PRIx64 "-0x%" PRIx64 ")",
-				                path, a->index, b->index, a->vaddr, a->vaddr + a->memsz,
+				                k->path, a->index, b->index, a->vaddr, a->vaddr + a->memsz,
 				                b->vaddr, b->vaddr + b->memsz);
 		}
-	}
-
-	for (size_t i = 0; i < n; i++) {
-		const struct kernel_segment *s = &k->segments[i];
-		if (k->entry >= s->vaddr && k->entry - s->vaddr < s->memsz)
-			at = s;
+		if (k->entry >= a->vaddr && k->entry - a->vaddr < a->memsz)
+			at = a;
 	}
 	if (at == NULL)
-		return kernel_entry_error(path, k->entry);
+		return kernel_entry_error(k->path, k->entry);
 	if (!(at->flags & PF_X))
 		return mkb_fail("%s: entry point 0x%" PRIx64 " is not inside an executable (PF_X) "
-		                "segment: segment %u is not executable", path, k->entry, at->index);
-	if (read_requests(k, elf, ph, phnum) != 0)
+		                "segment: segment %u is not executable", k->path, k->entry, at->index);
+	return 0;
+}
+
+int elf_kernel_read(struct kernel *k, Elf *elf)
+{
+	Elf64_Ehdr *eh = NULL;
+	Elf64_Phdr *ph;
+	size_t phnum = 0;
+
+	if (check_header(k, elf, &eh, &phnum) != 0)
+		return -1;
+	if ((ph = elf64_getphdr(elf)) == NULL)
+		return mkb_fail("%s: cannot read program headers: %s", k->path, elf_errmsg(-1));
+	/* Before any address check: a dynamic link breaks them all, and says why. */
+	for (size_t i = 0; i < phnum; i++)
+		if (ph[i].p_type == PT_INTERP)
+			return kernel_dynamic_error(k->path, 1);
+	if (eh->e_type == ET_DYN)
+		return kernel_dynamic_error(k->path, 0);
+	k->entry = eh->e_entry;
+	if (read_segments(k, ph, phnum) != 0 || check_segments(k) != 0 ||
+	    read_requests(k, elf, ph, phnum) != 0)
 		return -1;
 	k->entry_not_function = entry_not_function(elf, k->entry);
 	return 0;
