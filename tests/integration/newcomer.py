@@ -174,8 +174,9 @@ def test_help(args, test, tmp):
 def test_bad_option(args, test, tmp):
     dest, mkb = installed(args)
     r = run([mkb] + test.words + ["--no-such-option"])
-    check(r.returncode == 2 and "usage: mkbootimg" in r.stderr and r.stdout == "",
-          f"status {r.returncode}, stdout {r.stdout!r}")
+    said = " ".join(["mkbootimg"] + test.words) + ": unrecognized option '--no-such-option'\n"
+    check(r.returncode == 2 and r.stderr.startswith(said) and "usage: mkbootimg" in r.stderr and r.stdout == "",
+          f"status {r.returncode}, stdout {r.stdout!r}, stderr {r.stderr!r}")
 
 
 def test_man(args, test, tmp):

@@ -258,6 +258,8 @@ static void test_blockdev_fixed_disk_needs_force(void **state)
 	inspect(t, 259, 0, &d);
 	assert_string_equal(d.transport, "nvme");
 	assert_int_equal(blockdev_check(&d, 1 << 20, 0), -1);
+	assert_string_equal(mkb_error(), "/dev/nvme0n1 is not a removable disk and not on USB (transport nvme): "
+	                                 "it may be a system or data disk; add --force if you are sure");
 
 	add_device(t, LOOP_DISK, 7, 0, 32768, 0);
 	put_attr(t, LOOP_DISK, "loop/backing_file", "/tmp/stick.bin\n");
@@ -265,6 +267,8 @@ static void test_blockdev_fixed_disk_needs_force(void **state)
 	assert_string_equal(d.transport, "loop");
 	assert_string_equal(d.model, "loop on stick.bin");
 	assert_int_equal(blockdev_check(&d, 1 << 20, 0), -1);
+	assert_string_equal(mkb_error(), "/dev/loop0 is not a removable disk and not on USB (transport loop): "
+	                                 "it may be a system or data disk; add --force if you are sure");
 	assert_string_equal(verdict(&d, 1 << 20, 1), "ok");
 }
 

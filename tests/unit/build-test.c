@@ -94,8 +94,9 @@ static void test_build_refusals(void **state)
 	assert_int_equal(build_image(kernel, kernel, &o, &loader, NULL), -1);
 	assert_non_null(strstr(mkb_error(), "kernel.elf: the output would replace the kernel"));
 	assert_int_equal(build_image(out, NULL, &o, &loader, NULL), -1); /* no such kernel */
-	assert_non_null(strstr(mkb_error(), "disk.img"));
+	assert_non_null(strstr(mkb_error(), "disk.img: No such file or directory"));
 	assert_int_equal(build_image(kernel, out, &o, &broken, NULL), -1);
+	assert_string_equal(mkb_error(), "embedded loader: 100 bytes, not stage 1 and stage 2 in whole sectors");
 	assert_int_equal(eb_count_entries(dir, "disk"), 0);
 }
 

@@ -126,6 +126,7 @@ static void test_image_loader_bad(void **state)
 	assert_non_null(strstr(mkb_error(), "not stage 1 and stage 2 in whole sectors"));
 	l.size = sizeof blob - 1;
 	assert_int_equal(image_check_loader(&l, &n), -1);
+	assert_non_null(strstr(mkb_error(), "not stage 1 and stage 2 in whole sectors"));
 	l.size = sizeof blob - 512;
 	assert_int_equal(image_check_loader(&l, &n), -1);
 	assert_non_null(strstr(mkb_error(), "stage 2 header says 3 sectors, the blob holds 2"));

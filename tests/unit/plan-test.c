@@ -602,6 +602,7 @@ static void test_plan_options_add_module(void **state)
 	assert_int_equal(plan_options_add_module(&o, "=x"), -1);
 	assert_string_equal(mkb_error(), "--module: '=x' names no file (FILE or FILE=STRING)");
 	assert_int_equal(plan_options_add_module(&o, ""), -1);
+	assert_string_equal(mkb_error(), "--module: '' names no file (FILE or FILE=STRING)");
 	assert_int_equal(o.module_count, 4);
 	plan_options_free(&o);
 	assert_null(o.modules);

@@ -92,6 +92,7 @@ static void test_qmp_read_events(void **state)
 	close(peer);
 	peer = -1;
 	assert_int_equal(qmp_read_events(q), -1);
+	assert_string_equal(mkb_error(), "QMP: QEMU closed the connection");
 }
 
 static void test_qmp_error_reply(void **state)
@@ -110,6 +111,8 @@ static void test_qmp_no_answer(void **state)
 	close(peer);
 	peer = -1;
 	assert_int_equal(qmp_command(q, "{\"execute\":\"x\"}", NULL, 0, 1000), -1);
+	/* QEMU gone: the command cannot even be sent. */
+	assert_string_equal(mkb_error(), "QMP: send: Broken pipe");
 }
 
 static void test_qmp_connect_missing(void **state)
@@ -119,6 +122,7 @@ static void test_qmp_connect_missing(void **state)
 	(void)state;
 	assert_int_equal(qmp_connect(other, "/nonexistent/qmp.sock"), -1);
 	assert_int_equal(errno, ENOENT);
+	assert_string_equal(mkb_error(), "/nonexistent/qmp.sock: No such file or directory");
 	free(other);
 }
 

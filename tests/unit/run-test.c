@@ -76,9 +76,11 @@ static void test_run_identify_image(void **state)
 	image[MKB_STAGE2_LBA * MKB_SECTOR_SIZE] ^= 1;
 	image[511] = 0;
 	assert_int_equal(identify(write_file("nosig.img", image, sizeof image), &kind), -1);
+	assert_non_null(strstr(mkb_error(), "/nosig.img: neither an ELF kernel nor an image made by mkbootimg"));
 	image[511] = 0xaa;
 	/* Cut short before LBA 34. */
 	assert_int_equal(identify(write_file("short.img", image, 512 * 10), &kind), -1);
+	assert_non_null(strstr(mkb_error(), "/short.img: neither an ELF kernel nor an image made by mkbootimg"));
 }
 
 static void test_run_identify_neither(void **state)
@@ -88,8 +90,11 @@ static void test_run_identify_neither(void **state)
 
 	(void)state;
 	assert_int_equal(identify(write_file("empty", "", 0), &kind), -1);
+	assert_non_null(strstr(mkb_error(), "/empty: neither an ELF kernel nor an image made by mkbootimg"));
 	assert_int_equal(identify(write_file("text", "hello\n", 6), &kind), -1);
+	assert_non_null(strstr(mkb_error(), "/text: neither an ELF kernel nor an image made by mkbootimg"));
 	assert_int_equal(identify(write_file("elf-ish", "\177EL", 3), &kind), -1);
+	assert_non_null(strstr(mkb_error(), "/elf-ish: neither an ELF kernel nor an image made by mkbootimg"));
 	snprintf(path, sizeof path, "%s/missing", eb_scratch);
 	assert_int_equal(identify(path, &kind), -1);
 	assert_non_null(strstr(mkb_error(), "missing: No such file or directory"));

@@ -8,6 +8,7 @@
 #include "elf-builder.h"
 #include "util.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -79,6 +80,7 @@ static void test_util_read_write_full(void **state)
 	assert_int_equal(mkb_pread_full(fd, in, 10, 5000), 0);
 	close(fd);
 	assert_int_equal(mkb_pread_full(fd, in, 10, 0), -1);
+	assert_int_equal(errno, EBADF); /* no message: the caller says what it read */
 	eb_remove_dir(dir);
 }
 
