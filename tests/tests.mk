@@ -100,7 +100,7 @@ $(TEST_KERNELS)/entry-check-clang.elf: $(TEST_KERNELS)/clang/entry.S.o $(TEST_KE
 		$(filter %.o,$^)
 else
 TEST_SKIPPED += entry-check-clang
-$(TEST_KERNELS)/entry-check-clang.skip:
+$(TEST_KERNELS)/entry-check-clang.skip: tests/tests.mk
 	@mkdir -p $(@D)
 	echo "clang: $(CLANG) or $(LD_LLD) not found" > $@
 endif
@@ -122,7 +122,7 @@ $(TEST_KERNELS)/rust-check.elf: $(TEST_KERNELS)/librust-check.a tests/kernels/hi
 		-Wl,--gc-sections -Wl,--undefined=_start -o $@ $<
 else
 TEST_SKIPPED += rust-check
-$(TEST_KERNELS)/rust-check.skip:
+$(TEST_KERNELS)/rust-check.skip: tests/tests.mk
 	@mkdir -p $(@D)
 	echo "rustc: $(RUSTC) not found" > $@
 endif

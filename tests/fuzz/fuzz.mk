@@ -6,6 +6,8 @@
 #   info   the image reader of info, run and install (tool/info.c): boot
 #          signature, loader header, manifest, tables, strings, payload
 #          bounds, checksum, and info's text and JSON reports of it
+#   parts  install's partition-table readers (tool/install.c): MBR entries,
+#          GPT headers and entry arrays, the ranges an old table occupies
 #
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="elf cargo"]
 # Each target runs FUZZ_SECONDS; a crash (or leak, or sanitizer report)
@@ -14,7 +16,7 @@
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= elf note cargo image info
+FUZZ_TARGETS ?= elf note cargo image info parts
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := $(filter-out -O2 $(SANITIZE_FLAGS),$(TOOL_CFLAGS)) -O1 -g -Itool -Itests/unit -Itests/fuzz \
@@ -66,7 +68,21 @@ $(FUZZ_DIR)/seed-images/multiboot2.img: $(MB_KERNELS)/mbcheck2.elf $(MB_KERNELS)
 	@mkdir -p $(@D)
 	$(BUILD)/mkbootimg -q --cmdline "a=1" --module $(MB_KERNELS)/module.txt=m=1 -o $@ $<
 
-fuzz: fuzz-build $(FUZZ_SEED_KERNELS) $(FUZZ_SEED_IMAGES)
+# parts: an image's first sectors, and a 60 KiB disk with a GPT (when sgdisk is there),
+# after the flags byte and the disk's and the image's sizes in sectors.
+$(FUZZ_DIR)/seed-parts/image: $(FUZZ_DIR)/seed-images/tiny.img
+	@mkdir -p $(@D)
+	{ printf '\000\360\003\000\000\360\003\000\000'; head -c 18432 $<; } > $@
+$(FUZZ_DIR)/seed-parts/gpt:
+	@mkdir -p $(@D)
+	rm -f $@.disk; truncate -s 60K $@.disk
+	if command -v sgdisk >/dev/null && sgdisk -n 1:40:80 -n 2:81:84 $@.disk >/dev/null; then \
+		{ printf '\000\170\000\000\000\042\000\000\000'; cat $@.disk; } > $@; \
+	else : > $@; fi
+	rm -f $@.disk
+FUZZ_SEED_PARTS := $(FUZZ_DIR)/seed-parts/image $(FUZZ_DIR)/seed-parts/gpt
+
+fuzz: fuzz-build $(FUZZ_SEED_KERNELS) $(FUZZ_SEED_IMAGES) $(FUZZ_SEED_PARTS)
 	@pass=0; fail=0; \
 	for t in $(FUZZ_TARGETS); do \
 		corpus=$(FUZZ_DIR)/corpus-$$t; mkdir -p $$corpus; \
@@ -75,6 +91,7 @@ fuzz: fuzz-build $(FUZZ_SEED_KERNELS) $(FUZZ_SEED_IMAGES)
 		case $$t in image) head -c 65536 $(BUILD)/sample-kernel.img > $$corpus/image-head 2>/dev/null || true;; esac; \
 		case $$t in info) $(PYTHON) tests/fuzz/seed-image.py $(BUILD)/mkbootimg $$corpus \
 			$(FUZZ_SEED_IMAGES) || exit 1;; esac; \
+		case $$t in parts) for f in $(FUZZ_SEED_PARTS); do [ -s $$f ] && cp $$f $$corpus/seed-$$(basename $$f); done;; esac; \
 		log=$(FUZZ_DIR)/$$t.log; \
 		echo "== fuzz-$$t for $(FUZZ_SECONDS) s (log: $$log)"; \
 		if $(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
