@@ -3,6 +3,8 @@
 #include "plan.h"
 #include "util.h"
 
+#include "../bootloader/core/manifest.h"
+
 #include <mkbootimg/image.h>
 
 #include <errno.h>
@@ -13,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The format is little-endian and mkb_checksum_words reads host-order words. */
+/* The format is little-endian and mkb_checksum_add reads host-order words. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "mkbootimg writes little-endian structures directly: build it on a little-endian host"
 #endif
@@ -194,9 +196,9 @@ static int copy_summed(struct payload_writer *w, int in_fd, const char *in_path,
 		if ((size_t)r < n)
 			return mkb_fail("%s: %sthe file ends early (did it change while mkbootimg read it?)",
 			                in_path, what);
-		/* Zero the tail: it pads the last word for the sum and the last sector. */
+		/* Zero the tail: it pads the last sector. */
 		memset(w->buf + n, 0, padded - n);
-		mkb_checksum_words(&w->sum, (const uint32_t *)(void *)w->buf, (n + 3) / 4);
+		mkb_checksum_add(&w->sum, w->buf, n);
 		if (mkb_pwrite_full(w->fd, w->buf, padded, (off_t)(w->base + payload_offset + done)) != 0)
 			return mkb_fail("%s: write: %s", w->path, strerror(errno));
 		done += n;
@@ -234,6 +236,8 @@ static int write_all(int fd, const char *out_path, const struct kernel *k, const
 	uint64_t checksum = 0;
 	uint8_t mbr[MKB_SECTOR_SIZE];
 	uint8_t *buf = malloc(CHUNK);
+	enum mkb_manifest_rule rule;
+	uint32_t item;
 	size_t msize;
 	int r = -1;
 
@@ -253,6 +257,15 @@ static int write_all(int fd, const char *out_path, const struct kernel *k, const
 	if (msize == 0) {
 		mkb_fail("%s: manifest does not fit its planned %" PRIu64 " sectors", out_path,
 		         p->manifest_sectors);
+		goto out;
+	}
+	/* The loader's own rules: an image it would refuse is never written. */
+	rule = mkb_manifest_check_header((const struct mkb_manifest *)(void *)buf, p->manifest_lba);
+	if (rule == MKB_RULE_VALID)
+		rule = mkb_manifest_check_tables(buf, &item);
+	if (rule != MKB_RULE_VALID) {
+		mkb_fail("%s: the manifest breaks a rule of the loader (%s); this is a bug in mkbootimg",
+		         out_path, mkb_manifest_rule_text(rule));
 		goto out;
 	}
 	image_build_mbr(mbr, l->data, disk_signature(checksum), MKB_STAGE2_LBA,

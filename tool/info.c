@@ -8,6 +8,8 @@
 #include "plan.h"
 #include "util.h"
 
+#include "../bootloader/core/manifest.h"
+
 #include <mkbootimg/image.h>
 #include <mkbootimg/protocol.h>
 
@@ -36,12 +38,6 @@ static char *copy_string(const uint8_t *p, size_t n)
 	return s;
 }
 
-/* Is [off, off + len) inside [0, size)? Without overflow. */
-static int within(uint64_t off, uint64_t len, uint64_t size)
-{
-	return off <= size && len <= size - off;
-}
-
 static int read_exact(int fd, void *buf, size_t n, uint64_t off, const char *what)
 {
 	ssize_t r = mkb_pread_full(fd, buf, n, (off_t)off);
@@ -58,7 +54,7 @@ static int checksum_payload(int fd, const struct info_image *im, uint64_t *out)
 {
 	uint64_t base = im->m.payload_lba * MKB_SECTOR_SIZE;
 	struct mkb_checksum sum;
-	uint8_t *buf = malloc(CHUNK + 4);
+	uint8_t *buf = malloc(CHUNK);
 
 	if (buf == NULL)
 		return mkb_fail("%s", strerror(ENOMEM));
@@ -74,8 +70,7 @@ static int checksum_payload(int fd, const struct info_image *im, uint64_t *out)
 					free(buf);
 					return -1;
 				}
-				memset(buf + chunk, 0, 4);
-				mkb_checksum_words(&sum, (const uint32_t *)(void *)buf, (chunk + 3) / 4);
+				mkb_checksum_add(&sum, buf, chunk);
 				off += chunk;
 				left -= chunk;
 			}
@@ -86,12 +81,71 @@ static int checksum_payload(int fd, const struct info_image *im, uint64_t *out)
 	return 0;
 }
 
+/*
+ * info's sentence for a manifest that breaks a rule of the loader's
+ * (bootloader/core/manifest.h), as -1 with mkb_error() set. seg is the
+ * segment table for the rules about segments.
+ */
+static int manifest_fault(const struct mkb_manifest *m, uint64_t manifest_lba, enum mkb_manifest_rule rule,
+                          uint32_t item, const struct mkb_segment *seg)
+{
+	char name[PLAN_SEGMENT_NAME_MAX];
+
+	switch (rule) {
+	case MKB_RULE_MAGIC:
+		return mkb_fail("no manifest after the loader (LBA %" PRIu64 ")", manifest_lba);
+	case MKB_RULE_VERSION:
+		return mkb_fail("manifest version %u; this mkbootimg reads version %d",
+		                (unsigned)m->version, MKB_MANIFEST_VERSION);
+	case MKB_RULE_SECTORS:
+		return mkb_fail("the manifest claims %" PRIu32 " sectors (1 to %d)", m->sectors,
+		                MKB_MANIFEST_MAX_BYTES / MKB_SECTOR_SIZE);
+	case MKB_RULE_HEADER_SIZE:
+		return mkb_fail("the manifest header claims %u bytes", (unsigned)m->header_size);
+	case MKB_RULE_SEGMENT_COUNT:
+	case MKB_RULE_MODULE_COUNT:
+		return mkb_fail("the manifest claims %" PRIu32 " segments and %" PRIu32
+		                " modules (at most %d and %d)", m->segment_count, m->module_count,
+		                MKB_MAX_SEGMENTS, MKB_MAX_MODULES);
+	case MKB_RULE_SEGMENT_TABLE:
+	case MKB_RULE_MODULE_TABLE:
+	case MKB_RULE_CMDLINE:
+	case MKB_RULE_MULTIBOOT_BLOCK:
+		return mkb_fail("a table or the command line lies outside the manifest");
+	case MKB_RULE_PROTOCOL:
+		return mkb_fail("the manifest names protocol %" PRIu32 ", which this mkbootimg does not know",
+		                m->protocol);
+	case MKB_RULE_IMAGE_SECTORS:
+		/* The MBR's partition entry counts sectors in 32 bits: no image of mkbootimg is larger. */
+		return mkb_fail("the manifest claims an image of %" PRIu64 " sectors, more than the "
+		                "2^32 that its partition table can hold", m->image_sectors);
+	case MKB_RULE_PAYLOAD_OVERLAP:
+		return mkb_fail("the payload (LBA %" PRIu64 ") overlaps the manifest", m->payload_lba);
+	case MKB_RULE_PAYLOAD_END:
+		return mkb_fail("the payload ends after the image (%" PRIu64 " sectors)", m->image_sectors);
+	case MKB_RULE_SEGMENT_FILESZ:
+	case MKB_RULE_SEGMENT_PAYLOAD:
+		return mkb_fail("%s: its bytes lie outside the payload",
+		                plan_segment_name(name, seg[item].elf_index, m->protocol));
+	case MKB_RULE_SEGMENT_PLACE:
+		return mkb_fail("%s: %s", plan_segment_name(name, seg[item].elf_index, m->protocol),
+		                mkb_manifest_rule_text(rule));
+	case MKB_RULE_MODULE_PAYLOAD:
+	case MKB_RULE_MODULE_STRING:
+		return mkb_fail("module %" PRIu32 ": %s", item, mkb_manifest_rule_text(rule));
+	default:
+		return mkb_fail("the manifest is damaged: %s", mkb_manifest_rule_text(rule));
+	}
+}
+
 int info_read_image(int fd, struct info_image *im)
 {
 	uint8_t mbr[MKB_SECTOR_SIZE], *man = NULL;
 	struct mkb_stage2_header h;
 	struct mkb_manifest *m = &im->m;
-	uint64_t man_bytes, payload_bytes;
+	enum mkb_manifest_rule rule;
+	uint32_t item = 0;
+	uint64_t man_bytes;
 	struct stat st;
 
 	memset(im, 0, sizeof *im);
@@ -124,43 +178,26 @@ int info_read_image(int fd, struct info_image *im)
 	im->manifest_lba = (uint64_t)MKB_STAGE2_LBA + h.sectors;
 	if (read_exact(fd, m, sizeof *m, im->manifest_lba * MKB_SECTOR_SIZE, "manifest") != 0)
 		return -1;
-	if (m->magic != MKB_MANIFEST_MAGIC)
-		return mkb_fail("no manifest after the loader (LBA %" PRIu64 ")", im->manifest_lba);
-	if (m->version != MKB_MANIFEST_VERSION)
-		return mkb_fail("manifest version %u; this mkbootimg reads version %d",
-		                (unsigned)m->version, MKB_MANIFEST_VERSION);
+	/* The loader's rules (bootloader/core/manifest.c), in info's words. */
+	rule = mkb_manifest_check_header(m, im->manifest_lba);
+	if (rule != MKB_RULE_VALID)
+		return manifest_fault(m, im->manifest_lba, rule, 0, NULL);
 	man_bytes = (uint64_t)m->sectors * MKB_SECTOR_SIZE;
-	if (m->sectors == 0 || man_bytes > MKB_MANIFEST_MAX_BYTES)
-		return mkb_fail("the manifest claims %" PRIu32 " sectors (1 to %d)", m->sectors,
-		                MKB_MANIFEST_MAX_BYTES / MKB_SECTOR_SIZE);
-	if (m->header_size < sizeof *m || m->header_size > man_bytes)
-		return mkb_fail("the manifest header claims %u bytes", (unsigned)m->header_size);
-	if (m->segment_count > MKB_MAX_SEGMENTS || m->module_count > MKB_MAX_MODULES)
-		return mkb_fail("the manifest claims %" PRIu32 " segments and %" PRIu32
-		                " modules (at most %d and %d)", m->segment_count, m->module_count,
-		                MKB_MAX_SEGMENTS, MKB_MAX_MODULES);
-	if (!within(m->segment_offset, (uint64_t)m->segment_count * sizeof(struct mkb_segment), man_bytes) ||
-	    !within(m->module_offset, (uint64_t)m->module_count * sizeof(struct mkb_module), man_bytes) ||
-	    !within(m->cmdline_offset, (uint64_t)m->cmdline_length + 1, man_bytes) ||
-	    (m->multiboot_offset != 0 && !within(m->multiboot_offset, sizeof(struct mkb_multiboot), man_bytes)))
-		return mkb_fail("a table or the command line lies outside the manifest");
-	if (m->protocol > MKB_PROTOCOL_MULTIBOOT2)
-		return mkb_fail("the manifest names protocol %" PRIu32 ", which this mkbootimg does not know",
-		                m->protocol);
-	/* The MBR's partition entry counts sectors in 32 bits: no image of mkbootimg is larger. */
-	if (m->image_sectors > UINT32_MAX)
-		return mkb_fail("the manifest claims an image of %" PRIu64 " sectors, more than the "
-		                "2^32 that its partition table can hold", m->image_sectors);
-	if (m->payload_lba < im->manifest_lba + m->sectors)
-		return mkb_fail("the payload (LBA %" PRIu64 ") overlaps the manifest", m->payload_lba);
-	if (m->payload_sectors > m->image_sectors || m->payload_lba > m->image_sectors - m->payload_sectors)
-		return mkb_fail("the payload ends after the image (%" PRIu64 " sectors)", m->image_sectors);
-	payload_bytes = m->payload_sectors * MKB_SECTOR_SIZE;
 
 	if ((man = malloc(man_bytes)) == NULL)
 		return mkb_fail("%s", strerror(ENOMEM));
 	if (read_exact(fd, man, man_bytes, im->manifest_lba * MKB_SECTOR_SIZE, "manifest") != 0)
 		goto fail;
+	if (memcmp(man, m, sizeof *m) != 0) {
+		mkb_fail("the manifest changed while mkbootimg read it");
+		goto fail;
+	}
+	rule = mkb_manifest_check_tables(man, &item);
+	if (rule != MKB_RULE_VALID) {
+		manifest_fault(m, im->manifest_lba, rule, item,
+		               (const struct mkb_segment *)(const void *)(man + m->segment_offset));
+		goto fail;
+	}
 	im->segments = calloc(m->segment_count + 1, sizeof *im->segments);
 	im->modules = calloc(m->module_count + 1, sizeof *im->modules);
 	im->module_strings = calloc(m->module_count + 1, sizeof *im->module_strings);
@@ -171,26 +208,8 @@ int info_read_image(int fd, struct info_image *im)
 	}
 	memcpy(im->segments, man + m->segment_offset, m->segment_count * sizeof(struct mkb_segment));
 	memcpy(im->modules, man + m->module_offset, m->module_count * sizeof(struct mkb_module));
-	for (uint32_t i = 0; i < m->segment_count; i++) {
-		const struct mkb_segment *s = &im->segments[i];
-		char name[PLAN_SEGMENT_NAME_MAX];
-		if (s->filesz > s->memsz || s->payload_offset % MKB_SECTOR_SIZE != 0 ||
-		    !within(s->payload_offset, s->filesz, payload_bytes)) {
-			mkb_fail("%s: its bytes lie outside the payload",
-			         plan_segment_name(name, s->elf_index, m->protocol));
-			goto fail;
-		}
-	}
 	for (uint32_t i = 0; i < m->module_count; i++) {
 		const struct mkb_module *d = &im->modules[i];
-		if (d->payload_offset % MKB_SECTOR_SIZE != 0 || !within(d->payload_offset, d->size, payload_bytes)) {
-			mkb_fail("module %" PRIu32 ": its bytes lie outside the payload", i);
-			goto fail;
-		}
-		if (!within(d->string_offset, (uint64_t)d->string_length + 1, man_bytes)) {
-			mkb_fail("module %" PRIu32 ": its string lies outside the manifest", i);
-			goto fail;
-		}
 		im->module_strings[i] = copy_string(man + d->string_offset, d->string_length);
 		if (im->module_strings[i] == NULL) {
 			mkb_fail("%s", strerror(ENOMEM));

@@ -7,14 +7,23 @@ TOOL_LIBS   := $(shell $(PKG_CONFIG) --libs libelf)
 # The loader fragment builds this; override it to try the tool with another loader.
 MKB_LOADER_BIN ?= $(BUILD)/bootloader/loader.bin
 
+# The loader core's manifest rules and payload checksum, built into the tool:
+# the loader, the image writer and info share one definition of a valid image.
+TOOL_CORE_OBJS := $(BUILD)/tool-core/manifest.o
+
 # Modules (everything but main.c) are also linked into the unit tests.
-TOOL_MODULE_OBJS := $(patsubst tool/%.c,$(BUILD)/tool/%.o,$(filter-out tool/main.c,$(wildcard tool/*.c)))
+TOOL_MODULE_OBJS := $(patsubst tool/%.c,$(BUILD)/tool/%.o,$(filter-out tool/main.c,$(wildcard tool/*.c))) \
+		    $(TOOL_CORE_OBJS)
 TOOL_OBJS := $(TOOL_MODULE_OBJS) $(BUILD)/tool/main.o $(BUILD)/tool/loader-blob.o
 
 $(BUILD)/mkbootimg: $(TOOL_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(TOOL_LIBS)
 
 $(BUILD)/tool/%.o: tool/%.c
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tool-core/%.o: bootloader/core/%.c
 	@mkdir -p $(@D)
 	$(CC) $(TOOL_CFLAGS) -MMD -MP -c -o $@ $<
 

@@ -132,8 +132,10 @@ struct mkb_segment {
 /*
  * Payload checksum: Fletcher-style over little-endian 32-bit words, each
  * segment's file bytes in segment order, then each module's bytes in module
- * order, the last word of each padded with zero bytes. a starts at 1 so that runs of zeros still change b.
- * Result: (b << 32) | a.
+ * order, the last word of each padded with zero bytes. a starts at 1 so that
+ * runs of zeros still change b: for each word w, a += w, then b += a.
+ * Result: (b << 32) | a. The one loop that computes it, for the loader and
+ * the tool alike, is mkb_checksum_add (bootloader/core/manifest.c).
  */
 struct mkb_checksum {
 	uint32_t a, b;
@@ -143,18 +145,6 @@ static inline void mkb_checksum_init(struct mkb_checksum *c)
 {
 	c->a = 1;
 	c->b = 0;
-}
-
-/* Add n words (n * 4 bytes) at p, which must be 4-byte aligned. */
-static inline void mkb_checksum_words(struct mkb_checksum *c, const uint32_t *p, uint64_t n)
-{
-	uint32_t a = c->a, b = c->b;
-	for (uint64_t i = 0; i < n; i++) {
-		a += p[i];
-		b += a;
-	}
-	c->a = a;
-	c->b = b;
 }
 
 static inline uint64_t mkb_checksum_value(const struct mkb_checksum *c)

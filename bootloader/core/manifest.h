@@ -1,0 +1,89 @@
+/*
+ * The one definition of a valid manifest (include/mkbootimg/image.h), and the
+ * payload checksum. The loader, the tool's image writer and `mkbootimg info`
+ * all use these: an image is bootable exactly when they accept it.
+ *
+ * Host-compilable with no other core file: the tool builds this one alone.
+ */
+#ifndef MKB_CORE_MANIFEST_H
+#define MKB_CORE_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mkbootimg/image.h>
+
+/* Each rule a manifest must keep, in the order they are checked. */
+enum mkb_manifest_rule {
+	MKB_RULE_VALID = 0,
+	/* The header, before anything else can be trusted. */
+	MKB_RULE_MAGIC,        /* magic is MKB_MANIFEST_MAGIC */
+	MKB_RULE_VERSION,      /* version is MKB_MANIFEST_VERSION */
+	MKB_RULE_SECTORS,      /* 1 to MKB_MANIFEST_MAX_BYTES / 512 sectors */
+	MKB_RULE_HEADER_SIZE,  /* header_size is sizeof(struct mkb_manifest) */
+	/* The rest of the header. */
+	MKB_RULE_NO_SEGMENTS,  /* at least one segment */
+	MKB_RULE_SEGMENT_COUNT,/* at most MKB_MAX_SEGMENTS */
+	MKB_RULE_MODULE_COUNT, /* at most MKB_MAX_MODULES */
+	MKB_RULE_SEGMENT_TABLE,/* the segment table inside the manifest, 8-byte aligned */
+	MKB_RULE_MODULE_TABLE, /* the module table inside the manifest, 8-byte aligned */
+	MKB_RULE_CMDLINE,      /* the command line and its NUL inside the manifest */
+	MKB_RULE_MULTIBOOT_BLOCK,  /* a struct mkb_multiboot, when there is one, inside, aligned */
+	MKB_RULE_PROTOCOL,     /* a protocol this loader knows */
+	MKB_RULE_MULTIBOOT_MISSING, /* a Multiboot protocol has its struct mkb_multiboot */
+	MKB_RULE_IMAGE_SECTORS,/* at most 2^32 sectors: the partition entry's reach */
+	MKB_RULE_PAYLOAD_OVERLAP,  /* the payload starts after the manifest */
+	MKB_RULE_PAYLOAD_END,  /* the payload ends inside the image */
+	MKB_RULE_STACK_SIZE,   /* the stack is whole pages, at least one, below 4 GiB */
+	MKB_RULE_ENTRY,        /* a Multiboot entry point is below 4 GiB */
+	/* The tables (mkb_manifest_check_tables), item = the entry's index. */
+	MKB_RULE_SEGMENT_FILESZ,   /* filesz <= memsz */
+	MKB_RULE_SEGMENT_PAYLOAD,  /* file bytes sector-aligned, inside the payload */
+	MKB_RULE_SEGMENT_PLACE,/* physical range below 4 GiB, virtual one not wrapping */
+	MKB_RULE_MODULE_PAYLOAD,   /* bytes sector-aligned, inside the payload */
+	MKB_RULE_MODULE_STRING,/* string and its NUL inside the manifest */
+	MKB_RULE_SECTION_HEADERS,  /* a Multiboot kernel's section headers inside the manifest */
+	MKB_RULE_RULES
+};
+
+/*
+ * The header alone: the first sizeof(struct mkb_manifest) bytes of a manifest
+ * found at sector manifest_lba. Returns the first rule it breaks, or
+ * MKB_RULE_VALID.
+ */
+enum mkb_manifest_rule mkb_manifest_check_header(const struct mkb_manifest *m, uint64_t manifest_lba);
+
+/*
+ * The whole manifest (m->sectors * 512 bytes at m, 8-byte aligned), whose
+ * header passed mkb_manifest_check_header: every segment, module and block.
+ * On a broken rule, *item is the segment's or module's index (0 otherwise).
+ */
+enum mkb_manifest_rule mkb_manifest_check_tables(const void *manifest, uint32_t *item);
+
+/* The tables of a manifest that passed both checks. */
+static inline const struct mkb_segment *mkb_manifest_segments(const struct mkb_manifest *m)
+{
+	return (const struct mkb_segment *)(const void *)((const char *)m + m->segment_offset);
+}
+
+static inline const struct mkb_module *mkb_manifest_modules(const struct mkb_manifest *m)
+{
+	return (const struct mkb_module *)(const void *)((const char *)m + m->module_offset);
+}
+
+static inline const char *mkb_manifest_string(const struct mkb_manifest *m, uint32_t offset)
+{
+	return (const char *)m + offset;
+}
+
+/* A sentence for each rule, without the item ("its bytes lie outside the payload"). */
+const char *mkb_manifest_rule_text(enum mkb_manifest_rule rule);
+
+/*
+ * The payload checksum (image.h): add n bytes at p, any alignment. A run
+ * whose length is not a multiple of 4 is padded with zero bytes, so only the
+ * last run of a segment or module may have such a length.
+ */
+void mkb_checksum_add(struct mkb_checksum *c, const void *p, size_t n);
+
+#endif
