@@ -1,25 +1,62 @@
-# The BIOS loader: stage 1 (the MBR) and stage 2, joined into loader.bin,
-# which the tool embeds. Stage 2's C runs in real mode (gcc -m16).
+# The loader: core/ (plain C every firmware shares) and bios/ (stage 1, and
+# stage 2's BIOS front-end), joined into loader.bin, which the tool embeds.
+# Stage 2's C runs in real mode (gcc -m16): see bootloader/README.md.
 
 LOADER_DIR := $(BUILD)/bootloader
-LOADER_CFLAGS := -std=c11 -Os $(WARN) -m16 -march=i686 -mregparm=3 -ffreestanding \
+# Size matters (stage 2 must stay small, and every 32-bit instruction costs
+# a prefix or two here): -Oz without the passes that copy code (jump
+# threading, if-conversion) or spill split structures, 4-byte stack
+# alignment (no SSE here), callees pop their arguments, enums in a byte
+# (stage 2 shares no struct with anything built otherwise), and a section
+# per function so that the link drops what only the host uses. Without
+# reassociation, the payload checksum takes two instructions a word, as
+# hand-written assembly would (the cost of a load under emulation).
+LOADER_CFLAGS := -std=c11 -Oz $(WARN) -m16 -march=i686 -mregparm=3 -mrtd -ffreestanding \
 	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-mgeneral-regs-only -fno-tree-loop-distribute-patterns -mstringop-strategy=libcall \
-	-Iinclude -Ibootloader/core -Ibootloader/bios -MMD -MP
-LOADER_C := bios/main.c bios/console.c bios/cpu.c bios/disk.c bios/firmware.c core/memmap.c \
-	core/multiboot.c core/paging.c core/physmem.c
-LOADER_OBJ := $(LOADER_DIR)/bios/entry.o $(LOADER_C:%.c=$(LOADER_DIR)/%.o)
+	-fno-tree-dominator-opts -fno-tree-sra -fno-if-conversion -fno-if-conversion2 -fshort-enums \
+	-fno-tree-reassoc \
+	-mpreferred-stack-boundary=2 -fomit-frame-pointer -ffunction-sections -fdata-sections \
+	-Iinclude -MMD -MP
+# The core sees only itself; the front-end sees the core. layout.c is not
+# linked: it is compiled to assembly for the numbers the NASM files and the
+# linker script share with the C code (layout.inc, layout.ld).
+CORE_C := $(wildcard bootloader/core/*.c)
+BIOS_C := $(filter-out bootloader/bios/layout.c,$(wildcard bootloader/bios/*.c))
+LOADER_OBJ := $(LOADER_DIR)/bios/entry.o $(BIOS_C:bootloader/%.c=$(LOADER_DIR)/%.o) \
+	$(CORE_C:bootloader/%.c=$(LOADER_DIR)/%.o)
+LAYOUT := $(LOADER_DIR)/bios/layout
 
-$(LOADER_DIR)/%.o: bootloader/%.c bootloader/bootloader.mk
+$(LOADER_DIR)/core/%.o: bootloader/core/%.c bootloader/bootloader.mk
 	@mkdir -p $(@D)
-	$(LOADER_CC) $(LOADER_CFLAGS) -c $< -o $@
+	$(LOADER_CC) $(LOADER_CFLAGS) -Ibootloader/core -c $< -o $@
 
-$(LOADER_DIR)/bios/entry.o: bootloader/bios/entry.asm Makefile
+$(LOADER_DIR)/bios/%.o: bootloader/bios/%.c bootloader/bootloader.mk
 	@mkdir -p $(@D)
-	$(NASM) -f elf32 -DLOADER_NAME='"mkbootimg $(VERSION)"' $< -o $@
+	$(LOADER_CC) $(LOADER_CFLAGS) -Ibootloader/core -c $< -o $@
 
-$(LOADER_DIR)/stage2.elf: $(LOADER_OBJ) bootloader/bios/stage2.ld
-	$(LD) -m elf_i386 -nostdlib --no-warn-rwx-segments -T bootloader/bios/stage2.ld $(LOADER_OBJ) -o $@
+# "->NAME value" lines of gcc -S output, as NASM equ and linker script
+# assignments. A number that did not come out (a constant gcc could not
+# print as one) leaves a line without it, and the sed below fails the build.
+$(LAYOUT).s: bootloader/bios/layout.c bootloader/bootloader.mk
+	@mkdir -p $(@D)
+	$(LOADER_CC) $(LOADER_CFLAGS) -Ibootloader/core -S $< -o $@
+
+$(LAYOUT).inc: $(LAYOUT).s
+	@grep -q -- '->' $< && ! grep -- '->' $< | grep -qvE -- '->[A-Z0-9_]+ [0-9]+"' || \
+		{ echo "$<: a DEFINE without a number" >&2; exit 1; }
+	sed -n 's/.*->\([A-Z0-9_]*\) \([0-9]*\)".*/\1 equ \2/p' $< > $@
+
+$(LAYOUT).ld: $(LAYOUT).s
+	sed -n 's/.*->\([A-Z0-9_]*\) \([0-9]*\)".*/\1 = \2;/p' $< > $@
+
+$(LOADER_DIR)/bios/entry.o: bootloader/bios/entry.asm $(LAYOUT).inc Makefile
+	@mkdir -p $(@D)
+	$(NASM) -f elf32 -I$(LOADER_DIR)/bios/ -DLOADER_NAME='"mkbootimg $(VERSION)"' $< -o $@
+
+$(LOADER_DIR)/stage2.elf: $(LOADER_OBJ) bootloader/bios/stage2.ld $(LAYOUT).ld
+	$(LD) -m elf_i386 -nostdlib --no-warn-rwx-segments --gc-sections -L $(LOADER_DIR)/bios \
+		-T bootloader/bios/stage2.ld $(LOADER_OBJ) -o $@
 
 # A rep movs or stos without the address-size prefix (0x67) would use 16-bit
 # SI and DI and write below 64 KiB, whatever the pointer said.
@@ -29,10 +66,38 @@ $(LOADER_DIR)/stage2.bin: $(LOADER_DIR)/stage2.elf
 		exit 1; fi
 	objcopy -O binary $< $@
 
-$(LOADER_DIR)/stage1.bin: bootloader/bios/stage1.asm $(LOADER_DIR)/stage2.bin
-	$(NASM) -f bin -DSTAGE2_SECTORS=$$(( $$(wc -c < $(LOADER_DIR)/stage2.bin) / 512 )) $< -o $@
+$(LOADER_DIR)/stage1.bin: bootloader/bios/stage1.asm $(LAYOUT).inc $(LOADER_DIR)/stage2.bin
+	$(NASM) -f bin -I$(LOADER_DIR)/bios/ -DSTAGE2_SECTORS=$$(( $$(wc -c < $(LOADER_DIR)/stage2.bin) / 512 )) \
+		$< -o $@
 
 $(LOADER_DIR)/loader.bin: $(LOADER_DIR)/stage1.bin $(LOADER_DIR)/stage2.bin
 	cat $^ > $@
 
--include $(LOADER_OBJ:.o=.d)
+-include $(LOADER_OBJ:.o=.d) $(LAYOUT).d
+
+# make check-core64: the core as an x86-64 freestanding program builds it (the
+# UEFI front-end to come): every core file compiles there with -Werror, and
+# what the core calls outside itself is only platform.h and memcpy/memset.
+CORE64_CFLAGS := -std=c11 -O2 $(WARN) -m64 -ffreestanding -fno-pic -fno-stack-protector \
+	-mno-red-zone -mgeneral-regs-only -Iinclude -Ibootloader/core -MMD -MP
+CORE64_OBJ := $(CORE_C:bootloader/core/%.c=$(LOADER_DIR)/core64/%.o)
+CORE_IMPORTS := memcpy memset platform_read platform_alloc_pages platform_reserve platform_pointer \
+	platform_log
+
+$(LOADER_DIR)/core64/%.o: bootloader/core/%.c bootloader/bootloader.mk
+	@mkdir -p $(@D)
+	$(LOADER_CC) $(CORE64_CFLAGS) -c $< -o $@
+
+# All of it linked into one object: what is still undefined comes from outside.
+$(LOADER_DIR)/core64.o: $(CORE64_OBJ)
+	$(LD) -r -o $@ $(CORE64_OBJ)
+
+.PHONY: check-core64
+check-core64: $(LOADER_DIR)/core64.o
+	@for s in $$(nm -u $< | awk '$$1 == "U" { print $$2 }'); do \
+		case " $(CORE_IMPORTS) " in *" $$s "*) ;; \
+		*) echo "check-core64: the core calls $$s, which is neither in core/ nor in platform.h" >&2; \
+		   exit 1;; esac; done
+	@echo "check-core64: $(words $(CORE64_OBJ)) core files build for x86-64 freestanding, importing only platform.h"
+
+-include $(CORE64_OBJ:.o=.d)

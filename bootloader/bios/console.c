@@ -1,7 +1,7 @@
 /* Messages on COM1 and the VGA text screen: the loader's only voice. */
 #include <stdarg.h>
 
-#include "loader.h"
+#include "bios.h"
 
 #define COM1 0x3f8
 #define VGA_TEXT 0xb8000u
@@ -56,61 +56,17 @@ static void putc_both(char c)
 	screen_putc(c);
 }
 
-static void put_number(uint64_t v, unsigned base, int min_digits)
-{
-	char buf[20];
-	int n = 0;
-	do {
-		unsigned digit;
-		if (base == 16) {
-			digit = (unsigned)(v & 15);
-			v >>= 4;
-		} else {
-			/* 64-bit division needs libgcc; decimal output stays 32-bit. */
-			digit = (uint32_t)v % 10;
-			v = (uint32_t)v / 10;
-		}
-		buf[n++] = (char)(digit < 10 ? '0' + digit : 'a' + digit - 10);
-	} while (v || n < min_digits);
-	while (n)
-		putc_both(buf[--n]);
-}
-
-/* A printf subset: %s, %u (32-bit decimal), %x (32-bit hex), %lx (64-bit
- * hex), %02x (two hex digits). */
+/* One line or message at a time, formatted by the core's printf subset. */
 static void vprint(const char *fmt, va_list ap)
 {
-	for (; *fmt; fmt++) {
-		if (*fmt != '%') {
-			putc_both(*fmt);
-			continue;
-		}
-		fmt++;
-		int width = 0;
-		if (*fmt == '0') {
-			width = fmt[1] - '0';
-			fmt += 2;
-		}
-		switch (*fmt) {
-		case 's':
-			for (const char *s = va_arg(ap, const char *); *s; s++)
-				putc_both(*s);
-			break;
-		case 'u':
-			put_number(va_arg(ap, uint32_t), 10, 1);
-			break;
-		case 'x':
-			put_number(va_arg(ap, uint32_t), 16, width);
-			break;
-		case 'l':
-			fmt++;
-			put_number(va_arg(ap, uint64_t), 16, 1);
-			break;
-		default:
-			putc_both(*fmt);
-		}
-	}
+	static char buf[CORE_MESSAGE_MAX];
+
+	core_vformat(buf, sizeof buf, fmt, ap);
+	for (const char *c = buf; *c; c++)
+		putc_both(*c);
 }
+
+const char firmware_unsupported[] = "This machine's firmware is not supported.";
 
 void print(const char *fmt, ...)
 {

@@ -1,5 +1,5 @@
 /* The A20 line and the CPU features the kernel's entry state needs. */
-#include "loader.h"
+#include "bios.h"
 
 /* With A20 off, 0x100500 aliases 0x500. */
 static int a20_is_on(void)
@@ -59,8 +59,8 @@ void a20_enable(void)
 	if (a20_wait_on())
 		return;
 
-	fatal("the A20 line cannot be enabled, so memory above 1 MiB is unreachable.\n"
-	      "This machine's firmware is not supported.");
+	fatal("the A20 line cannot be enabled, so memory above 1 MiB is unreachable.\n%s",
+	      firmware_unsupported);
 }
 
 static void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
@@ -85,7 +85,7 @@ static int has_cpuid(void)
 	return ((before ^ after) & 0x200000) != 0;
 }
 
-void cpu_detect(struct cpu_features *f)
+void cpu_detect(struct boot_facts *f)
 {
 	uint32_t a, b, c, d;
 
@@ -98,11 +98,4 @@ void cpu_detect(struct cpu_features *f)
 	f->long_mode = (d >> 29) & 1;
 	f->nx = (d >> 20) & 1;
 	f->gib_pages = (d >> 26) & 1;
-}
-
-void cpu_require_long_mode(const struct cpu_features *f)
-{
-	if (!f->long_mode)
-		fatal("this CPU does not support 64-bit long mode, which the kernel needs.\n"
-		      "Boot it on an x86-64 machine (in QEMU: qemu-system-x86_64 with a 64-bit -cpu).");
 }

@@ -1,6 +1,8 @@
 /* Disk reads through int 13h: extended (LBA) reads, CHS when the BIOS has
  * no extensions. Every read is retried after a disk reset before it fails. */
-#include "loader.h"
+#include <mkbootimg/image.h>
+
+#include "bios.h"
 
 #define TRIES 3
 
@@ -47,9 +49,8 @@ void disk_init(uint8_t boot_drive)
 	sectors_per_track = r.ecx & 0x3f;
 	heads = ((r.edx >> 8) & 0xff) + 1;
 	if ((r.eflags & EFLAGS_CF) || sectors_per_track == 0)
-		fatal("the BIOS offers no extended disk reads and no disk geometry (BIOS status 0x%02x).\n"
-		      "This machine's firmware is not supported.",
-		      (r.eax >> 8) & 0xff);
+		fatal("the BIOS offers no extended disk reads and no disk geometry (BIOS status 0x%02x).\n%s",
+		      (r.eax >> 8) & 0xff, firmware_unsupported);
 }
 
 static void reset(void)
@@ -95,8 +96,11 @@ static uint8_t read_once(uint64_t lba, uint32_t count, uint32_t dst)
 	return ((r.eax >> 8) & 0xff) ? (uint8_t)(r.eax >> 8) : 0xff; /* a failure must not read as 0 */
 }
 
-void disk_read_low(uint64_t lba, uint32_t count, uint32_t dst)
+/* count sectors at lba to the bounce buffer, each read retried. */
+static enum core_status read_low(uint64_t lba, uint32_t count, struct core_error *e)
 {
+	uint32_t dst = BOUNCE_BUFFER;
+
 	while (count) {
 		uint32_t n = count < transfer_sectors ? count : transfer_sectors;
 		uint8_t status = 0;
@@ -112,19 +116,36 @@ void disk_read_low(uint64_t lba, uint32_t count, uint32_t dst)
 			}
 		}
 		if (status)
-			fatal("disk read failed at sector %u (BIOS status 0x%02x) after %u tries%s.\n"
-			      "Check the disk or USB stick, or write the image again.",
-			      (uint32_t)lba, status, TRIES,
-			      have_extensions ? "" : "\n(this BIOS has no int 13h extensions; the CHS read failed)");
+			return core_fail(e, CORE_READ,
+				"disk read failed at sector %u (BIOS status 0x%02x) after %u tries%s.\n"
+				"Check the disk or USB stick, or write the image again.",
+				(uint32_t)lba, status, TRIES,
+				have_extensions ? "" : "\n(this BIOS has no int 13h extensions; the CHS read failed)");
 		lba += n;
 		count -= n;
 		dst += n * 512;
 	}
+	return CORE_OK;
 }
 
-uint32_t disk_transfer_sectors(void)
+/* Through the bounce buffer: int 13h writes only below 1 MiB. */
+enum core_status platform_read(uint64_t lba, void *dst, size_t bytes, struct core_error *e)
 {
-	return transfer_sectors;
+	uint8_t *to = dst;
+
+	while (bytes) {
+		uint32_t most = transfer_sectors * MKB_SECTOR_SIZE;
+		uint32_t chunk = bytes < most ? (uint32_t)bytes : most;
+		uint32_t sectors = (chunk + MKB_SECTOR_SIZE - 1) / MKB_SECTOR_SIZE;
+		enum core_status rc = read_low(lba, sectors, e);
+		if (rc != CORE_OK)
+			return rc;
+		memcpy(to, flat(BOUNCE_BUFFER), chunk);
+		lba += sectors;
+		to += chunk;
+		bytes -= chunk;
+	}
+	return CORE_OK;
 }
 
 uint64_t disk_sectors(void)

@@ -9,10 +9,12 @@
 ; Memory: CS = DS = ES = SS = 0 throughout. DS, ES, FS and GS carry a 4 GiB
 ; limit (unreal mode), so C pointers reach all memory below 4 GiB.
 
+; Offsets and constants shared with C: generated from the headers (layout.c).
+%include "layout.inc"
+
 CODE64_SEL    equ 0x08
 DATA_SEL      equ 0x10
 CODE32_SEL    equ 0x18
-LOW_STACK_TOP equ 0x7000                ; as in loader.h
 
 extern loader_main
 extern __bss_start, __bss_end
@@ -21,7 +23,10 @@ bits 16
 
 section .loader_version progbits alloc noexec nowrite
 	db LOADER_NAME
-	times 24 - ($ - $$) db 0
+%if ($ - $$) > LOADER_NAME_MAX
+%error "the loader's name is longer than MKB_LOADER_NAME_MAX"
+%endif
+	times LOADER_NAME_MAX - ($ - $$) db 0
 
 section .text16 progbits alloc exec nowrite align=1
 
@@ -112,15 +117,15 @@ bios_call:
 	mov word [int_target], .int13
 .not13:
 	mov [regs_ptr], edx
-	mov ebx, [edx + 4]
-	mov ecx, [edx + 8]
-	mov esi, [edx + 16]
-	mov edi, [edx + 20]
-	mov ebp, [edx + 24]
-	push word [edx + 32]
-	push word [edx + 34]
-	mov eax, [edx + 0]
-	mov edx, [edx + 12]
+	mov ebx, [edx + REGS_EBX]
+	mov ecx, [edx + REGS_ECX]
+	mov esi, [edx + REGS_ESI]
+	mov edi, [edx + REGS_EDI]
+	mov ebp, [edx + REGS_EBP]
+	push word [edx + REGS_DS]
+	push word [edx + REGS_ES]
+	mov eax, [edx + REGS_EAX]
+	mov edx, [edx + REGS_EDX]
 	pop es
 	pop ds
 	jmp [cs:int_target]
@@ -143,16 +148,16 @@ bios_call:
 	xor dx, dx
 	mov ds, dx
 	mov edx, [regs_ptr]
-	mov [edx + 0], eax
-	mov [edx + 4], ebx
-	mov [edx + 8], ecx
-	pop dword [edx + 12]
-	mov [edx + 16], esi
-	mov [edx + 20], edi
-	mov [edx + 24], ebp
-	pop dword [edx + 28]
-	pop word [edx + 34]
-	pop word [edx + 32]
+	mov [edx + REGS_EAX], eax
+	mov [edx + REGS_EBX], ebx
+	mov [edx + REGS_ECX], ecx
+	pop dword [edx + REGS_EDX]
+	mov [edx + REGS_ESI], esi
+	mov [edx + REGS_EDI], edi
+	mov [edx + REGS_EBP], ebp
+	pop dword [edx + REGS_EFLAGS]
+	pop word [edx + REGS_ES]
+	pop word [edx + REGS_DS]
 	pop es
 	pop ds
 	call enter_unreal
@@ -179,61 +184,6 @@ memcpy:
 	pop esi
 	o32 ret
 
-; void copy_sum_words(uint32_t *dst, const uint32_t *src, uint32_t words,
-;                     struct mkb_checksum *sum)
-; in: EAX = dst, EDX = src, ECX = words, [ESP+4] = sum (on the stack)
-; out: the words copied, *sum updated (include/mkbootimg/image.h)
-; clobbers: EAX, ECX, EDX
-; Under emulation the cost is the number of instructions executed: the sum
-; takes two per word, eight words a round, and rep movsd copies them all in
-; one call into the emulator.
-global copy_sum_words
-copy_sum_words:
-	push ebx
-	push esi
-	push edi
-	push ebp
-	mov edi, eax
-	mov esi, edx
-	mov ebp, [esp + 20]             ; sum, below 64 KiB
-	push ecx
-	push esi
-	mov eax, [ebp]                  ; a
-	mov ebx, [ebp + 4]              ; b
-	mov edx, ecx
-	shr ecx, 3
-	jz .rest
-.eight:
-%assign i 0
-%rep 8
-	add eax, [esi + i]
-	add ebx, eax
-%assign i i + 4
-%endrep
-	add esi, 32
-	dec ecx
-	jnz .eight
-.rest:
-	and edx, 7
-	jz .summed
-.one:
-	add eax, [esi]
-	add ebx, eax
-	add esi, 4
-	dec edx
-	jnz .one
-.summed:
-	mov [ebp], eax
-	mov [ebp + 4], ebx
-	pop esi
-	pop ecx
-	a32 rep movsd
-	pop ebp
-	pop edi
-	pop esi
-	pop ebx
-	o32 ret
-
 ; void *memset(void *dst, int c, uint32_t n)
 global memset
 memset:
@@ -252,9 +202,9 @@ memset:
 	pop edi
 	o32 ret
 
-; void enter_kernel(const struct handoff *h)  -- does not return
-; in: EAX = handoff below 64 KiB: { cr3, entry, stack_top, info } as
-;     uint64_t each, then uint32_t efer_bits (LME and, when present, NXE).
+; void enter_kernel(const struct core_handoff *h)  -- does not return
+; in: EAX = the hand-off, below 64 KiB: CR3 (page_tables, below 4 GiB),
+;     entry, stack_top and info (RDI) as uint64_t, nx (set EFER.NXE).
 ; Goes straight from real mode to long mode: PAE, CR3 and EFER.LME first,
 ; then PE and PG together.
 global enter_kernel
@@ -265,11 +215,15 @@ enter_kernel:
 	mov eax, cr4
 	or eax, (1 << 5) | (1 << 9) | (1 << 10) ; PAE, OSFXSR, OSXMMEXCPT
 	mov cr4, eax
-	mov eax, [esi]
+	mov eax, [esi + HANDOFF_PAGE_TABLES]
 	mov cr3, eax
 	mov ecx, 0xc0000080             ; EFER
 	rdmsr
-	or eax, [esi + 32]
+	or ax, 1 << 8                   ; LME
+	cmp dword [esi + HANDOFF_NX], 0
+	je .no_nx
+	or ax, 1 << 11                  ; NXE
+.no_nx:
 	wrmsr
 	mov eax, cr0
 	and eax, ~((1 << 2) | (1 << 3)) ; EM, TS: SSE must not trap
@@ -287,10 +241,10 @@ bits 64
 	mov gs, ax
 	mov esi, esi                    ; upper halves are undefined after the switch
 	fninit
-	mov rsp, [rsi + 16]
+	mov rsp, [rsi + HANDOFF_STACK_TOP]
 	push 0                          ; a null return address: RSP + 8 is 16-byte aligned
-	mov rdi, [rsi + 24]
-	mov rax, [rsi + 8]
+	mov rdi, [rsi + HANDOFF_INFO]
+	mov rax, [rsi + HANDOFF_ENTRY]
 	xor ebx, ebx
 	xor ecx, ecx
 	xor edx, edx
@@ -308,21 +262,21 @@ bits 64
 
 bits 16
 
-; void enter_multiboot(uint32_t magic, uint32_t info, uint32_t entry)
-;   -- does not return
-; in: EAX = magic for EAX at entry, EDX = physical address of the
-;     information structure, ECX = physical entry point.
+; void enter_multiboot(const struct core_handoff *h)  -- does not return
+; in: EAX = the hand-off, below 64 KiB: magic (for EAX at entry), info
+;     (the information's physical address, EBX) and entry (physical), each
+;     below 4 GiB.
 ; out, at the kernel's entry, as both Multiboot specifications require:
 ;     32-bit protected mode, paging off, CS = flat 32-bit code (0x18),
 ;     DS = ES = FS = GS = SS = flat data (0x10), A20 on (main.c did it),
 ;     interrupts off, EFLAGS.VM and DF clear, EAX = magic, EBX = info;
-;     ESP still the loader's stack (below 0x7000); the IDT is null.
+;     ESP still the loader's stack (below LOW_STACK_TOP); the IDT is null.
 global enter_multiboot
 enter_multiboot:
 	cli
-	mov ebx, edx
-	mov esi, ecx
-	mov edi, eax
+	mov ebx, [eax + HANDOFF_INFO]
+	mov esi, [eax + HANDOFF_ENTRY]
+	mov edi, [eax + HANDOFF_MAGIC]
 	o32 lidt [idt_null]             ; the kernel sets up its own
 	mov eax, cr0
 	and eax, 0x7fffffff             ; PG off (it already is)

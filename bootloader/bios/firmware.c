@@ -2,7 +2,7 @@
  * framebuffer and the ACPI RSDP. */
 #include <mkbootimg/protocol.h>
 
-#include "loader.h"
+#include "bios.h"
 
 /* VBE 2.0+ controller and mode information blocks (the fields used here). */
 struct vbe_info {

@@ -1,5 +1,5 @@
 ; mkbootimg stage 1: the MBR. Loads stage 2 from LBA 34 to 0000:8000 and
-; jumps to it with DL = boot drive.
+; jumps to it (0000:8020) with DL = boot drive.
 ;
 ; Layout constraints (see include/mkbootimg/image.h):
 ;   0x000-0x002  a short jump over the BPB area
@@ -17,10 +17,12 @@
 %error "stage 2 is larger than 32 KiB"
 %endif
 
-STAGE2_LBA      equ 34
-STAGE2_ADDR     equ 0x8000
-STAGE2_ENTRY    equ STAGE2_ADDR + 32    ; after struct mkb_stage2_header
-STAGE2_MAGIC    equ 0x32424b4d          ; "MKB2"
+; STAGE2_LBA, STAGE2_BASE, STAGE2_HEADER_SIZE, STAGE2_MAGIC: generated from
+; include/mkbootimg/image.h and bios.h (layout.c).
+%include "layout.inc"
+
+STAGE2_ADDR     equ STAGE2_BASE
+STAGE2_ENTRY    equ STAGE2_ADDR + STAGE2_HEADER_SIZE ; after struct mkb_stage2_header
 
 ; Variables live below the MBR, in memory the stack does not reach yet.
 drive           equ 0x0600

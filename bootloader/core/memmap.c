@@ -1,7 +1,8 @@
-/* Memory map sanitizing: see memmap.h. Inputs are small (a few hundred
- * ranges), so a simple sweep over sorted boundaries is plenty. */
+/* Memory maps: see memmap.h. Inputs are small (a few hundred ranges), so
+ * a simple sweep over sorted boundaries is plenty. */
 #include "memmap.h"
 
+#include <mkbootimg/image.h>
 #include <mkbootimg/protocol.h>
 
 #define PAGE 4096u
@@ -48,54 +49,52 @@ static size_t emit(struct mm_range *out, size_t n, size_t cap, uint64_t base, ui
 
 size_t memmap_sanitize(struct mm_range *out, size_t cap, const struct mm_range *in, size_t n)
 {
-	size_t count = 0;
-	uint64_t pos = 0;
-	int started = 0;
+	size_t count = 0, kept = 0;
+	uint64_t prev = 0, pos = 0;
+	unsigned step = 0; /* boundaries seen: from 2 on, [prev, pos) is a piece */
 
-	/* Walk the boundaries in increasing order without sorting a copy: each
-	 * step finds the next boundary above pos. */
+	/* Walk the boundaries in increasing order without sorting a copy. Each
+	 * pass over the input finds the next boundary above pos and, one step
+	 * behind, the type of the piece [prev, pos): the highest-ranked type
+	 * among the ranges covering it. */
 	for (;;) {
 		uint64_t next = UINT64_MAX;
-		int found = 0;
+		int found = 0, best = -1;
+		uint32_t type = 0;
 		for (size_t i = 0; i < n; i++) {
-			if (in[i].end <= in[i].base)
+			const struct mm_range *r = &in[i];
+			if (r->end <= r->base)
 				continue;
-			if ((!started || in[i].base > pos) && in[i].base < next)
-				next = in[i].base, found = 1;
-			if ((!started || in[i].end > pos) && in[i].end < next)
-				next = in[i].end, found = 1;
+			/* r's lowest boundary above pos (its lowest at all, at first) */
+			uint64_t c = (!step || r->base > pos) ? r->base : r->end;
+			if ((!step || c > pos) && c <= next)
+				next = c, found = 1;
+			if (step >= 2 && r->base <= prev && r->end >= pos && rank(r->type) > best)
+				best = rank(r->type), type = r->type;
 		}
+		if (best >= 0)
+			count = emit(out, count, cap, prev, pos, normalised(type));
 		if (!found)
 			break;
-		if (started) {
-			/* [pos, next) has one type: the highest-ranked one covering it. */
-			int best = -1;
-			uint32_t type = 0;
-			for (size_t i = 0; i < n; i++) {
-				if (in[i].base <= pos && in[i].end >= next && in[i].end > in[i].base &&
-				    rank(in[i].type) > best) {
-					best = rank(in[i].type);
-					type = normalised(in[i].type);
-				}
-			}
-			if (best >= 0)
-				count = emit(out, count, cap, pos, next, type);
-		}
+		prev = pos;
 		pos = next;
-		started = 1;
+		step++;
 	}
 
 	/* Usable regions to whole pages; a region that vanishes is dropped. */
-	size_t kept = 0;
 	for (size_t i = 0; i < count; i++) {
-		struct mm_range r = out[i];
-		if (r.type == MKBOOTIMG_MEM_USABLE) {
-			r.base = (r.base + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-			r.end &= ~(uint64_t)(PAGE - 1);
-			if (r.base >= r.end)
+		uint64_t base = out[i].base, end = out[i].end;
+		uint32_t type = out[i].type;
+		if (type == MKBOOTIMG_MEM_USABLE) {
+			base = (base + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+			end &= ~(uint64_t)(PAGE - 1);
+			if (base >= end)
 				continue;
 		}
-		out[kept++] = r;
+		out[kept].base = base;
+		out[kept].end = end;
+		out[kept].type = type;
+		kept++;
 	}
 	return kept;
 }
@@ -106,4 +105,34 @@ int memmap_usable(const struct mm_range *map, size_t n, uint64_t base, uint64_t 
 		if (map[i].type == MKBOOTIMG_MEM_USABLE && map[i].base <= base && base < map[i].end)
 			base = map[i].end;
 	return base >= end;
+}
+
+void memmap_regions(struct mkbootimg_memory_region *out, const struct mm_range *map, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[i].base = map[i].base;
+		out[i].length = map[i].end - map[i].base;
+		out[i].type = map[i].type;
+	}
+}
+
+void segment_pages(const struct mkb_segment *s, uint64_t *base, uint64_t *end)
+{
+	*base = s->paddr & ~(uint64_t)(PAGE - 1);
+	*end = (s->paddr + s->memsz + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+}
+
+int mm_append(struct mm_range *list, size_t *count, size_t cap, const struct mm_range *r)
+{
+	size_t n = *count;
+
+	if (n && list[n - 1].type == r->type && list[n - 1].end == r->base) {
+		list[n - 1].end = r->end;
+		return 0;
+	}
+	if (n == cap)
+		return -1;
+	list[n] = *r;
+	*count = n + 1;
+	return 0;
 }

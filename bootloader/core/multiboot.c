@@ -1,305 +1,318 @@
-/*
- * Multiboot 1 and Multiboot 2: the information structure, below 4 GiB in
- * fresh pages, then 32-bit protected mode (entry.asm). The tool has read the
- * kernel's header: the manifest says which version, where the segments went
- * (already loaded), the entry point, and whether to describe the screen.
- */
-#include <mkbootimg/image.h>
-#include <mkbootimg/protocol.h>
+/* Multiboot 1 and 2 information: see multiboot.h. */
+#include "multiboot.h"
 
-#include "loader.h"
-#include "memmap.h"
-#include "physmem.h"
+#include "core.h"
+#include "manifest.h"
 
-#define MB1_BOOT_MAGIC 0x2badb002u
-#define MB2_BOOT_MAGIC 0x36d76289u
-
-/* Multiboot 1 information flags and offsets (specification, section 3.3). */
-#define MB1_INFO_SIZE 116
-enum {
-	MB1_MEMORY = 1u << 0, MB1_BOOT_DEVICE = 1u << 1, MB1_CMDLINE = 1u << 2, MB1_MODS = 1u << 3,
-	MB1_ELF_SHDR = 1u << 5, MB1_MMAP = 1u << 6, MB1_LOADER_NAME = 1u << 9, MB1_VBE = 1u << 11,
-	MB1_FRAMEBUFFER = 1u << 12,
+/* The information area: a bump allocator that never passes its end. It
+ * is below 4 GiB and every size is bounded by the manifest's 64 KiB, the
+ * map and the RSDP: 32-bit arithmetic, which the -m16 build keeps short. */
+struct area {
+	uint8_t *base;
+	uint32_t address, size, used;
 };
 
-/* Multiboot 2 information tag types (specification, section 3.6). */
-enum {
-	MB2_END = 0, MB2_CMDLINE = 1, MB2_LOADER_NAME = 2, MB2_MODULE = 3, MB2_MEMINFO = 4,
-	MB2_BOOTDEV = 5, MB2_MMAP = 6, MB2_VBE = 7, MB2_FRAMEBUFFER = 8, MB2_ELF_SECTIONS = 9,
-	MB2_ACPI_OLD = 14, MB2_ACPI_NEW = 15, MB2_LOAD_BASE = 21,
-};
-
-#define FB_TYPE_RGB 1
-#define FB_TYPE_EGA_TEXT 2
-
-/* The information area: a bump allocator over the pages allocate() took. */
-static uint8_t *cursor;
-
-static void *take(uint32_t bytes, uint32_t align)
+static void *take(struct area *a, uint32_t bytes, uint32_t align)
 {
-	cursor = (uint8_t *)(((uintptr_t)cursor + align - 1) & ~(uintptr_t)(align - 1));
-	void *p = cursor;
-	cursor += bytes;
-	return p;
+	uint32_t at = (a->used + align - 1) & ~(align - 1);
+
+	if (at > a->size || bytes > a->size - at)
+		return 0;
+	a->used = at + bytes;
+	return a->base + at;
 }
 
-static uint32_t copy_out(const void *src, uint32_t bytes)
+static uint32_t address_of(const struct area *a, const void *p)
 {
-	void *dst = take(bytes, 1);
+	return a->address + (uint32_t)((const uint8_t *)p - a->base);
+}
+
+/* Copy bytes to the area; their address, or 0 when they do not fit. */
+static uint32_t copy_out(struct area *a, const void *src, uint32_t bytes)
+{
+	uint8_t *dst = take(a, bytes, 1);
+
+	if (!dst)
+		return 0;
 	memcpy(dst, src, bytes);
-	return (uint32_t)(uintptr_t)dst;
+	return address_of(a, dst);
 }
 
-static void put32(uint8_t *p, uint32_t v)
+static CORE_NOINLINE uint32_t name_length(const char *name)
 {
-	*(uint32_t *)p = v;
+	uint32_t n = 0;
+	while (n < MKB_LOADER_NAME_MAX && name[n])
+		n++;
+	return n;
 }
 
-static void put64(uint8_t *p, uint64_t v)
+/* The RSDP's length when it has an ACPI 2.0 part (revision 2 and up, 36
+ * bytes to 4 KiB, as the BIOS front-end's search accepts), else 0. */
+static uint32_t rsdp_length(const uint8_t *rsdp)
 {
-	*(uint64_t *)p = v;
+	uint32_t length = 0;
+
+	if (rsdp && rsdp[15] >= 2)
+		memcpy(&length, rsdp + 20, 4);
+	return length >= 36 && length <= 4096 ? length : 0;
 }
 
-/* KiB of usable memory from 0 (at most 640) and from 1 MiB to the first hole. */
+/* KiB of usable memory from at to the first hole (or 4 GiB), in a
+ * sanitized map (sorted and merged: one range holds at). */
+static uint32_t kib_from(const struct mm_range *ram, size_t n, uint32_t at)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ram[i].type == MKBOOTIMG_MEM_USABLE && ram[i].base <= at && ram[i].end > at)
+			return (uint32_t)(((ram[i].end < 4 * GiB ? ram[i].end : 4 * GiB) - at) >> 10);
+	return 0;
+}
+
+/* KiB of usable memory from 0 (at most 640) and from 1 MiB. */
 static void memory_sizes(const struct mm_range *ram, size_t n, uint32_t *lower, uint32_t *upper)
 {
-	uint64_t low_end = 0, high_end = MiB;
+	uint32_t low = kib_from(ram, n, 0);
 
-	for (size_t i = 0; i < n; i++) {
-		if (ram[i].type != MKBOOTIMG_MEM_USABLE)
-			continue;
-		if (ram[i].base <= low_end && ram[i].end > low_end)
-			low_end = ram[i].end;
-		if (ram[i].base <= high_end && ram[i].end > high_end)
-			high_end = ram[i].end;
-	}
-	if (low_end > 640 * 1024)
-		low_end = 640 * 1024;
-	if (high_end > 4 * GiB)
-		high_end = 4 * GiB;
-	*lower = (uint32_t)(low_end / 1024);
-	*upper = (uint32_t)((high_end - MiB) / 1024);
+	*lower = low < 640 ? low : 640;
+	*upper = kib_from(ram, n, MiB);
 }
 
-struct boot {
-	const struct mkb_manifest *m;
-	const struct mkb_multiboot *mb;
-	const uint64_t *module_address;
-	uint32_t drive;
-	const struct mm_range *ram;
-	size_t ram_count;
-	struct mkbootimg_framebuffer fb;
-	uint32_t vbe_mode; /* | 0x10000 when set */
-	const void *vbe_control, *vbe_mode_info;
-	uint32_t rsdp;
-};
-
-static const char *manifest_string(const struct mkb_manifest *m, uint32_t offset)
-{
-	return (const char *)m + offset;
-}
-
-/* Color and type fields shared by both versions' framebuffer information. */
-static void put_framebuffer(uint8_t *p, const struct mkbootimg_framebuffer *fb)
+/* The fields both versions share; text mode is the EGA screen. */
+static CORE_NOINLINE void put_framebuffer(struct mb_framebuffer *f, const struct mkbootimg_framebuffer *fb)
 {
 	if (fb->address) {
-		put64(p, fb->address);
-		put32(p + 8, fb->pitch);
-		put32(p + 12, fb->width);
-		put32(p + 16, fb->height);
-		p[20] = (uint8_t)fb->bpp;
-		p[21] = FB_TYPE_RGB;
-	} else { /* text mode: the EGA screen */
-		put64(p, 0xb8000);
-		put32(p + 8, 160);
-		put32(p + 12, 80);
-		put32(p + 16, 25);
-		p[20] = 16;
-		p[21] = FB_TYPE_EGA_TEXT;
+		f->addr = fb->address;
+		f->pitch = fb->pitch;
+		f->width = fb->width;
+		f->height = fb->height;
+		f->bpp = (uint8_t)fb->bpp;
+		f->type = MB_FB_RGB;
+	} else {
+		f->addr = 0xb8000;
+		f->pitch = 160;
+		f->width = 80;
+		f->height = 25;
+		f->bpp = 16;
+		f->type = MB_FB_EGA_TEXT;
 	}
 }
 
-static void put_colors(uint8_t *p, const struct mkbootimg_framebuffer *fb)
+/* Multiboot's color information is each color's shift, then its size:
+ * protocol.h keeps the size first. */
+static CORE_NOINLINE void put_colors(uint8_t *c, const struct mkbootimg_framebuffer *fb)
 {
-	p[0] = fb->red_shift, p[1] = fb->red_size;
-	p[2] = fb->green_shift, p[3] = fb->green_size;
-	p[4] = fb->blue_shift, p[5] = fb->blue_size;
+	const uint8_t *sizes = (const uint8_t *)fb + offsetof(struct mkbootimg_framebuffer, red_size);
+
+	for (int k = 0; k < 6; k += 2) {
+		c[k] = sizes[k + 1];
+		c[k + 1] = sizes[k];
+	}
 }
 
-static uint32_t build_mb1(const struct boot *b)
+static const struct mkb_multiboot *block(const struct mkb_manifest *m)
 {
-	const struct mkb_manifest *m = b->m;
-	const struct mkb_module *mod = (const void *)((const char *)m + m->module_offset);
-	uint8_t *info = take(MB1_INFO_SIZE, 8);
+	return (const struct mkb_multiboot *)(const void *)((const char *)m + m->multiboot_offset);
+}
+
+#define TAG(size) (((size) + 7) & ~7u)
+
+/*
+ * What either version takes besides the strings and section headers (which
+ * come from the manifest), the map entries, the modules' own entries and
+ * the RSDP's ACPI 2.0 copy: Multiboot 2's fixed tags, each with the padding
+ * after it, and the loader name. Multiboot 1 needs less.
+ */
+#define MB_FIXED (sizeof(struct mb2_info_header) + 2 * TAG(sizeof(struct mb2_tag) + 1) + \
+	MKB_LOADER_NAME_MAX + sizeof(struct mb2_meminfo_tag) + TAG(sizeof(struct mb2_bootdev_tag)) + \
+	sizeof(struct mb2_mmap_tag) + TAG(sizeof(struct mb2_vbe_tag)) + \
+	TAG(sizeof(struct mb2_framebuffer_tag)) + TAG(sizeof(struct mb2_elf_sections_tag)) + 7 + \
+	TAG(sizeof(struct mb2_acpi_tag) + 20) + TAG(sizeof(struct mb2_acpi_tag)) + 7 + \
+	TAG(sizeof(struct mb2_load_base_tag)) + sizeof(struct mb2_tag))
+#define MB_PER_ENTRY 24 /* a map entry, or a module's entry with its padding */
+_Static_assert(sizeof(struct mb1_info) + 8 + MKB_LOADER_NAME_MAX + 1 + 512 + 256 <= MB_FIXED,
+	       "Multiboot 1 fits the fixed part of the budget");
+_Static_assert(sizeof(struct mb1_mmap_entry) <= MB_PER_ENTRY && sizeof(struct mb1_module) <= MB_PER_ENTRY &&
+	       sizeof(struct mb2_mmap_entry) <= MB_PER_ENTRY && TAG(sizeof(struct mb2_module_tag) + 1) - 1 <= MB_PER_ENTRY,
+	       "an entry fits its part of the budget");
+
+/* Strings and section headers are copied from inside the manifest, where a
+ * valid one keeps them apart: its size bounds them all. */
+uint64_t multiboot_size(const struct info_request *r)
+{
+	return (uint64_t)r->m->sectors * MKB_SECTOR_SIZE + MB_FIXED +
+	       (r->ram_count + r->m->module_count) * MB_PER_ENTRY + rsdp_length(r->rsdp_bytes);
+}
+
+/* Each step stops the build when the area is full. */
+#define NEED(x)               \
+	do {                  \
+		if (!(x))     \
+			return -1; \
+	} while (0)
+
+static int build_mb1(struct area *a, const struct info_request *r)
+{
+	const struct mkb_manifest *m = r->m;
+	const struct mkb_multiboot *mb = block(m);
+	const struct mkb_module *mod = mkb_manifest_modules(m);
+	struct mb1_info *info = take(a, sizeof *info, 8);
+	struct mb1_module *mods;
+	struct mb1_mmap_entry *map;
 	uint32_t flags = MB1_MEMORY | MB1_BOOT_DEVICE | MB1_CMDLINE | MB1_MODS | MB1_MMAP |
-			 MB1_LOADER_NAME, lower, upper;
+			 MB1_LOADER_NAME, lower, upper, name = name_length(r->loader_name);
 
-	memory_sizes(b->ram, b->ram_count, &lower, &upper);
-	put32(info + 4, lower);
-	put32(info + 8, upper);
-	put32(info + 12, b->drive << 24 | 0xffffff); /* the whole disk: no partition */
-	put32(info + 16, copy_out(manifest_string(m, m->cmdline_offset), m->cmdline_length + 1));
-	uint8_t *mods = take(16 * m->module_count, 4);
-	put32(info + 20, m->module_count);
-	put32(info + 24, (uint32_t)(uintptr_t)mods);
+	NEED(info);
+	memory_sizes(r->ram, r->ram_count, &lower, &upper);
+	info->mem_lower = lower;
+	info->mem_upper = upper;
+	info->boot_device = r->boot_drive << 24 | 0xffffff; /* the whole disk: no partition */
+	NEED(info->cmdline = copy_out(a, mkb_manifest_string(m, m->cmdline_offset), m->cmdline_length + 1));
+	NEED(mods = take(a, m->module_count * sizeof *mods, 4));
+	info->mods_count = m->module_count;
+	info->mods_addr = address_of(a, mods);
 	for (uint32_t i = 0; i < m->module_count; i++) {
-		put32(mods + 16 * i, (uint32_t)b->module_address[i]);
-		put32(mods + 16 * i + 4, (uint32_t)(b->module_address[i] + mod[i].size));
-		put32(mods + 16 * i + 8, copy_out(manifest_string(m, mod[i].string_offset),
-						  mod[i].string_length + 1));
-		put32(mods + 16 * i + 12, 0);
+		mods[i].start = (uint32_t)r->module_address[i];
+		mods[i].end = (uint32_t)(r->module_address[i] + mod[i].size);
+		NEED(mods[i].string = copy_out(a, mkb_manifest_string(m, mod[i].string_offset),
+					       mod[i].string_length + 1));
 	}
-	if (b->mb->shdr_num) {
+	if (mb->shdr_num) {
 		flags |= MB1_ELF_SHDR;
-		put32(info + 28, b->mb->shdr_num);
-		put32(info + 32, b->mb->shdr_entsize);
-		put32(info + 36, copy_out(manifest_string(m, b->mb->shdr_offset),
-					  b->mb->shdr_num * b->mb->shdr_entsize));
-		put32(info + 40, b->mb->shdr_shndx);
+		info->shdr_num = mb->shdr_num;
+		info->shdr_size = mb->shdr_entsize;
+		NEED(info->shdr_addr = copy_out(a, mkb_manifest_string(m, mb->shdr_offset),
+						mb->shdr_num * mb->shdr_entsize));
+		info->shdr_shndx = mb->shdr_shndx;
 	}
-	/* Each entry: size (20, not counting itself), base, length, type. */
-	uint8_t *map = take(24 * b->ram_count, 4);
-	for (size_t i = 0; i < b->ram_count; i++) {
-		put32(map + 24 * i, 20);
-		put64(map + 24 * i + 4, b->ram[i].base);
-		put64(map + 24 * i + 12, b->ram[i].end - b->ram[i].base);
-		put32(map + 24 * i + 20, b->ram[i].type);
+	NEED(map = take(a, (uint32_t)r->ram_count * sizeof *map, 4));
+	for (size_t i = 0; i < r->ram_count; i++) {
+		map[i].size = sizeof *map - 4;
+		map[i].base = r->ram[i].base;
+		map[i].length = r->ram[i].end - r->ram[i].base;
+		map[i].type = r->ram[i].type;
 	}
-	put32(info + 44, 24 * b->ram_count);
-	put32(info + 48, (uint32_t)(uintptr_t)map);
-	const struct mkb_stage2_header *stage2 = (const void *)STAGE2_BASE;
-	put32(info + 64, copy_out(stage2->loader_version, MKB_LOADER_NAME_MAX));
-	if (b->mb->flags & MKB_MB_VIDEO_INFO) {
-		if (b->vbe_mode) {
+	info->mmap_length = (uint32_t)r->ram_count * sizeof *map;
+	info->mmap_addr = address_of(a, map);
+	NEED(info->boot_loader_name = copy_out(a, r->loader_name, name));
+	NEED(take(a, 1, 1)); /* its NUL: the area is zeroed */
+	if (mb->flags & MKB_MB_VIDEO_INFO) {
+		if (r->vbe_mode) {
 			flags |= MB1_VBE;
-			put32(info + 72, copy_out(b->vbe_control, 512));
-			put32(info + 76, copy_out(b->vbe_mode_info, 256));
-			*(uint16_t *)(info + 80) = (uint16_t)b->vbe_mode;
+			NEED(info->vbe_control_info = copy_out(a, r->vbe_control, 512));
+			NEED(info->vbe_mode_info = copy_out(a, r->vbe_mode_info, 256));
+			info->vbe_mode = (uint16_t)r->vbe_mode;
 		}
 		flags |= MB1_FRAMEBUFFER;
-		put_framebuffer(info + 88, &b->fb);
-		put_colors(info + 110, &b->fb);
+		put_framebuffer(&info->framebuffer, r->framebuffer);
+		put_colors(info->color_info, r->framebuffer);
 	}
-	put32(info, flags);
-	return (uint32_t)(uintptr_t)info;
+	info->flags = flags;
+	return 0;
 }
 
-/* A Multiboot 2 tag: type and size written, 8-byte aligned. */
-static uint8_t *tag(uint32_t type, uint32_t size)
+/* A Multiboot 2 tag of size bytes (8-byte aligned), its header written. */
+static void *tag(struct area *a, uint32_t type, uint32_t size)
 {
-	uint8_t *t = take(size, 8);
-	put32(t, type);
-	put32(t + 4, size);
+	struct mb2_tag *t = take(a, size, 8);
+
+	if (t) {
+		t->type = type;
+		t->size = size;
+	}
 	return t;
 }
 
-static void string_tag(uint32_t type, const char *s, uint32_t length)
+/* A string tag; the area is zeroed, so its NUL is there. */
+static int string_tag(struct area *a, uint32_t type, const char *s, uint32_t length)
 {
-	uint8_t *t = tag(type, 8 + length + 1);
-	memcpy(t + 8, s, length);
-	t[8 + length] = 0;
+	struct mb2_string_tag *t = tag(a, type, sizeof *t + length + 1);
+
+	NEED(t);
+	memcpy(t->string, s, length);
+	return 0;
 }
 
-static uint32_t build_mb2(const struct boot *b)
+static int build_mb2(struct area *a, const struct info_request *r)
 {
-	const struct mkb_manifest *m = b->m;
-	const struct mkb_module *mod = (const void *)((const char *)m + m->module_offset);
-	const struct mkb_stage2_header *stage2 = (const void *)STAGE2_BASE;
-	uint8_t *start = take(8, 8), *t;
-	uint32_t lower, upper, name = 0;
+	const struct mkb_manifest *m = r->m;
+	const struct mkb_multiboot *mb = block(m);
+	const struct mkb_module *mod = mkb_manifest_modules(m);
+	struct mb2_info_header *start = take(a, sizeof *start, 8);
+	struct mb2_module_tag *module;
+	struct mb2_meminfo_tag *meminfo;
+	struct mb2_bootdev_tag *bootdev;
+	struct mb2_mmap_tag *map;
+	struct mb2_framebuffer_tag *fb;
+	struct mb2_elf_sections_tag *sections;
+	struct mb2_acpi_tag *acpi;
+	struct mb2_load_base_tag *base;
+	uint32_t lower, upper;
 
-	string_tag(MB2_CMDLINE, manifest_string(m, m->cmdline_offset), m->cmdline_length);
-	while (name < MKB_LOADER_NAME_MAX && stage2->loader_version[name])
-		name++;
-	string_tag(MB2_LOADER_NAME, stage2->loader_version, name);
+	NEED(start);
+	NEED(!string_tag(a, MB2_CMDLINE, mkb_manifest_string(m, m->cmdline_offset), m->cmdline_length));
+	NEED(!string_tag(a, MB2_LOADER_NAME, r->loader_name, name_length(r->loader_name)));
 	for (uint32_t i = 0; i < m->module_count; i++) {
-		t = tag(MB2_MODULE, 16 + mod[i].string_length + 1);
-		put32(t + 8, (uint32_t)b->module_address[i]);
-		put32(t + 12, (uint32_t)(b->module_address[i] + mod[i].size));
-		memcpy(t + 16, manifest_string(m, mod[i].string_offset), mod[i].string_length + 1);
+		NEED(module = tag(a, MB2_MODULE, sizeof *module + mod[i].string_length + 1));
+		module->start = (uint32_t)r->module_address[i];
+		module->end = (uint32_t)(r->module_address[i] + mod[i].size);
+		memcpy(module->string, mkb_manifest_string(m, mod[i].string_offset), mod[i].string_length);
 	}
-	memory_sizes(b->ram, b->ram_count, &lower, &upper);
-	t = tag(MB2_MEMINFO, 16);
-	put32(t + 8, lower);
-	put32(t + 12, upper);
-	t = tag(MB2_BOOTDEV, 20);
-	put32(t + 8, b->drive);
-	put32(t + 12, 0xffffffff); /* the whole disk: no partition */
-	put32(t + 16, 0xffffffff);
-	t = tag(MB2_MMAP, 16 + 24 * b->ram_count);
-	put32(t + 8, 24);
-	put32(t + 12, 0);
-	for (size_t i = 0; i < b->ram_count; i++) {
-		uint8_t *e = t + 16 + 24 * i;
-		put64(e, b->ram[i].base);
-		put64(e + 8, b->ram[i].end - b->ram[i].base);
-		put32(e + 16, b->ram[i].type);
-		put32(e + 20, 0);
-	}
-	if (b->mb->flags & MKB_MB_VIDEO_INFO) {
-		if (b->vbe_mode) {
-			t = tag(MB2_VBE, 16 + 512 + 256);
-			*(uint16_t *)(t + 8) = (uint16_t)b->vbe_mode;
-			memcpy(t + 16, b->vbe_control, 512);
-			memcpy(t + 16 + 512, b->vbe_mode_info, 256);
+	NEED(meminfo = tag(a, MB2_MEMINFO, sizeof *meminfo));
+	memory_sizes(r->ram, r->ram_count, &lower, &upper);
+	meminfo->mem_lower = lower;
+	meminfo->mem_upper = upper;
+	NEED(bootdev = tag(a, MB2_BOOTDEV, sizeof *bootdev));
+	bootdev->biosdev = r->boot_drive;
+	bootdev->partition = 0xffffffff; /* the whole disk: no partition */
+	bootdev->sub_partition = 0xffffffff;
+	NEED(map = tag(a, MB2_MMAP, sizeof *map + (uint32_t)r->ram_count * sizeof *map->entries));
+	map->entry_size = sizeof *map->entries;
+	memmap_regions((struct mkbootimg_memory_region *)(void *)map->entries, r->ram, r->ram_count);
+	if (mb->flags & MKB_MB_VIDEO_INFO) {
+		if (r->vbe_mode) {
+			struct mb2_vbe_tag *vbe;
+			NEED(vbe = tag(a, MB2_VBE, sizeof *vbe));
+			vbe->mode = (uint16_t)r->vbe_mode;
+			memcpy(vbe->control_info, r->vbe_control, sizeof vbe->control_info);
+			memcpy(vbe->mode_info, r->vbe_mode_info, sizeof vbe->mode_info);
 		}
-		t = tag(MB2_FRAMEBUFFER, b->fb.address ? 38 : 32);
-		put_framebuffer(t + 8, &b->fb);
-		if (b->fb.address)
-			put_colors(t + 32, &b->fb);
+		/* Text mode has no color information: the tag ends before it. */
+		NEED(fb = tag(a, MB2_FRAMEBUFFER, r->framebuffer->address ? sizeof *fb
+						  : offsetof(struct mb2_framebuffer_tag, color_info)));
+		put_framebuffer(&fb->fb, r->framebuffer);
+		if (r->framebuffer->address)
+			put_colors(fb->color_info, r->framebuffer);
 	}
-	if (b->mb->shdr_num) {
-		uint32_t bytes = b->mb->shdr_num * b->mb->shdr_entsize;
-		t = tag(MB2_ELF_SECTIONS, 20 + bytes);
-		put32(t + 8, b->mb->shdr_num);
-		put32(t + 12, b->mb->shdr_entsize);
-		put32(t + 16, b->mb->shdr_shndx);
-		memcpy(t + 20, manifest_string(m, b->mb->shdr_offset), bytes);
+	if (mb->shdr_num) {
+		uint32_t bytes = mb->shdr_num * mb->shdr_entsize;
+		NEED(sections = tag(a, MB2_ELF_SECTIONS, sizeof *sections + bytes));
+		sections->num = mb->shdr_num;
+		sections->entsize = mb->shdr_entsize;
+		sections->shndx = mb->shdr_shndx;
+		memcpy(sections->headers, mkb_manifest_string(m, mb->shdr_offset), bytes);
 	}
-	if (b->rsdp) {
-		const uint8_t *r = (const uint8_t *)(uintptr_t)b->rsdp;
-		t = tag(MB2_ACPI_OLD, 8 + 20);
-		memcpy(t + 8, r, 20);
-		if (r[15] >= 2) { /* find_rsdp checked the length */
-			uint32_t length = *(const uint32_t *)(r + 20);
-			t = tag(MB2_ACPI_NEW, 8 + length);
-			memcpy(t + 8, r, length);
+	if (r->rsdp_bytes) {
+		uint32_t length = rsdp_length(r->rsdp_bytes);
+		NEED(acpi = tag(a, MB2_ACPI_OLD, sizeof *acpi + 20));
+		memcpy(acpi->rsdp, r->rsdp_bytes, 20);
+		if (length) {
+			NEED(acpi = tag(a, MB2_ACPI_NEW, sizeof *acpi + length));
+			memcpy(acpi->rsdp, r->rsdp_bytes, length);
 		}
 	}
-	t = tag(MB2_LOAD_BASE, 12);
-	put32(t + 8, b->mb->load_base);
-	tag(MB2_END, 8);
-	put32(start, (uint32_t)(cursor - start));
-	put32(start + 4, 0);
-	return (uint32_t)(uintptr_t)start;
+	NEED(base = tag(a, MB2_LOAD_BASE, sizeof *base));
+	base->load_base_addr = mb->load_base;
+	NEED(tag(a, MB2_END, sizeof(struct mb2_tag)));
+	start->total_size = a->used;
+	return 0;
 }
 
-void multiboot_boot(const struct mkb_manifest *m, const uint64_t *module_address, uint32_t drive,
-		    const struct mm_range *ram, size_t ram_count)
+int multiboot_build(void *area, uint64_t address, uint64_t size, const struct info_request *r,
+		    uint64_t *used)
 {
-	struct boot b = { m, (const void *)((const char *)m + m->multiboot_offset), module_address,
-			  drive, ram, ram_count, { 0 }, 0, 0, 0, 0 };
-	uint32_t bytes = m->sectors * MKB_SECTOR_SIZE;
+	struct area a = { area, (uint32_t)address, (uint32_t)size, 0 };
+	int rc;
 
-	if ((m->protocol != MKB_PROTOCOL_MULTIBOOT1 && m->protocol != MKB_PROTOCOL_MULTIBOOT2) ||
-	    m->multiboot_offset == 0 || m->multiboot_offset > bytes - sizeof(struct mkb_multiboot) ||
-	    (b.mb->shdr_num && (b.mb->shdr_offset > bytes ||
-				b.mb->shdr_num * b.mb->shdr_entsize > bytes - b.mb->shdr_offset)) ||
-	    m->entry >= 4 * GiB)
-		fatal("the image's manifest is damaged.\nRebuild the image with mkbootimg.");
-
-	/* Room for everything: the manifest bounds the strings and section
-	 * headers; then the map, the module table and the VBE blocks. */
-	uint32_t size = bytes + 24 * (uint32_t)ram_count + 24 * m->module_count + 2048;
-	cursor = (uint8_t *)(uintptr_t)alloc_pages((size + PAGE_SIZE - 1) / PAGE_SIZE,
-						   MKBOOTIMG_MEM_BOOT_INFO);
-	b.rsdp = (uint32_t)find_rsdp();
-	/* The last BIOS call, as for native kernels. */
-	if (m->fb_width)
-		vbe_set_mode(m->fb_width, m->fb_height, m->fb_bpp, &b.fb);
-	b.vbe_mode = vbe_blocks(&b.vbe_control, &b.vbe_mode_info);
-
-	if (m->protocol == MKB_PROTOCOL_MULTIBOOT1)
-		enter_multiboot(MB1_BOOT_MAGIC, build_mb1(&b), (uint32_t)m->entry);
-	enter_multiboot(MB2_BOOT_MAGIC, build_mb2(&b), (uint32_t)m->entry);
+	rc = r->m->protocol == MKB_PROTOCOL_MULTIBOOT1 ? build_mb1(&a, r) : build_mb2(&a, r);
+	*used = a.used;
+	return rc;
 }

@@ -1,10 +1,11 @@
-/* bootloader/core/memmap.c, compiled for the host: the loader's E820 sanitizer. */
+/* bootloader/core/memmap.c: the E820 sanitizer, the claims list, the kernel's regions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <mkbootimg/image.h>
 #include <mkbootimg/protocol.h>
 
 #include "memmap.h"
@@ -262,6 +263,62 @@ static void test_memmap_sanitize_random_against_model(void **state)
 	}
 }
 
+/* Claims: touching ranges of one type merge, others append, a full list refuses. */
+static void test_memmap_append_merges_and_fills(void **state)
+{
+	struct mm_range list[3];
+	size_t n = 0;
+	const struct mm_range a = { 1 * MiB, 2 * MiB, KERNEL }, b = { 2 * MiB, 3 * MiB, KERNEL },
+			      c = { 3 * MiB, 4 * MiB, RESERVED }, d = { 5 * MiB, 6 * MiB, RESERVED },
+			      e = { 7 * MiB, 8 * MiB, KERNEL }, f = { 6 * MiB, 7 * MiB, RESERVED };
+
+	(void)state;
+	assert_int_equal(mm_append(list, &n, 3, &a), 0);
+	assert_int_equal(mm_append(list, &n, 3, &b), 0); /* follows, same type: merged */
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].end, 3 * MiB);
+	assert_int_equal(mm_append(list, &n, 3, &c), 0); /* follows, another type */
+	assert_int_equal(mm_append(list, &n, 3, &d), 0); /* a gap */
+	assert_int_equal(n, 3);
+	assert_int_equal(mm_append(list, &n, 3, &e), -1); /* full */
+	assert_int_equal(mm_append(list, &n, 3, &f), 0);  /* but a merge still fits */
+	assert_int_equal(n, 3);
+	assert_int_equal(list[2].end, 7 * MiB);
+}
+
+/* The kernel's view: base, length, type; the reserved field left as it was. */
+static void test_memmap_regions(void **state)
+{
+	const struct mm_range map[] = { { 0, 636 * KiB, USABLE }, { 1 * MiB, 6 * GiB, KERNEL } };
+	struct mkbootimg_memory_region r[2] = { { 9, 9, 9, 7 }, { 9, 9, 9, 7 } };
+
+	(void)state;
+	memmap_regions(r, map, 2);
+	assert_int_equal(r[0].base, 0);
+	assert_int_equal(r[0].length, 636 * KiB);
+	assert_int_equal(r[0].type, USABLE);
+	assert_int_equal(r[1].base, 1 * MiB);
+	assert_int_equal(r[1].length, 6 * GiB - 1 * MiB);
+	assert_int_equal(r[1].type, KERNEL);
+	assert_int_equal(r[1].reserved, 7);
+}
+
+/* A segment's pages: from the page its first byte is in to the end of its last. */
+static void test_memmap_segment_pages(void **state)
+{
+	const struct mkb_segment s = { .paddr = 1 * MiB + 100, .memsz = 4096 };
+	const struct mkb_segment empty = { .paddr = 2 * MiB, .memsz = 0 };
+	uint64_t base, end;
+
+	(void)state;
+	segment_pages(&s, &base, &end);
+	assert_int_equal(base, 1 * MiB);
+	assert_int_equal(end, 1 * MiB + 8 * KiB);
+	segment_pages(&empty, &base, &end);
+	assert_int_equal(base, 2 * MiB);
+	assert_int_equal(end, 2 * MiB);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +333,9 @@ int main(void)
 		cmocka_unit_test(test_memmap_sanitize_overlaps),
 		cmocka_unit_test(test_memmap_sanitize_top_of_address_space),
 		cmocka_unit_test(test_memmap_sanitize_random_against_model),
+		cmocka_unit_test(test_memmap_append_merges_and_fills),
+		cmocka_unit_test(test_memmap_regions),
+		cmocka_unit_test(test_memmap_segment_pages),
 	};
-	return cmocka_run_group_tests_name("memmap", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("core-memmap", tests, NULL, NULL);
 }

@@ -7,9 +7,13 @@
 # test file cannot be left out.
 UNIT_ALL_TESTS := $(patsubst tests/unit/%-test.c,%,$(wildcard tests/unit/*-test.c))
 
-# The loader's core is tested on the host too: tests/unit/core-X-test.c with
-# bootloader/core/X.c compiled for the host (one source file per test).
+# The loader's core is tested on the host too: tests/unit/core-X-test.c for
+# bootloader/core/X.c, each linked with the whole core compiled for the host
+# and a fake platform (tests/unit/core-platform.c: memory in a host buffer,
+# a disk of sectors in memory).
 UNIT_LOADER_TESTS := $(patsubst tests/unit/%-test.c,%,$(wildcard tests/unit/core-*-test.c))
+UNIT_LOADER_CORE  := $(patsubst bootloader/core/%.c,$(BUILD)/tests/unit/core/%.o,$(wildcard bootloader/core/*.c)) \
+		     $(BUILD)/tests/unit/core-platform.o
 UNIT_TESTS  := $(filter-out $(UNIT_LOADER_TESTS),$(UNIT_ALL_TESTS))
 UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%-test) \
                $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test)
@@ -33,8 +37,7 @@ check-unit: $(UNIT_BINS)
 	echo "$$pass passed, $$fail failed"; \
 	[ $$fail -eq 0 ]
 
-UNIT_LOADER_OBJS := $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test.o) \
-		    $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/loader/%.o)
+UNIT_LOADER_OBJS := $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test.o) $(UNIT_LOADER_CORE)
 UNIT_OBJS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%-test.o) $(BUILD)/tests/unit/elf-builder.o \
 	     $(UNIT_LOADER_OBJS)
 
@@ -43,16 +46,17 @@ $(UNIT_TESTS:%=$(BUILD)/tests/unit/%-test): $(BUILD)/tests/unit/%-test: \
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS)
 
 $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test): $(BUILD)/tests/unit/%-test: \
-		$(BUILD)/tests/unit/%-test.o $(BUILD)/tests/unit/loader/%.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS)
+		$(BUILD)/tests/unit/%-test.o $(UNIT_LOADER_CORE)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS)
 
-$(UNIT_LOADER_OBJS): UNIT_CFLAGS += -Ibootloader/core
+# The core's headers, not the tool's (both have a multiboot.h).
+$(UNIT_LOADER_OBJS): UNIT_CFLAGS := $(filter-out -Itool,$(UNIT_CFLAGS)) -Ibootloader/core
 
-$(filter-out $(BUILD)/tests/unit/loader/%,$(UNIT_OBJS)): $(BUILD)/tests/unit/%.o: tests/unit/%.c
+$(filter-out $(BUILD)/tests/unit/core/%,$(UNIT_OBJS)): $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/loader/%.o): $(BUILD)/tests/unit/loader/core-%.o: bootloader/core/%.c
+$(filter $(BUILD)/tests/unit/core/%,$(UNIT_LOADER_CORE)): $(BUILD)/tests/unit/core/%.o: bootloader/core/%.c
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -MMD -MP -c -o $@ $<
 

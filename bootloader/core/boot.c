@@ -1,0 +1,319 @@
+/* From the image to the hand-off: see boot.h. */
+#include "boot.h"
+
+#include <mkbootimg/protocol.h>
+
+#include "bootinfo.h"
+#include "manifest.h"
+#include "multiboot.h"
+
+void core_init(struct core_boot *b, const struct boot_facts *f)
+{
+	b->facts = f;
+	b->m = 0;
+	b->claims.count = 0;
+	b->ram_count = memmap_sanitize(b->ram, CORE_MAX_RAM, f->memory_map, f->memory_map_count);
+}
+
+static enum core_status damaged(struct core_error *e)
+{
+	return core_fail(e, CORE_DAMAGED, "the image's manifest is damaged.\nRebuild the image with mkbootimg.");
+}
+
+#define CLEAR 0x80000000u /* with a type: the pages are zeroed */
+
+/* Pages claimed as type for the kernel's map, below 4 GiB (every address
+ * the hand-off passes is 32-bit), zeroed when type has CLEAR. */
+static enum core_status allocate(struct core_boot *b, uint32_t pages, uint32_t type, uint64_t *address)
+{
+	uint64_t bytes = (uint64_t)pages * PAGE_SIZE;
+	struct mm_range r;
+	void *p;
+
+	if (platform_alloc_pages(pages, PLATFORM_BELOW_4GIB, &r.base) != 0 ||
+	    !(p = platform_pointer(r.base, bytes)))
+		return core_fail(b->err, CORE_NO_MEMORY,
+				 "not enough free memory below 4 GiB for the modules, page tables and boot\n"
+				 "information (%u KiB more). Give the machine more memory\n"
+				 "(mkbootimg run --memory SIZE, QEMU's -m).",
+				 pages * 4);
+	r.end = r.base + bytes;
+	r.type = type & ~CLEAR;
+	if (mm_append(b->claims.range, &b->claims.count, MM_MAX_CLAIMS, &r) != 0)
+		return core_fail(b->err, CORE_FRAGMENTED,
+				 "the loader's memory is too fragmented (more than %u regions).", MM_MAX_CLAIMS);
+	if (type & CLEAR)
+		memset(p, 0, (size_t)bytes);
+	*address = r.base;
+	return CORE_OK;
+}
+
+static int alloc_table(void *ctx, uint64_t *address)
+{
+	return allocate(ctx, 1, MKBOOTIMG_MEM_PAGE_TABLES | CLEAR, address) == CORE_OK ? 0 : -1;
+}
+
+/* The first sector, its header checked, then the rest, all of it checked. */
+static enum core_status read_manifest(struct core_boot *b)
+{
+	const struct boot_facts *f = b->facts;
+	const struct mkb_manifest *m = (const void *)b->manifest;
+	enum core_status rc;
+	enum mkb_manifest_rule rule;
+	uint32_t item;
+
+	if ((rc = platform_read(f->manifest_lba, b->manifest, MKB_SECTOR_SIZE, b->err)) != CORE_OK)
+		return rc;
+	rule = mkb_manifest_check_header(m, f->manifest_lba);
+	if (rule >= MKB_RULE_MAGIC && rule <= MKB_RULE_HEADER_SIZE)
+		return core_fail(b->err, CORE_NO_MANIFEST,
+				 "the image has no valid manifest at sector %u.\n"
+				 "Rebuild the image with the same version of mkbootimg.",
+				 (uint32_t)f->manifest_lba);
+	if (rule != MKB_RULE_VALID)
+		return damaged(b->err);
+	if (m->sectors > 1 &&
+	    (rc = platform_read(f->manifest_lba + 1, (uint8_t *)b->manifest + MKB_SECTOR_SIZE,
+				(m->sectors - 1) * MKB_SECTOR_SIZE, b->err)) != CORE_OK)
+		return rc;
+	if (mkb_manifest_check_tables(m, &item) != MKB_RULE_VALID)
+		return damaged(b->err);
+	b->m = m;
+	return CORE_OK;
+}
+
+/* MiB of usable RAM, and *top the end of the highest (the map is sorted). */
+static uint32_t usable_mib(const struct core_boot *b, uint64_t *top)
+{
+	uint64_t total = 0;
+
+	*top = 0;
+	for (size_t i = 0; i < b->ram_count; i++)
+		if (b->ram[i].type == MKBOOTIMG_MEM_USABLE) {
+			total += b->ram[i].end - b->ram[i].base;
+			*top = b->ram[i].end;
+		}
+	return (uint32_t)(total >> 20);
+}
+
+/* "segment N" (its program header) or "section N" (a Multiboot kernel's copy), as the tool says. */
+#define SEGMENT_NAME(s) ((s).elf_index >= MKB_SECTION_INDEX ? "section" : "segment"), \
+	((s).elf_index >= MKB_SECTION_INDEX ? (s).elf_index - MKB_SECTION_INDEX : (s).elf_index)
+
+/* Every planned range must be RAM before a byte is written to it; then it
+ * is kept out of the loader's allocations, with the identity-mapped
+ * addresses a segment's virtual range takes over. */
+static enum core_status check_placement(struct core_boot *b)
+{
+	const struct mkb_manifest *m = b->m;
+	const struct mkb_segment *seg = mkb_manifest_segments(m);
+	uint64_t base, end, top;
+	uint32_t mib;
+
+	for (uint32_t i = 0; i < m->segment_count; i++) {
+		segment_pages(&seg[i], &base, &end);
+		if (memmap_usable(b->ram, b->ram_count, base, end))
+			continue;
+		/* Past the end of RAM: the machine is too small, not the link wrong. */
+		mib = usable_mib(b, &top);
+		return core_fail(b->err, CORE_PLACEMENT, end > top
+			? "the kernel needs memory at 0x%lx-0x%lx (%s %u), beyond the\n"
+			  "end of RAM: this machine has only %u MiB usable. Give it more memory\n"
+			  "(mkbootimg run --memory SIZE, QEMU's -m), or link the kernel lower."
+			: "the kernel needs memory at 0x%lx-0x%lx (%s %u), which is\n"
+			  "not usable RAM here (this machine has %u MiB usable).\n"
+			  "Give the machine more memory (mkbootimg run --memory SIZE), or link\n"
+			  "the kernel at another address.",
+			seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, SEGMENT_NAME(seg[i]), mib);
+	}
+	for (uint32_t i = 0; i < m->segment_count; i++)
+		if ((segment_pages(&seg[i], &base, &end), platform_reserve(base, end) != 0) ||
+		    (seg[i].vaddr < 4 * GiB &&
+		     platform_reserve(page_down(seg[i].vaddr), page_up(seg[i].vaddr + seg[i].memsz)) != 0))
+			return core_fail(b->err, CORE_TOO_MANY,
+					 "too many kernel segments for the loader (at most %u).",
+					 MKB_MAX_SEGMENTS);
+	return CORE_OK;
+}
+
+/* size payload bytes at payload_offset (a whole sector) to dst, summed.
+ * Below 4 GiB: size_t holds the size. */
+static CORE_NOINLINE enum core_status load_bytes(struct core_boot *b, uint64_t payload_offset,
+						 size_t size, uint8_t *dst, struct mkb_checksum *sum)
+{
+	enum core_status rc;
+
+	rc = platform_read(b->m->payload_lba + (payload_offset >> 9), dst, size, b->err);
+	if (rc == CORE_OK)
+		mkb_checksum_add(sum, dst, size);
+	return rc;
+}
+
+/* Segments to their planned places (.bss zeroed), modules to fresh pages
+ * marked as modules; then the checksum over all of it. */
+static enum core_status load_payload(struct core_boot *b)
+{
+	const struct mkb_manifest *m = b->m;
+	const struct mkb_segment *seg = mkb_manifest_segments(m);
+	const struct mkb_module *mod = mkb_manifest_modules(m);
+	struct mkb_checksum sum;
+	enum core_status rc;
+
+	mkb_checksum_init(&sum);
+	for (uint32_t i = 0; i < m->segment_count; i++) {
+		/* The manifest's rules put it below 4 GiB, where every loader reaches. */
+		uint8_t *dst = platform_pointer(seg[i].paddr, seg[i].memsz);
+		if ((rc = load_bytes(b, seg[i].payload_offset, (size_t)seg[i].filesz, dst, &sum)) != CORE_OK)
+			return rc;
+		memset(dst + seg[i].filesz, 0, (size_t)(seg[i].memsz - seg[i].filesz));
+	}
+	for (uint32_t i = 0; i < m->module_count; i++) {
+		uint64_t bytes = page_up(mod[i].size);
+		b->module_address[i] = 0; /* an empty module has no pages */
+		if (!bytes)
+			continue;
+		if ((rc = allocate(b, (uint32_t)(bytes / PAGE_SIZE), MKBOOTIMG_MEM_MODULES, &b->module_address[i])))
+			return rc;
+		uint8_t *dst = platform_pointer(b->module_address[i], bytes);
+		if ((rc = load_bytes(b, mod[i].payload_offset, (size_t)mod[i].size, dst, &sum)) != CORE_OK)
+			return rc;
+		memset(dst + mod[i].size, 0, (size_t)(bytes - mod[i].size));
+	}
+	if (mkb_checksum_value(&sum) != m->payload_checksum)
+		return core_fail(b->err, CORE_CHECKSUM,
+				 "the kernel in this image is damaged: payload checksum mismatch\n"
+				 "(expected 0x%lx, read 0x%lx). Write the image again.",
+				 m->payload_checksum, mkb_checksum_value(&sum));
+	return CORE_OK;
+}
+
+/* Highest end of anything that is memory rather than a hole or MMIO,
+ * rounded up to whole GiB, and at least 4 GiB: what the direct map covers. */
+static uint64_t memory_top(const struct core_boot *b)
+{
+	uint64_t top = 4 * GiB;
+	for (size_t i = 0; i < b->ram_count; i++)
+		if (b->ram[i].type != MKBOOTIMG_MEM_RESERVED && b->ram[i].end > top)
+			top = b->ram[i].end;
+	return (top + GiB - 1) & ~(GiB - 1);
+}
+
+/* What the boot information will say, as far as it is known: the stack
+ * comes next, the kernel's memory map and the screen in core_finish. */
+static void fill_request(struct core_boot *b)
+{
+	const struct boot_facts *f = b->facts;
+	struct info_request *r = &b->request;
+
+	r->m = b->m;
+	r->module_address = b->module_address;
+	r->boot_drive = f->boot_drive;
+	r->loader_name = f->loader_name;
+	r->framebuffer = &f->framebuffer;
+	r->rsdp = f->rsdp;
+	r->map = b->map;
+	r->ram = b->ram;
+	r->ram_count = b->ram_count;
+	/* Its length is at most 4 KiB (multiboot.c reads no more). */
+	r->rsdp_bytes = f->rsdp ? platform_pointer(f->rsdp, 4096) : 0;
+}
+
+enum core_status core_load(struct core_boot *b, struct core_error *err)
+{
+	const struct boot_facts *f = b->facts;
+	enum core_status rc;
+
+	b->err = err;
+	if ((rc = read_manifest(b)) != CORE_OK)
+		return rc;
+	const struct mkb_manifest *m = b->m;
+	uint32_t end = (uint32_t)(m->payload_lba + m->payload_sectors); /* below 2^32: a rule */
+	if (f->disk_sectors && f->disk_sectors < end)
+		return core_fail(err, CORE_TRUNCATED,
+				 "the image is truncated: the disk ends at sector %u, but the kernel's\n"
+				 "payload ends at sector %u. Write the whole image again.",
+				 (uint32_t)f->disk_sectors, end);
+	if ((rc = check_placement(b)) != CORE_OK)
+		return rc;
+	if (m->protocol == MKB_PROTOCOL_NATIVE && !f->long_mode)
+		return core_fail(err, CORE_NO_LONG_MODE,
+				 "this CPU does not support 64-bit long mode, which the kernel needs.\n"
+				 "Boot it on an x86-64 machine (in QEMU: qemu-system-x86_64 with a 64-bit -cpu).");
+	if ((rc = load_payload(b)) != CORE_OK)
+		return rc;
+
+	fill_request(b);
+	if (m->protocol != MKB_PROTOCOL_NATIVE) { /* 32-bit, paging off: no stack or page tables */
+		b->info_size = multiboot_size(&b->request);
+		return allocate(b, (uint32_t)(page_up(b->info_size) / PAGE_SIZE), MKBOOTIMG_MEM_BOOT_INFO | CLEAR,
+				&b->info);
+	}
+	if ((rc = allocate(b, (uint32_t)(m->stack_size / PAGE_SIZE), MKBOOTIMG_MEM_KERNEL_STACK | CLEAR,
+			   &b->stack)))
+		return rc;
+	b->request.stack_physical = b->stack;
+	b->info_size = bootinfo_size(m, CORE_MAX_MAP);
+	if ((rc = allocate(b, (uint32_t)(page_up(b->info_size) / PAGE_SIZE), MKBOOTIMG_MEM_BOOT_INFO | CLEAR,
+			   &b->info)))
+		return rc;
+	b->paging.gib_pages = f->gib_pages;
+	b->paging.alloc_table = alloc_table;
+	b->paging.ctx = b;
+	if (paging_build(&b->paging, m, mkb_manifest_segments(m), b->stack, f->nx, memory_top(b)) != 0)
+		return err->code;
+	return CORE_OK;
+}
+
+/* The kernel's map: the firmware's, with everything the loader placed marked. */
+static void build_memory_map(struct core_boot *b)
+{
+	const struct boot_facts *f = b->facts;
+	const struct mkb_segment *seg = mkb_manifest_segments(b->m);
+	struct mm_range *in = b->map_input;
+	size_t i;
+
+	memcpy(in, f->memory_map, f->memory_map_count * sizeof *in);
+	in += f->memory_map_count;
+	memcpy(in, f->own, f->own_count * sizeof *in);
+	in += f->own_count;
+	for (i = 0; i < b->m->segment_count; i++, in++) {
+		segment_pages(&seg[i], &in->base, &in->end);
+		in->type = MKBOOTIMG_MEM_KERNEL;
+	}
+	memcpy(in, b->claims.range, b->claims.count * sizeof *in);
+	in += b->claims.count;
+	b->map_count = memmap_sanitize(b->map, CORE_MAX_MAP, b->map_input, (size_t)(in - b->map_input));
+}
+
+enum core_status core_finish(struct core_boot *b, struct core_handoff *h, struct core_error *err)
+{
+	const struct boot_facts *f = b->facts;
+	const struct mkb_manifest *m = b->m;
+	struct info_request *r = &b->request;
+	void *area = platform_pointer(b->info, b->info_size);
+	uint64_t used;
+
+	memset(h, 0, sizeof *h);
+	h->protocol = m->protocol;
+	h->entry = m->entry;
+	h->info = b->info;
+	if (m->protocol != MKB_PROTOCOL_NATIVE) {
+		r->vbe_mode = f->vbe_mode;
+		r->vbe_control = f->vbe_control;
+		r->vbe_mode_info = f->vbe_mode_info;
+		h->magic = m->protocol == MKB_PROTOCOL_MULTIBOOT1 ? MB1_BOOT_MAGIC : MB2_BOOT_MAGIC;
+		if (multiboot_build(area, b->info, b->info_size, r, &used) != 0)
+			return core_fail(err, CORE_BUDGET,
+					 "the Multiboot information outgrew its %u bytes.",
+					 (uint32_t)b->info_size);
+		return CORE_OK;
+	}
+	/* Last: every allocation is done, so the map shows them all. */
+	build_memory_map(b);
+	r->map_count = b->map_count;
+	bootinfo_build(area, b->info, CORE_MAX_MAP, r);
+	h->page_tables = b->paging.root;
+	h->stack_top = m->stack_top;
+	h->nx = f->nx;
+	return CORE_OK;
+}

@@ -1,0 +1,66 @@
+/*
+ * From the image to the kernel's entry, in three calls a front-end makes:
+ *
+ *   core_init     the firmware's memory map, sanitized (b->ram): a front-end
+ *                 with no allocator of its own builds one on it now
+ *   core_load     manifest read and checked, every planned range checked
+ *                 against the map and reserved, segments and modules loaded
+ *                 and checksummed, then the stack, page tables and the
+ *                 boot information's pages: everything that can fail
+ *   core_finish   the boot information (native or Multiboot), written
+ *                 after the front-end's last firmware call, and the hand-off
+ *
+ * The front-end places struct core_boot (large: it holds the manifest and
+ * the memory maps) and enters the kernel as struct core_handoff says.
+ */
+#ifndef MKB_CORE_BOOT_H
+#define MKB_CORE_BOOT_H
+
+#include <mkbootimg/image.h>
+
+#include "core.h"
+#include "memmap.h"
+#include "multiboot.h"
+#include "paging.h"
+#include "platform.h"
+
+#define CORE_MAX_FIRMWARE_RANGES 256 /* entries of the firmware's map, at most */
+#define CORE_MAX_OWN 2               /* ranges of the front-end's own, at most */
+#define CORE_MAX_RAM (2 * CORE_MAX_FIRMWARE_RANGES)
+#define CORE_MAP_INPUT (CORE_MAX_FIRMWARE_RANGES + CORE_MAX_OWN + MKB_MAX_SEGMENTS + MM_MAX_CLAIMS)
+#define CORE_MAX_MAP (2 * CORE_MAP_INPUT) /* regions of the kernel's map */
+
+struct core_handoff {
+	uint32_t protocol;    /* MKB_PROTOCOL_*: how the kernel is entered */
+	uint32_t magic;       /* Multiboot: EAX */
+	uint64_t entry;       /* native: virtual; Multiboot: physical, below 4 GiB */
+	uint64_t info;        /* native: RDI; Multiboot: EBX */
+	uint64_t page_tables; /* native: CR3 */
+	uint64_t stack_top;   /* native: RSP before the null return address */
+	int nx;               /* native: set EFER.NXE */
+};
+
+/* Scalars first: the -m16 build reaches them with short displacements. */
+struct core_boot {
+	const struct boot_facts *facts;
+	struct core_error *err;
+	const struct mkb_manifest *m; /* the manifest, once checked */
+	size_t ram_count;
+	size_t map_count;
+	uint64_t stack;               /* physical */
+	uint64_t info, info_size;     /* the boot information's pages */
+	struct paging paging;
+	struct info_request request; /* for the boot information */
+	struct mm_claims claims;      /* what the loader allocated */
+	uint64_t module_address[MKB_MAX_MODULES];
+	struct mm_range ram[CORE_MAX_RAM]; /* the firmware's map, sanitized */
+	struct mm_range map_input[CORE_MAP_INPUT];
+	struct mm_range map[CORE_MAX_MAP]; /* the kernel's */
+	uint64_t manifest[MKB_MANIFEST_MAX_BYTES / 8]; /* as read from the disk */
+};
+
+void core_init(struct core_boot *b, const struct boot_facts *f);
+enum core_status core_load(struct core_boot *b, struct core_error *err);
+enum core_status core_finish(struct core_boot *b, struct core_handoff *h, struct core_error *err);
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * bootloader/core/boot.c: from a disk image to the hand-off, on the fake
+ * platform: what is loaded where, what the kernel's memory map says, and
+ * every way the core stops, each with its message.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mkbootimg/image.h>
+#include <mkbootimg/protocol.h>
+
+#include "boot.h"
+#include "core-platform.h"
+#include "manifest.h"
+#include "multiboot.h"
+
+#define KiB UINT64_C(0x400)
+#define HH UINT64_C(0xffffffff80000000)
+#define MANIFEST_LBA 40
+#define MANIFEST_SECTORS 4
+#define PAYLOAD_LBA (MANIFEST_LBA + MANIFEST_SECTORS)
+#define DISK_SECTORS 1008
+#define RAM_END (32 * MiB) /* the fake memory is [1 MiB, RAM_END) */
+
+static uint8_t disk[DISK_SECTORS * 512];
+static struct mkb_manifest *m = (struct mkb_manifest *)(void *)(disk + MANIFEST_LBA * 512);
+static struct mm_range firmware[8];
+static const struct mm_range own[] = {
+	{ 0, 0x1000, MKBOOTIMG_MEM_RESERVED },
+	{ 0x1000, 0x60000, MKBOOTIMG_MEM_LOADER_RECLAIMABLE },
+};
+static struct boot_facts facts;
+static struct core_boot core; /* large: static */
+static struct core_error error;
+static struct core_handoff handoff;
+
+static struct mkb_segment *seg(uint32_t i)
+{
+	return (struct mkb_segment *)(void *)((uint8_t *)m + m->segment_offset) + i;
+}
+
+static struct mkb_module *mod(uint32_t i)
+{
+	return (struct mkb_module *)(void *)((uint8_t *)m + m->module_offset) + i;
+}
+
+static uint8_t *payload(uint64_t offset)
+{
+	return disk + PAYLOAD_LBA * 512 + offset;
+}
+
+/* The checksum of the payload as the manifest describes it. */
+static void seal(void)
+{
+	struct mkb_checksum sum;
+
+	mkb_checksum_init(&sum);
+	for (uint32_t i = 0; i < m->segment_count; i++)
+		mkb_checksum_add(&sum, payload(seg(i)->payload_offset), seg(i)->filesz);
+	for (uint32_t i = 0; i < m->module_count; i++)
+		mkb_checksum_add(&sum, payload(mod(i)->payload_offset), mod(i)->size);
+	m->payload_checksum = mkb_checksum_value(&sum);
+}
+
+/*
+ * A native higher-half kernel: text of 1000 file bytes in 12 KiB (the rest
+ * .bss), data of 512 bytes, a module of 3000 bytes and an empty one.
+ */
+static int setup(void **state)
+{
+	(void)state;
+	memset(disk, 0, sizeof disk);
+	*m = (struct mkb_manifest){
+		.magic = MKB_MANIFEST_MAGIC, .version = MKB_MANIFEST_VERSION,
+		.header_size = sizeof *m, .sectors = MANIFEST_SECTORS,
+		.segment_count = 2, .segment_offset = sizeof *m,
+		.module_count = 2, .module_offset = sizeof *m + 2 * sizeof(struct mkb_segment),
+		.cmdline_offset = 400, .cmdline_length = 9,
+		.entry = HH + 0x200010, .stack_top = UINT64_C(0xffffff0000000000), .stack_size = 0x10000,
+		.direct_map_offset = UINT64_C(0xffff800000000000),
+		.payload_lba = PAYLOAD_LBA, .payload_sectors = 16, .image_sectors = DISK_SECTORS,
+	};
+	*seg(0) = (struct mkb_segment){ HH + 0x200000, 0x200000, 1000, 0x3000, 0, MKB_SEG_R | MKB_SEG_X, 0 };
+	*seg(1) = (struct mkb_segment){ HH + 0x300000, 0x300000, 512, 512, 1024, MKB_SEG_R | MKB_SEG_W, 2 };
+	*mod(0) = (struct mkb_module){ 3000, 1536, 420, 4 };
+	*mod(1) = (struct mkb_module){ 0, 4608, 430, 0 };
+	memcpy((uint8_t *)m + 400, "a=1 b=two", 10);
+	memcpy((uint8_t *)m + 420, "mod0", 5);
+	for (uint64_t i = 0; i < 16 * 512; i++)
+		*payload(i) = (uint8_t)(i * 37 + 1);
+	seal();
+
+	firmware[0] = (struct mm_range){ 0, 0x9fc00, MKBOOTIMG_MEM_USABLE };
+	firmware[1] = (struct mm_range){ 0x9fc00, 0xa0000, MKBOOTIMG_MEM_RESERVED };
+	firmware[2] = (struct mm_range){ 0xf0000, 0x100000, MKBOOTIMG_MEM_RESERVED };
+	firmware[3] = (struct mm_range){ 1 * MiB, RAM_END, MKBOOTIMG_MEM_USABLE };
+	firmware[4] = (struct mm_range){ 0xfffc0000, 4 * GiB, MKBOOTIMG_MEM_RESERVED };
+	facts = (struct boot_facts){
+		.memory_map = firmware, .memory_map_count = 5, .own = own, .own_count = 2,
+		.manifest_lba = MANIFEST_LBA, .disk_sectors = DISK_SECTORS, .boot_drive = 0x80,
+		.loader_name = "mkbootimg 0.1", .long_mode = 1, .nx = 1, .rsdp = 0,
+	};
+	fake_reset(1 * MiB, RAM_END - 1 * MiB);
+	fake.disk = disk;
+	fake.disk_size = sizeof disk;
+	memset(&error, 0, sizeof error);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fake_release();
+	return 0;
+}
+
+/* core_init, the allocator on its map (as the BIOS front-end does), core_load. */
+static enum core_status load(void)
+{
+	core_init(&core, &facts);
+	fake_allocate_from(core.ram, core.ram_count);
+	return core_load(&core, &error);
+}
+
+static void boot(void)
+{
+	assert_int_equal(load(), CORE_OK);
+	assert_int_equal(core_finish(&core, &handoff, &error), CORE_OK);
+}
+
+static void expect_stop(enum core_status code, const char *message)
+{
+	assert_int_equal(load(), code);
+	assert_int_equal(error.code, code);
+	assert_string_equal(error.message, message);
+}
+
+/* The type the kernel's map gives [base, end), or 0 when it is not one range's. */
+static uint32_t type_of(const struct mkbootimg_info *info, uint64_t base, uint64_t end)
+{
+	const struct mkbootimg_memory_region *r = fake_at(info->memory_map);
+	for (uint32_t i = 0; i < info->memory_map_count; i++)
+		if (r[i].base <= base && end <= r[i].base + r[i].length)
+			return r[i].type;
+	return 0;
+}
+
+static void test_boot_native(void **state)
+{
+	(void)state;
+	boot();
+	assert_int_equal(handoff.protocol, MKB_PROTOCOL_NATIVE);
+	assert_int_equal(handoff.entry, HH + 0x200010);
+	assert_int_equal(handoff.stack_top, UINT64_C(0xffffff0000000000));
+	assert_int_equal(handoff.nx, 1);
+	assert_int_equal(handoff.page_tables, core.paging.root);
+
+	/* The segments' bytes at their places, the rest of memsz zero. */
+	assert_memory_equal(fake_at(0x200000), payload(0), 1000);
+	const uint8_t *bss = fake_at(0x200000 + 1000);
+	for (size_t i = 0; i < 0x3000 - 1000; i++)
+		assert_int_equal(bss[i], 0);
+	assert_memory_equal(fake_at(0x300000), payload(1024), 512);
+
+	const struct mkbootimg_info *info = fake_at(handoff.info);
+	assert_int_equal(info->magic, MKBOOTIMG_INFO_MAGIC);
+	assert_int_equal(info->boot_drive, 0x80);
+	assert_string_equal((const char *)fake_at(info->cmdline), "a=1 b=two");
+	assert_string_equal((const char *)fake_at(info->loader_name), "mkbootimg 0.1");
+
+	/* The module in fresh pages, its tail zeroed; the empty one has none. */
+	const struct mkbootimg_module *mods = fake_at(info->modules);
+	assert_int_equal(info->module_count, 2);
+	assert_int_equal(mods[0].address % PAGE_SIZE, 0);
+	assert_int_equal(mods[0].size, 3000);
+	assert_memory_equal(fake_at(mods[0].address), payload(1536), 3000);
+	assert_int_equal(*(const uint8_t *)fake_at(mods[0].address + 4095), 0);
+	assert_string_equal((const char *)fake_at(mods[0].string), "mod0");
+	assert_int_equal(mods[1].address, 0);
+	assert_int_equal(mods[1].size, 0);
+
+	/* The map: the BIOS's, with everything the loader placed marked. */
+	assert_int_equal(type_of(info, 0, 0x1000), MKBOOTIMG_MEM_RESERVED);
+	assert_int_equal(type_of(info, 0x1000, 0x60000), MKBOOTIMG_MEM_LOADER_RECLAIMABLE);
+	assert_int_equal(type_of(info, 0x60000, 0x9f000), MKBOOTIMG_MEM_USABLE);
+	assert_int_equal(type_of(info, 0x200000, 0x203000), MKBOOTIMG_MEM_KERNEL);
+	assert_int_equal(type_of(info, 0x300000, 0x301000), MKBOOTIMG_MEM_KERNEL);
+	assert_int_equal(type_of(info, mods[0].address, mods[0].address + 4096), MKBOOTIMG_MEM_MODULES);
+	assert_int_equal(type_of(info, info->stack_physical, info->stack_physical + 0x10000),
+	                 MKBOOTIMG_MEM_KERNEL_STACK);
+	assert_int_equal(type_of(info, handoff.info, handoff.info + sizeof *info), MKBOOTIMG_MEM_BOOT_INFO);
+	assert_int_equal(type_of(info, handoff.page_tables, handoff.page_tables + 4096), MKBOOTIMG_MEM_PAGE_TABLES);
+	assert_int_equal(type_of(info, 0xfffc0000, 4 * GiB), MKBOOTIMG_MEM_RESERVED);
+	const struct mkbootimg_memory_region *r = fake_at(info->memory_map);
+	for (uint32_t i = 1; i < info->memory_map_count; i++)
+		assert_true(r[i - 1].base + r[i - 1].length <= r[i].base);
+
+	/* Nothing the loader allocated lies under the kernel or below 1 MiB. */
+	for (size_t i = 0; i < core.claims.count; i++) {
+		assert_true(core.claims.range[i].base >= 1 * MiB);
+		assert_true(core.claims.range[i].end <= 0x200000 || core.claims.range[i].base >= 0x203000);
+		assert_true(core.claims.range[i].end <= 0x300000 || core.claims.range[i].base >= 0x301000);
+	}
+}
+
+/* A Multiboot 2 kernel: no page tables or stack, the information at EBX. */
+static void test_boot_multiboot2(void **state)
+{
+	struct mkb_multiboot *mb = (void *)((uint8_t *)m + 512);
+
+	(void)state;
+	m->protocol = MKB_PROTOCOL_MULTIBOOT2;
+	m->multiboot_offset = 512;
+	m->entry = 0x200010;
+	seg(0)->vaddr = 0x200000;
+	seg(1)->vaddr = 0x300000;
+	*mb = (struct mkb_multiboot){ .load_base = 0x200000 };
+	boot();
+	assert_int_equal(handoff.protocol, MKB_PROTOCOL_MULTIBOOT2);
+	assert_int_equal(handoff.magic, MB2_BOOT_MAGIC);
+	assert_int_equal(handoff.entry, 0x200010);
+	assert_int_equal(handoff.page_tables, 0);
+	const struct mb2_info_header *h = fake_at(handoff.info);
+	assert_true(h->total_size >= 8 && h->total_size <= core.info_size);
+	const struct mb2_string_tag *cmdline = fake_at(handoff.info + 8);
+	assert_int_equal(cmdline->tag.type, MB2_CMDLINE);
+	assert_string_equal(cmdline->string, "a=1 b=two");
+}
+
+/* A Multiboot kernel needs no long mode. */
+static void test_boot_multiboot1_without_long_mode(void **state)
+{
+	struct mkb_multiboot *mb = (void *)((uint8_t *)m + 512);
+
+	(void)state;
+	m->protocol = MKB_PROTOCOL_MULTIBOOT1;
+	m->multiboot_offset = 512;
+	m->entry = 0x200010;
+	*mb = (struct mkb_multiboot){ 0 };
+	facts.long_mode = 0;
+	boot();
+	assert_int_equal(handoff.magic, MB1_BOOT_MAGIC);
+	assert_string_equal((const char *)fake_at(((const struct mb1_info *)fake_at(handoff.info))->cmdline),
+	                    "a=1 b=two");
+}
+
+static void test_boot_no_manifest(void **state)
+{
+	(void)state;
+	m->magic = 0;
+	expect_stop(CORE_NO_MANIFEST, "the image has no valid manifest at sector 40.\n"
+	                              "Rebuild the image with the same version of mkbootimg.");
+	assert_int_equal(fake.reads, 1); /* the rest is not read */
+}
+
+static void test_boot_damaged_header(void **state)
+{
+	(void)state;
+	m->stack_size = 0;
+	expect_stop(CORE_DAMAGED, "the image's manifest is damaged.\nRebuild the image with mkbootimg.");
+}
+
+static void test_boot_damaged_table(void **state)
+{
+	(void)state;
+	seg(1)->filesz = 4096; /* more than memsz */
+	expect_stop(CORE_DAMAGED, "the image's manifest is damaged.\nRebuild the image with mkbootimg.");
+}
+
+static void test_boot_truncated(void **state)
+{
+	(void)state;
+	facts.disk_sectors = PAYLOAD_LBA + 15;
+	expect_stop(CORE_TRUNCATED, "the image is truncated: the disk ends at sector 59, but the kernel's\n"
+	                            "payload ends at sector 60. Write the whole image again.");
+}
+
+/* The disk's size unknown (0): no truncation check. */
+static void test_boot_disk_size_unknown(void **state)
+{
+	(void)state;
+	facts.disk_sectors = 0;
+	boot();
+}
+
+static void test_boot_placement_not_ram(void **state)
+{
+	(void)state;
+	firmware[3].end = 0x300000; /* data falls in a hole... */
+	firmware[5] = (struct mm_range){ 0x304000, RAM_END, MKBOOTIMG_MEM_USABLE };
+	facts.memory_map_count = 6;
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x300000-0x3001ff (segment 2), which is\n"
+	                            "not usable RAM here (this machine has 31 MiB usable).\n"
+	                            "Give the machine more memory (mkbootimg run --memory SIZE), or link\n"
+	                            "the kernel at another address.");
+}
+
+static void test_boot_placement_beyond_ram(void **state)
+{
+	(void)state;
+	firmware[3].end = 0x280000; /* ...or past the end of it */
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x300000-0x3001ff (segment 2), beyond the\n"
+	                            "end of RAM: this machine has only 2 MiB usable. Give it more memory\n"
+	                            "(mkbootimg run --memory SIZE, QEMU's -m), or link the kernel lower.");
+}
+
+/* A Multiboot kernel's section copy is named as the tool names it. */
+static void test_boot_placement_names_a_section(void **state)
+{
+	(void)state;
+	seg(1)->elf_index = MKB_SECTION_INDEX + 5;
+	firmware[3].end = 0x280000;
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x300000-0x3001ff (section 5), beyond the\n"
+	                            "end of RAM: this machine has only 2 MiB usable. Give it more memory\n"
+	                            "(mkbootimg run --memory SIZE, QEMU's -m), or link the kernel lower.");
+}
+
+static void test_boot_no_long_mode(void **state)
+{
+	(void)state;
+	facts.long_mode = 0;
+	expect_stop(CORE_NO_LONG_MODE, "this CPU does not support 64-bit long mode, which the kernel needs.\n"
+	                               "Boot it on an x86-64 machine (in QEMU: qemu-system-x86_64 with a 64-bit -cpu).");
+}
+
+static void test_boot_checksum_mismatch(void **state)
+{
+	char want[200];
+
+	(void)state;
+	*payload(1536 + 2999) ^= 1; /* the module's last byte */
+	struct mkb_checksum sum;
+	mkb_checksum_init(&sum);
+	mkb_checksum_add(&sum, payload(0), 1000);
+	mkb_checksum_add(&sum, payload(1024), 512);
+	mkb_checksum_add(&sum, payload(1536), 3000);
+	snprintf(want, sizeof want, "the kernel in this image is damaged: payload checksum mismatch\n"
+	         "(expected 0x%llx, read 0x%llx). Write the image again.",
+	         (unsigned long long)m->payload_checksum, (unsigned long long)mkb_checksum_value(&sum));
+	expect_stop(CORE_CHECKSUM, want);
+}
+
+/* The checksum's padding: a segment whose file bytes end mid-word sums
+ * the zero padding, not the byte that follows on the disk. */
+static void test_boot_checksum_pads_the_last_word(void **state)
+{
+	(void)state;
+	*payload(1000) = 0xee; /* after text's 1000 bytes, in its last sector */
+	boot();
+}
+
+static void test_boot_read_error(void **state)
+{
+	(void)state;
+	fake.fail_lba = PAYLOAD_LBA + 3;
+	expect_stop(CORE_READ, "disk read failed at sector 47");
+}
+
+static void test_boot_no_memory(void **state)
+{
+	(void)state;
+	m->stack_size = 30 * MiB; /* more than is left of 31 MiB */
+	expect_stop(CORE_NO_MEMORY, "not enough free memory below 4 GiB for the modules, page tables and boot\n"
+	                            "information (30720 KiB more). Give the machine more memory\n"
+	                            "(mkbootimg run --memory SIZE, QEMU's -m).");
+}
+
+static void test_boot_too_many_reserved(void **state)
+{
+	(void)state;
+	core_init(&core, &facts);
+	fake_allocate_from(core.ram, core.ram_count);
+	for (uint64_t i = fake.allocator.used_count; i < PHYSMEM_MAX_RANGES; i++)
+		physmem_reserve(&fake.allocator, 8 * GiB + 2 * i * PAGE_SIZE, 8 * GiB + (2 * i + 1) * PAGE_SIZE);
+	assert_int_equal(core_load(&core, &error), CORE_TOO_MANY);
+	assert_string_equal(error.message, "too many kernel segments for the loader (at most 128).");
+}
+
+/* 64 one-page modules in RAM that comes in single pages: every claim stands
+ * alone, and the 65th region the loader would record is refused. */
+static void test_boot_fragmented(void **state)
+{
+	(void)state;
+	m->module_count = 64;
+	for (uint32_t i = 0; i < 64; i++)
+		*mod(i) = (struct mkb_module){ 16, 1536, 420, 4 };
+	m->cmdline_offset = m->module_offset + 64 * sizeof(struct mkb_module);
+	memcpy((uint8_t *)m + m->cmdline_offset, "a=1 b=two", 10);
+	seal();
+	/* Usable single pages from 1 MiB on, each with a reserved page above it. */
+	static struct mm_range map[140];
+	size_t n = 0;
+	map[n++] = (struct mm_range){ 0x200000, RAM_END, MKBOOTIMG_MEM_USABLE };
+	for (uint64_t i = 0; i < 128; i++)
+		map[n++] = (struct mm_range){ 1 * MiB + i * 2 * PAGE_SIZE, 1 * MiB + (2 * i + 1) * PAGE_SIZE,
+		                              MKBOOTIMG_MEM_USABLE };
+	facts.memory_map = map;
+	facts.memory_map_count = n;
+	expect_stop(CORE_FRAGMENTED, "the loader's memory is too fragmented (more than 64 regions).");
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_boot_native),
+		T(test_boot_multiboot2),
+		T(test_boot_multiboot1_without_long_mode),
+		T(test_boot_no_manifest),
+		T(test_boot_damaged_header),
+		T(test_boot_damaged_table),
+		T(test_boot_truncated),
+		T(test_boot_disk_size_unknown),
+		T(test_boot_placement_not_ram),
+		T(test_boot_placement_beyond_ram),
+		T(test_boot_placement_names_a_section),
+		T(test_boot_no_long_mode),
+		T(test_boot_checksum_mismatch),
+		T(test_boot_checksum_pads_the_last_word),
+		T(test_boot_read_error),
+		T(test_boot_no_memory),
+		T(test_boot_too_many_reserved),
+		T(test_boot_fragmented),
+	};
+	return cmocka_run_group_tests_name("core-boot", tests, NULL, NULL);
+}
