@@ -17,7 +17,7 @@ UNIT_LOADER_CORE  := $(patsubst bootloader/core/%.c,$(BUILD)/tests/unit/core/%.o
 UNIT_TESTS  := $(filter-out $(UNIT_LOADER_TESTS),$(UNIT_ALL_TESTS))
 UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%-test) \
                $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test)
-UNIT_CFLAGS := $(TOOL_CFLAGS) -Itool $(shell $(PKG_CONFIG) --cflags cmocka)
+UNIT_CFLAGS := $(TOOL_CFLAGS) $(TOOL_INCLUDES) $(shell $(PKG_CONFIG) --cflags cmocka)
 UNIT_LIBS   := $(TOOL_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 .PHONY: check-unit
@@ -50,7 +50,7 @@ $(UNIT_LOADER_TESTS:%=$(BUILD)/tests/unit/%-test): $(BUILD)/tests/unit/%-test: \
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LIBS)
 
 # The core's headers, not the tool's (both have a multiboot.h).
-$(UNIT_LOADER_OBJS): UNIT_CFLAGS := $(filter-out -Itool,$(UNIT_CFLAGS)) -Ibootloader/core
+$(UNIT_LOADER_OBJS): UNIT_CFLAGS := $(filter-out $(TOOL_INCLUDES),$(UNIT_CFLAGS)) -Ibootloader/core
 
 $(filter-out $(BUILD)/tests/unit/core/%,$(UNIT_OBJS)): $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)

@@ -47,20 +47,20 @@ static void add(struct qemu_command *cmd, const char *fmt, ...)
 /* QEMU splits option values at commas; a comma in a path is written twice. */
 static char *double_commas(const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char *out, *o;
+	size_t n = strlen(s) + 1, at = 0;
+	char *out;
 
 	for (const char *p = s; *p; p++)
 		n += *p == ',';
-	out = o = malloc(n);
+	out = malloc(n);
 	if (out == NULL)
 		return NULL;
 	for (; *s; s++) {
-		*o++ = *s;
+		out[at++] = *s;
 		if (*s == ',')
-			*o++ = ',';
+			out[at++] = ',';
 	}
-	*o = '\0';
+	out[at] = '\0';
 	return out;
 }
 

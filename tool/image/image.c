@@ -3,7 +3,7 @@
 #include "plan.h"
 #include "util.h"
 
-#include "../bootloader/core/manifest.h"
+#include "../../bootloader/core/manifest.h"
 
 #include <mkbootimg/image.h>
 
