@@ -1,13 +1,16 @@
 # libFuzzer targets for every reader of outside data (clang only):
-#   elf    kernel_open on the input as a file (tool/kernel.c, libelf)
+#   elf    kernel_open on the input as a file (the ELF reader, libelf)
 #   note   the input as the notes of an otherwise valid kernel
-#   cargo  cargo_config_parse (tool/cargo.c)
+#   cargo  cargo_config_parse (cargo.c)
 #   image  run_identify_target, the image recognition of `mkbootimg run`
-#   info   the image reader of info, run and install (tool/info.c): boot
+#   info   the image reader of info, run and install (info.c): boot
 #          signature, loader header, manifest, tables, strings, payload
 #          bounds, checksum, and info's text and JSON reports of it
-#   parts  install's partition-table readers (tool/install.c): MBR entries,
+#   parts  install's partition-table readers (install.c): MBR entries,
 #          GPT headers and entry arrays, the ranges an old table occupies
+#   manifest  the loader core's manifest validator (bootloader/core/manifest.c),
+#          which the loader, the image writer and info share, and what a
+#          loader reads through a manifest it accepts
 #
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="elf cargo"]
 # Each target runs FUZZ_SECONDS; a crash (or leak, or sanitizer report)
@@ -16,15 +19,20 @@
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= elf note cargo image info parts
+FUZZ_TARGETS ?= elf note cargo image info parts manifest
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS  := $(filter-out -O2 $(SANITIZE_FLAGS),$(TOOL_CFLAGS)) -O1 -g -Itool -Itests/unit -Itests/fuzz \
+FUZZ_CFLAGS  := $(filter-out -O2 $(SANITIZE_FLAGS),$(TOOL_CFLAGS)) -O1 -g -Itool $(TOOL_INCLUDES) \
+		-Itests/unit -Itests/fuzz \
 		-fsanitize=fuzzer-no-link $(FUZZ_SAN)
-# The tool's modules (main.c aside), wherever tool.mk finds them.
-FUZZ_TOOL_OBJS := $(patsubst $(BUILD)/tool/%.o,$(FUZZ_DIR)/tool/%.o,$(TOOL_MODULE_OBJS))
+# The tool's modules (main.c aside), wherever tool.mk finds them, and the
+# loader core's files it builds in (tool-core/), all instrumented.
+FUZZ_TOOL_OBJS := $(patsubst $(BUILD)/tool/%,$(FUZZ_DIR)/tool/%,\
+		  $(patsubst $(BUILD)/tool-core/%,$(FUZZ_DIR)/core/%,$(TOOL_MODULE_OBJS)))
 FUZZ_COMMON  := $(FUZZ_DIR)/fuzz-file.o $(FUZZ_DIR)/elf-builder.o
-FUZZ_OBJS    := $(FUZZ_TOOL_OBJS) $(FUZZ_COMMON) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%.o)
+# The loader core's files a target needs, compiled for the host.
+FUZZ_CORE_OBJS := $(FUZZ_DIR)/core/manifest.o
+FUZZ_OBJS    := $(FUZZ_TOOL_OBJS) $(FUZZ_COMMON) $(FUZZ_CORE_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%.o)
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
@@ -45,8 +53,17 @@ $(FUZZ_DIR)/%.o: tests/fuzz/%.c $(FLAGS_DIR)/fuzz
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(FUZZ_DIR)/core/%.o: bootloader/core/%.c $(FLAGS_DIR)/fuzz
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ibootloader/core -MMD -MP -c -o $@ $<
+
 $(FUZZ_DIR)/fuzz-%: $(FUZZ_DIR)/fuzz-%.o $(FUZZ_COMMON) $(FUZZ_TOOL_OBJS) $(FLAGS_DIR)/fuzz
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $(filter %.o,$^) $(TOOL_LIBS)
+
+# The manifest validator alone, as the loader has it.
+$(FUZZ_DIR)/fuzz-manifest.o: FUZZ_CFLAGS += -Ibootloader/core
+$(FUZZ_DIR)/fuzz-manifest: $(FUZZ_DIR)/fuzz-manifest.o $(FUZZ_DIR)/core/manifest.o $(FLAGS_DIR)/fuzz
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $(filter %.o,$^)
 
 -include $(FUZZ_OBJS:.o=.d)
 
@@ -90,6 +107,8 @@ fuzz: fuzz-build $(FUZZ_SEED_KERNELS) $(FUZZ_SEED_IMAGES) $(FUZZ_SEED_PARTS)
 		case $$t in elf|image) cp -n $(FUZZ_SEED_KERNELS) $$corpus/;; esac; \
 		case $$t in image) head -c 65536 $(BUILD)/sample-kernel.img > $$corpus/image-head 2>/dev/null || true;; esac; \
 		case $$t in info) $(PYTHON) tests/fuzz/seed-image.py $(BUILD)/mkbootimg $$corpus \
+			$(FUZZ_SEED_IMAGES) || exit 1;; esac; \
+		case $$t in manifest) $(PYTHON) tests/fuzz/seed-image.py --manifest $(BUILD)/mkbootimg $$corpus \
 			$(FUZZ_SEED_IMAGES) || exit 1;; esac; \
 		case $$t in parts) for f in $(FUZZ_SEED_PARTS); do [ -s $$f ] && cp $$f $$corpus/seed-$$(basename $$f); done;; esac; \
 		log=$(FUZZ_DIR)/$$t.log; \
