@@ -120,7 +120,7 @@ static enum core_status read_low(uint64_t lba, uint32_t count, struct core_error
 				"disk read failed at sector %u (BIOS status 0x%02x) after %u tries%s.\n"
 				"Check the disk or USB stick, or write the image again.",
 				(uint32_t)lba, status, TRIES,
-				have_extensions ? "" : "\n(this BIOS has no int 13h extensions; the CHS read failed)");
+				have_extensions ? "" : "\n(a CHS read: this BIOS has no int 13h extensions)");
 		lba += n;
 		count -= n;
 		dst += n * 512;

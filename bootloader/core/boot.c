@@ -22,6 +22,9 @@ static enum core_status damaged(struct core_error *e)
 
 #define CLEAR 0x80000000u /* with a type: the pages are zeroed */
 
+/* The advice of every stop for want of memory, kept once in stage 2. */
+static const char more_memory[] = "Give it more memory\n(mkbootimg run --memory SIZE, QEMU's -m)";
+
 /* Pages claimed as type for the kernel's map, below 4 GiB (every address
  * the hand-off passes is 32-bit), zeroed when type has CLEAR. */
 static enum core_status allocate(struct core_boot *b, uint32_t pages, uint32_t type, uint64_t *address)
@@ -34,9 +37,8 @@ static enum core_status allocate(struct core_boot *b, uint32_t pages, uint32_t t
 	    !(p = platform_pointer(r.base, bytes)))
 		return core_fail(b->err, CORE_NO_MEMORY,
 				 "not enough free memory below 4 GiB for the modules, page tables and boot\n"
-				 "information (%u KiB more). Give the machine more memory\n"
-				 "(mkbootimg run --memory SIZE, QEMU's -m).",
-				 pages * 4);
+				 "information (%u KiB more). %s.",
+				 pages * 4, more_memory);
 	r.end = r.base + bytes;
 	r.type = type & ~CLEAR;
 	if (mm_append(b->claims.range, &b->claims.count, MM_MAX_CLAIMS, &r) != 0)
@@ -116,15 +118,12 @@ static enum core_status check_placement(struct core_boot *b)
 			continue;
 		/* Past the end of RAM: the machine is too small, not the link wrong. */
 		mib = usable_mib(b, &top);
-		return core_fail(b->err, CORE_PLACEMENT, end > top
-			? "the kernel needs memory at 0x%lx-0x%lx (%s %u), beyond the\n"
-			  "end of RAM: this machine has only %u MiB usable. Give it more memory\n"
-			  "(mkbootimg run --memory SIZE, QEMU's -m), or link the kernel lower."
-			: "the kernel needs memory at 0x%lx-0x%lx (%s %u), which is\n"
-			  "not usable RAM here (this machine has %u MiB usable).\n"
-			  "Give the machine more memory (mkbootimg run --memory SIZE), or link\n"
-			  "the kernel at another address.",
-			seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, SEGMENT_NAME(seg[i]), mib);
+		return core_fail(b->err, CORE_PLACEMENT,
+			"the kernel needs memory at 0x%lx-0x%lx (%s %u), %s: this machine\n"
+			"has %s%u MiB usable. %s, or link the kernel %s.",
+			seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, SEGMENT_NAME(seg[i]),
+			end > top ? "beyond the\nend of RAM" : "which is\nnot usable RAM here",
+			end > top ? "only " : "", mib, more_memory, end > top ? "lower" : "elsewhere");
 	}
 	for (uint32_t i = 0; i < m->segment_count; i++)
 		if ((segment_pages(&seg[i], &base, &end), platform_reserve(base, end) != 0) ||
@@ -238,7 +237,7 @@ enum core_status core_load(struct core_boot *b, struct core_error *err)
 	if (m->protocol == MKB_PROTOCOL_NATIVE && !f->long_mode)
 		return core_fail(err, CORE_NO_LONG_MODE,
 				 "this CPU does not support 64-bit long mode, which the kernel needs.\n"
-				 "Boot it on an x86-64 machine (in QEMU: qemu-system-x86_64 with a 64-bit -cpu).");
+				 "Boot it on an x86-64 machine (in QEMU, a 64-bit -cpu).");
 	if ((rc = load_payload(b)) != CORE_OK)
 		return rc;
 

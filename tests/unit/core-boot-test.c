@@ -297,9 +297,8 @@ static void test_boot_placement_not_ram(void **state)
 	firmware[5] = (struct mm_range){ 0x304000, RAM_END, MKBOOTIMG_MEM_USABLE };
 	facts.memory_map_count = 6;
 	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x300000-0x3001ff (segment 2), which is\n"
-	                            "not usable RAM here (this machine has 31 MiB usable).\n"
-	                            "Give the machine more memory (mkbootimg run --memory SIZE), or link\n"
-	                            "the kernel at another address.");
+	                            "not usable RAM here: this machine\nhas 31 MiB usable. Give it more memory\n"
+	                            "(mkbootimg run --memory SIZE, QEMU's -m), or link the kernel elsewhere.");
 }
 
 static void test_boot_placement_beyond_ram(void **state)
@@ -307,7 +306,7 @@ static void test_boot_placement_beyond_ram(void **state)
 	(void)state;
 	firmware[3].end = 0x280000; /* ...or past the end of it */
 	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x300000-0x3001ff (segment 2), beyond the\n"
-	                            "end of RAM: this machine has only 2 MiB usable. Give it more memory\n"
+	                            "end of RAM: this machine\nhas only 2 MiB usable. Give it more memory\n"
 	                            "(mkbootimg run --memory SIZE, QEMU's -m), or link the kernel lower.");
 }
 
@@ -318,7 +317,7 @@ static void test_boot_placement_names_a_section(void **state)
 	seg(1)->elf_index = MKB_SECTION_INDEX + 5;
 	firmware[3].end = 0x280000;
 	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x300000-0x3001ff (section 5), beyond the\n"
-	                            "end of RAM: this machine has only 2 MiB usable. Give it more memory\n"
+	                            "end of RAM: this machine\nhas only 2 MiB usable. Give it more memory\n"
 	                            "(mkbootimg run --memory SIZE, QEMU's -m), or link the kernel lower.");
 }
 
@@ -327,7 +326,7 @@ static void test_boot_no_long_mode(void **state)
 	(void)state;
 	facts.long_mode = 0;
 	expect_stop(CORE_NO_LONG_MODE, "this CPU does not support 64-bit long mode, which the kernel needs.\n"
-	                               "Boot it on an x86-64 machine (in QEMU: qemu-system-x86_64 with a 64-bit -cpu).");
+	                               "Boot it on an x86-64 machine (in QEMU, a 64-bit -cpu).");
 }
 
 static void test_boot_checksum_mismatch(void **state)
@@ -368,7 +367,7 @@ static void test_boot_no_memory(void **state)
 	(void)state;
 	m->stack_size = 30 * MiB; /* more than is left of 31 MiB */
 	expect_stop(CORE_NO_MEMORY, "not enough free memory below 4 GiB for the modules, page tables and boot\n"
-	                            "information (30720 KiB more). Give the machine more memory\n"
+	                            "information (30720 KiB more). Give it more memory\n"
 	                            "(mkbootimg run --memory SIZE, QEMU's -m).");
 }
 
