@@ -138,27 +138,30 @@ static int manifest_fault(const struct mkb_manifest *m, uint64_t manifest_lba, e
 	}
 }
 
-int info_read_image(int fd, struct info_image *im)
+/* The size of the file or device behind fd (0 for anything else: nothing is cut short then). */
+static int image_size(int fd, uint64_t *size)
 {
-	uint8_t mbr[MKB_SECTOR_SIZE], *man = NULL;
-	struct mkb_stage2_header h;
-	struct mkb_manifest *m = &im->m;
-	enum mkb_manifest_rule rule;
-	uint32_t item = 0;
-	uint64_t man_bytes;
 	struct stat st;
 
-	memset(im, 0, sizeof *im);
 	if (fstat(fd, &st) != 0)
 		return mkb_fail("%s", strerror(errno));
-	im->file_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	*size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	if (S_ISBLK(st.st_mode)) {
 		/* A disk or a stick: its size is what lseek finds at the end. */
 		off_t end = lseek(fd, 0, SEEK_END);
 		if (end < 0)
 			return mkb_fail("cannot find the device's size: %s", strerror(errno));
-		im->file_size = (uint64_t)end;
+		*size = (uint64_t)end;
 	}
+	return 0;
+}
+
+/* The boot signature and the loader's header: where the manifest is, and who wrote it. */
+static int read_loader(int fd, struct info_image *im)
+{
+	uint8_t mbr[MKB_SECTOR_SIZE];
+	struct mkb_stage2_header h;
+
 	if (read_exact(fd, mbr, sizeof mbr, 0, "boot sector") != 0)
 		return -1;
 	if (mbr[MKB_MBR_BOOT_SIGNATURE] != 0x55 || mbr[MKB_MBR_BOOT_SIGNATURE + 1] != 0xaa)
@@ -176,48 +179,75 @@ int info_read_image(int fd, struct info_image *im)
 		im->loader_version[i] = h.loader_version[i] >= 0x20 && h.loader_version[i] < 0x7f
 		                                ? h.loader_version[i] : '?';
 	im->manifest_lba = (uint64_t)MKB_STAGE2_LBA + h.sectors;
-	if (read_exact(fd, m, sizeof *m, im->manifest_lba * MKB_SECTOR_SIZE, "manifest") != 0)
-		return -1;
-	/* The loader's rules (bootloader/core/manifest.c), in info's words. */
-	rule = mkb_manifest_check_header(m, im->manifest_lba);
-	if (rule != MKB_RULE_VALID)
-		return manifest_fault(m, im->manifest_lba, rule, 0, NULL);
-	man_bytes = (uint64_t)m->sectors * MKB_SECTOR_SIZE;
+	return 0;
+}
 
-	if ((man = malloc(man_bytes)) == NULL)
-		return mkb_fail("%s", strerror(ENOMEM));
-	if (read_exact(fd, man, man_bytes, im->manifest_lba * MKB_SECTOR_SIZE, "manifest") != 0)
-		goto fail;
-	if (memcmp(man, m, sizeof *m) != 0) {
-		mkb_fail("the manifest changed while mkbootimg read it");
-		goto fail;
-	}
-	rule = mkb_manifest_check_tables(man, &item);
-	if (rule != MKB_RULE_VALID) {
-		manifest_fault(m, im->manifest_lba, rule, item,
-		               (const struct mkb_segment *)(const void *)(man + m->segment_offset));
-		goto fail;
-	}
+/* The manifest's tables and strings, out of man (checked by the loader's rules), into im. */
+static int copy_tables(struct info_image *im, const uint8_t *man)
+{
+	const struct mkb_manifest *m = &im->m;
+
 	im->segments = calloc(m->segment_count + 1, sizeof *im->segments);
 	im->modules = calloc(m->module_count + 1, sizeof *im->modules);
 	im->module_strings = calloc(m->module_count + 1, sizeof *im->module_strings);
 	im->cmdline = copy_string(man + m->cmdline_offset, m->cmdline_length);
-	if (im->segments == NULL || im->modules == NULL || im->module_strings == NULL || im->cmdline == NULL) {
-		mkb_fail("%s", strerror(ENOMEM));
-		goto fail;
-	}
+	if (im->segments == NULL || im->modules == NULL || im->module_strings == NULL || im->cmdline == NULL)
+		return mkb_fail("%s", strerror(ENOMEM));
 	memcpy(im->segments, man + m->segment_offset, m->segment_count * sizeof(struct mkb_segment));
 	memcpy(im->modules, man + m->module_offset, m->module_count * sizeof(struct mkb_module));
 	for (uint32_t i = 0; i < m->module_count; i++) {
 		const struct mkb_module *d = &im->modules[i];
 		im->module_strings[i] = copy_string(man + d->string_offset, d->string_length);
-		if (im->module_strings[i] == NULL) {
-			mkb_fail("%s", strerror(ENOMEM));
-			goto fail;
-		}
+		if (im->module_strings[i] == NULL)
+			return mkb_fail("%s", strerror(ENOMEM));
 	}
+	return 0;
+}
+
+/* The whole manifest, judged by the loader's rules (bootloader/core/manifest.c) in info's words. */
+static int read_manifest(int fd, struct info_image *im)
+{
+	struct mkb_manifest *m = &im->m;
+	enum mkb_manifest_rule rule;
+	uint32_t item = 0;
+	uint64_t man_bytes;
+	uint8_t *man;
+	int rc = -1;
+
+	if (read_exact(fd, m, sizeof *m, im->manifest_lba * MKB_SECTOR_SIZE, "manifest") != 0)
+		return -1;
+	rule = mkb_manifest_check_header(m, im->manifest_lba);
+	if (rule != MKB_RULE_VALID)
+		return manifest_fault(m, im->manifest_lba, rule, 0, NULL);
+	man_bytes = (uint64_t)m->sectors * MKB_SECTOR_SIZE;
+	if ((man = malloc(man_bytes)) == NULL)
+		return mkb_fail("%s", strerror(ENOMEM));
+	if (read_exact(fd, man, man_bytes, im->manifest_lba * MKB_SECTOR_SIZE, "manifest") != 0)
+		goto out;
+	if (memcmp(man, m, sizeof *m) != 0) {
+		mkb_fail("the manifest changed while mkbootimg read it");
+		goto out;
+	}
+	rule = mkb_manifest_check_tables(man, &item);
+	if (rule != MKB_RULE_VALID)
+		manifest_fault(m, im->manifest_lba, rule, item,
+		               (const struct mkb_segment *)(const void *)(man + m->segment_offset));
+	else
+		rc = copy_tables(im, man);
+out:
 	free(man);
-	man = NULL;
+	return rc;
+}
+
+int info_read_image(int fd, struct info_image *im)
+{
+	const struct mkb_manifest *m = &im->m;
+
+	memset(im, 0, sizeof *im);
+	if (image_size(fd, &im->file_size) != 0 || read_loader(fd, im) != 0)
+		return -1;
+	if (read_manifest(fd, im) != 0)
+		goto fail;
 	if (im->file_size != 0 && im->file_size / MKB_SECTOR_SIZE < m->image_sectors)
 		im->truncated = 1;
 	if (im->file_size == 0 || (m->payload_lba + m->payload_sectors) * MKB_SECTOR_SIZE <= im->file_size) {
@@ -227,7 +257,6 @@ int info_read_image(int fd, struct info_image *im)
 	}
 	return 0;
 fail:
-	free(man);
 	info_image_free(im);
 	return -1;
 }
@@ -686,7 +715,8 @@ static void info_help(void)
 	       "\nExit status: 0 sound, 1 unreadable or damaged (checksum, truncation), 2 usage.\n");
 }
 
-int info_main(int argc, char **argv, const struct loader_blob *loader)
+/* info's command line: 0 to go on, 1 when --help was answered, MKB_EXIT_USAGE after a message. */
+static int info_parse(int argc, char **argv, struct plan_options *opts, int *json, const char **path)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -694,33 +724,25 @@ int info_main(int argc, char **argv, const struct loader_blob *loader)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct plan_options opts = { 0 };
-	struct info_image im;
-	struct source src;
-	const char *path;
-	int json = 0, c, fd = -1, rc;
+	int c, taken;
 
 	argv[0] = (char *)"mkbootimg info";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		int taken = image_option(&opts, c, optarg);
-		if (taken < 0) {
+		if ((taken = image_option(opts, c, optarg)) < 0) {
 			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 			info_usage(stderr);
-			plan_options_free(&opts);
 			return MKB_EXIT_USAGE;
 		}
 		if (taken)
 			continue;
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
+		if (c == 'j') {
+			*json = 1;
+		} else if (c == 'h') {
 			info_help();
-			return 0;
-		default:
-			info_usage(stderr);
+			return 1;
+		} else {
+			info_usage(stderr); /* getopt_long has said what was wrong */
 			return MKB_EXIT_USAGE;
 		}
 	}
@@ -729,30 +751,18 @@ int info_main(int argc, char **argv, const struct loader_blob *loader)
 		info_usage(stderr);
 		return MKB_EXIT_USAGE;
 	}
-	path = argv[optind];
-	if (open_image(path, &fd) != 0) {
-		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
-		return EXIT_FAILURE;
-	}
-	source_classify(path, &src);
-	if (src.kind == SOURCE_KERNEL) {
-		close(fd);
-		if (info_kernel(stdout, path, &opts, loader, json) != 0) {
-			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
-			return EXIT_FAILURE;
-		}
-		return 0;
-	}
-	if (image_options_refuse(&opts, path) != 0) {
-		close(fd);
-		plan_options_free(&opts);
-		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
-		return MKB_EXIT_USAGE;
-	}
+	*path = argv[optind];
+	return 0;
+}
+
+/* An image's report, and the line that says why it is damaged; the exit status. */
+static int info_image(const char *path, int fd, int json)
+{
+	struct info_image im;
+	int rc;
+
 	/* The same messages as info_check_image_file, which run uses before QEMU starts. */
-	rc = read_image_file(path, fd, &im);
-	close(fd);
-	if (rc != 0) {
+	if (read_image_file(path, fd, &im) != 0) {
 		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 		return EXIT_FAILURE;
 	}
@@ -764,4 +774,36 @@ int info_main(int argc, char **argv, const struct loader_blob *loader)
 	}
 	info_image_free(&im);
 	return rc != 0 ? EXIT_FAILURE : 0;
+}
+
+int info_main(int argc, char **argv, const struct loader_blob *loader)
+{
+	struct plan_options opts = { 0 };
+	struct source src;
+	const char *path = NULL;
+	int json = 0, fd = -1, status;
+
+	status = info_parse(argc, argv, &opts, &json, &path);
+	if (status != 0) {
+		plan_options_free(&opts);
+		return status == 1 ? 0 : status;
+	}
+	if (open_image(path, &fd) != 0) {
+		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+		status = EXIT_FAILURE;
+	} else if (source_classify(path, &src), src.kind == SOURCE_KERNEL) {
+		if (info_kernel(stdout, path, &opts, loader, json) != 0) {
+			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+			status = EXIT_FAILURE;
+		}
+	} else if (image_options_refuse(&opts, path) != 0) {
+		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
+		status = MKB_EXIT_USAGE;
+	} else {
+		status = info_image(path, fd, json);
+	}
+	if (fd >= 0)
+		close(fd);
+	plan_options_free(&opts);
+	return status;
 }

@@ -76,7 +76,15 @@ static void __attribute__((noreturn)) fail(void)
 	exit(EXIT_FAILURE);
 }
 
-static int cmd_build(int argc, char **argv)
+/* What the build command was asked: the kernel, the image to write, the image options. */
+struct build_args {
+	struct plan_options opts;
+	const char *kernel, *out;
+	int verbose, quiet;
+};
+
+/* The build's command line: 0 to build, 1 when --help or --version was answered; exits on a usage error. */
+static int parse_build(int argc, char **argv, struct build_args *a)
 {
 	static const struct option longopts[] = {
 		IMAGE_LONGOPTS,
@@ -87,15 +95,11 @@ static int cmd_build(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct plan_options opts = { 0 };
-	struct loader_blob loader = loader_blob();
-	const char *out = NULL;
-	int verbose = 0, quiet = 0, c, rc;
+	int c, taken;
 
 	argv[0] = (char *)"mkbootimg"; /* getopt's messages then read like ours */
 	while ((c = getopt_long(argc, argv, "o:vqhV", longopts, NULL)) != -1) {
-		int taken = image_option(&opts, c, optarg);
-		if (taken < 0) {
+		if ((taken = image_option(&a->opts, c, optarg)) < 0) {
 			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 			usage_error();
 		}
@@ -103,20 +107,20 @@ static int cmd_build(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'o':
-			out = optarg;
+			a->out = optarg;
 			break;
 		case 'v':
-			verbose = 1;
+			a->verbose = 1;
 			break;
 		case 'q':
-			quiet = 1;
+			a->quiet = 1;
 			break;
 		case 'h':
 			help();
-			return 0;
+			return 1;
 		case 'V':
 			print_version();
-			return 0;
+			return 1;
 		default:
 			usage_error(); /* getopt_long has said what was wrong */
 		}
@@ -125,13 +129,27 @@ static int cmd_build(int argc, char **argv)
 		fprintf(stderr, "mkbootimg: %s\n", optind == argc ? "no kernel given" : "too many arguments");
 		usage_error();
 	}
-	if (out == NULL) {
+	if (a->out == NULL) {
 		fprintf(stderr, "mkbootimg: no output given (-o IMAGE)\n");
 		usage_error();
 	}
-	rc = build_image_warn(argv[optind], out, &opts, &loader, verbose ? stderr : NULL,
-	                      quiet ? NULL : stderr);
-	plan_options_free(&opts);
+	a->kernel = argv[optind];
+	return 0;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+	struct build_args a = { .opts = { 0 } };
+	struct loader_blob loader = loader_blob();
+	int rc;
+
+	if (parse_build(argc, argv, &a) != 0) {
+		plan_options_free(&a.opts);
+		return 0;
+	}
+	rc = build_image_warn(a.kernel, a.out, &a.opts, &loader, a.verbose ? stderr : NULL,
+	                      a.quiet ? NULL : stderr);
+	plan_options_free(&a.opts);
 	if (rc != 0)
 		fail();
 	return 0;
