@@ -8,7 +8,8 @@
 # Required: a C compiler (cc), make, nasm, pkg-config, libelf, cmocka,
 # qemu-system-x86_64, python3. Optional, for the tests that build kernels with
 # another compiler and linker: clang, ld.lld; for the tests of `mkbootimg
-# install` on loop devices: losetup, mkfs.ext4.
+# install` on loop devices: losetup, mkfs.ext4, sgdisk (gdisk); for the zsh
+# completion test: zsh.
 # With --bench, also what `make bench` uses: GRUB's grub-mkrescue (with
 # xorriso and mtools) for the comparison with GRUB, and gnuplot for the plot.
 #
@@ -25,7 +26,7 @@ for arg in "$@"; do
 	--if-missing) quiet=1 ;;
 	--bench) bench=1 ;;
 	-h | --help)
-		sed -n '2,17s/^# \{0,1\}//p' "$0"
+		sed -n '2,18s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	*)
