@@ -39,6 +39,9 @@ endef
 .PHONY: FORCE
 FORCE:
 
+# FORCE above is the first target: plain `make` must still build everything.
+.DEFAULT_GOAL := all
+
 # make install [PREFIX=/usr/local] [DESTDIR=...]; make uninstall with the same.
 PREFIX     ?= /usr/local
 BINDIR     := $(PREFIX)/bin

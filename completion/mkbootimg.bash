@@ -68,7 +68,7 @@ _mkbootimg()
 	build) opts="-o --output -v --verbose -q --quiet -V --version $common" ;;
 	run) opts="--test --timeout --success-exit-code --machine --memory --smp --serial --accel
 		   --qemu --gdb --headless --dry-run -v --verbose -q --quiet $common" ;;
-	install) opts="-l --list --force --yes --no-verify -n --dry-run -v --verbose $common" ;;
+	install) opts="-l --list --force --yes --no-verify -n --dry-run -v --verbose -q --quiet $common" ;;
 	info) opts="--json $common" ;;
 	esac
 

@@ -150,7 +150,7 @@ size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint
 	if (p->handoff != NULL) {
 		memcpy(buf + p->handoff_offset, p->handoff, p->handoff_size);
 		/* An offset within the block becomes one within the manifest, now that it has a place. */
-		if (p->handoff_fixup != KERNEL_NO_FIXUP && p->handoff_fixup + 4 <= p->handoff_size) {
+		if (p->handoff_fixup != KERNEL_NO_FIXUP) {
 			uint32_t v;
 			memcpy(&v, buf + p->handoff_offset + p->handoff_fixup, 4);
 			v += p->handoff_offset;

@@ -24,6 +24,9 @@ int kernel_set_handoff(struct kernel *k, void *bytes, uint32_t size, uint32_t fi
 	k->handoff = (struct kernel_handoff){ bytes, size, fixup };
 	if (bytes == NULL)
 		return mkb_fail("%s: %s", k->path, strerror(ENOMEM));
+	if (fixup != KERNEL_NO_FIXUP && (size < 4 || fixup > size - 4))
+		return mkb_fail("%s: hand-off fixup at %" PRIu32 " outside its %" PRIu32 " bytes: "
+		                "a bug in mkbootimg", k->path, fixup, size);
 	return 0;
 }
 

@@ -41,8 +41,9 @@ volatile sig_atomic_t install_interrupted;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mkbootimg install [-nv] [--force] [--yes] [--no-verify] [--cmdline STRING]\n"
-	           "                         [--stack-size SIZE] [--module FILE[=STRING]]\n"
+	fprintf(f, "usage: mkbootimg install [-nqv] [--force] [--yes] [--no-verify]\n"
+	           "                         [--cmdline STRING] [--stack-size SIZE]\n"
+	           "                         [--module FILE[=STRING]]\n"
 	           "                         [--framebuffer WxHxBPP] [--protocol PROTOCOL]\n"
 	           "                         IMAGE|KERNEL DEVICE\n"
 	           "       mkbootimg install --list\n");
@@ -62,6 +63,7 @@ static void help(void)
 	       "For a KERNEL, built into an image as by mkbootimg -o:\n");
 	image_options_help(stdout, 30);
 	printf("  -v, --verbose               print the load plan on stderr\n"
+	       "  -q, --quiet                 do not print warnings about the kernel on stderr\n"
 	       "  -h, --help                  print this help\n");
 }
 
@@ -75,6 +77,7 @@ int install_parse(struct install_options *o, int argc, char **argv)
 		{ "no-verify", no_argument, NULL, 'N' },
 		IMAGE_LONGOPTS,
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -85,7 +88,7 @@ int install_parse(struct install_options *o, int argc, char **argv)
 	argv[0] = (char *)"mkbootimg install"; /* getopt's messages then name the command */
 	optind = 0;                             /* start afresh: the unit tests parse many times */
 	/* --yes and --force have no short forms: saying them should take a deliberate word. */
-	while ((c = getopt_long(argc, argv, "lnvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "lnvqh", longopts, NULL)) != -1) {
 		int taken = image_option(&o->plan, c, optarg);
 		if (taken < 0)
 			return -1;
@@ -98,6 +101,7 @@ int install_parse(struct install_options *o, int argc, char **argv)
 		case 'n': o->dry_run = 1; break;
 		case 'N': o->verify = 0; break;
 		case 'v': o->verbose = 1; break;
+		case 'q': o->quiet = 1; break;
 		case 'h': o->help = 1; break;
 		default:
 			return MKB_REPORTED;
@@ -744,7 +748,7 @@ enum install_kind install_classify(const char *path)
 
 	source_classify(path, &src);
 	if (src.kind == SOURCE_MISSING && !src.block_device)
-		return INSTALL_MISSING;
+		return src.err == ENOENT ? INSTALL_MISSING : INSTALL_OTHER;
 	if (src.block_device)
 		return INSTALL_BLOCKDEV;
 	if (!src.regular)
@@ -809,13 +813,16 @@ static int build_source(const struct install_options *o, struct install_source *
 		return mkb_fail("cannot create a temporary directory for the image: %s: %s", dir,
 		                strerror(errno));
 	snprintf(out, sizeof out, "%s/image", dir);
-	if (build_image(o->source, out, &o->plan, o->loader, o->verbose ? stderr : NULL) == 0) {
+	if (build_image_warn(o->source, out, &o->plan, o->loader, o->verbose ? stderr : NULL,
+	                     o->quiet ? NULL : stderr) == 0) {
 		if ((s->fd = open(out, O_RDONLY | O_CLOEXEC)) >= 0 && fstat(s->fd, &st) == 0) {
 			s->size = (uint64_t)st.st_size;
 			s->built = 1;
 			rc = 0;
 		} else {
 			mkb_fail("%s: %s", out, strerror(errno));
+			if (s->fd >= 0)
+				close(s->fd);
 		}
 	}
 	unlink(out);

@@ -24,7 +24,7 @@ struct install_options {
 	const char *device;
 	struct plan_options plan; /* for a KERNEL */
 	const struct loader_blob *loader; /* the loader a KERNEL's image gets */
-	int list, force, yes, dry_run, verify, verbose, help;
+	int list, force, yes, dry_run, verify, verbose, quiet, help;
 };
 
 /*

@@ -254,8 +254,9 @@ struct runner {
 
 /*
  * Pass QEMU's complete lines on to standard error (all that is left when
- * flush), except its "terminating on signal" line: on a Ctrl-C QEMU gets
- * the signal too, but only pauses (-no-shutdown), and mkbootimg ends it.
+ * flush), except its "terminating on signal" line: QEMU only gets a signal
+ * that mkbootimg passes on (before the monitor is up), and mkbootimg says
+ * itself how the run ended.
  */
 static void relay_qemu_stderr(struct runner *r, int flush)
 {
@@ -367,7 +368,9 @@ static pid_t spawn(char **argv, int *exec_errno, struct runner *r, int watched)
 	*exec_errno = 0;
 	if (pipe(report) != 0)
 		return -1;
-	if (watched && (pipe_for_child(err, 0) != 0 || (isatty(0) && pipe_for_child(in, 1) != 0))) {
+	/* Input is relayed only from a terminal we own: a background job reading it would stop. */
+	if (watched && (pipe_for_child(err, 0) != 0 ||
+	                (isatty(0) && tcgetpgrp(0) == getpgrp() && pipe_for_child(in, 1) != 0))) {
 		close(report[0]);
 		close(report[1]);
 		for (int i = 0; i < 2; i++) {
@@ -409,6 +412,16 @@ static pid_t spawn(char **argv, int *exec_errno, struct runner *r, int watched)
 		close(err[1]);
 	if (in[0] >= 0)
 		close(in[0]);
+	if (pid < 0) {
+		if (err[0] >= 0)
+			close(err[0]);
+		if (in[1] >= 0)
+			close(in[1]);
+		close(report[0]);
+		return -1;
+	}
+	if (watched)
+		setpgid(pid, pid); /* as the child does: whichever runs first, no Ctrl-C slips through */
 	r->err_fd = err[0];
 	r->in_fd = in[1];
 	if (pid > 0) {
@@ -538,7 +551,7 @@ static int guest_ended(struct runner *r, struct run_outcome *out)
 		return 1;
 	}
 	if (strcmp(reason, "host-signal") == 0) {
-		/* QEMU alone got a signal (mkbootimg's own arrives first on Ctrl-C): it has paused. */
+		/* QEMU alone got a signal from outside, and is on its way out. */
 		out->end = RUN_QEMU_SIGNALED;
 		out->code = 0;
 		return 1;
@@ -583,7 +596,8 @@ static void print_screen(const struct runner *r, const char *when);
 
 static void watch_idle(struct runner *r, long long now)
 {
-	if (!r->screen_saved || r->idle_said)
+	/* In a graphics mode 0xB8000 says nothing of what the screen shows. */
+	if (!r->screen_saved || r->idle_said || r->screen_graphics)
 		return;
 	if (r->idle_since == 0 || memcmp(r->screen, r->idle_screen, sizeof r->screen) != 0) {
 		memcpy(r->idle_screen, r->screen, sizeof r->screen);

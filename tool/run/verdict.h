@@ -13,7 +13,7 @@
 
 enum run_end {
 	RUN_QEMU_EXITED,   /* QEMU exited on its own; code is its exit status */
-	RUN_QEMU_SIGNALED, /* QEMU died of a signal; code is the signal (0: it paused on one) */
+	RUN_QEMU_SIGNALED, /* QEMU died of a signal; code is the signal (0: not known) */
 	RUN_HALTED,        /* the guest halted with interrupts off; mkbootimg ended QEMU */
 	RUN_RESET,         /* the guest reset the machine (under -no-reboot) */
 	RUN_POWEROFF,      /* the guest powered the machine off */
@@ -31,8 +31,8 @@ struct run_outcome {
 /*
  * Find the loader's stop message in text (what COM1 or the screen showed):
  * the line that starts with "mkbootimg: ", up to the loader's closing
- * "The machine is halted." or the end of its paragraph, its lines joined
- * by spaces. 1 and the message in out, or 0 when there is none.
+ * "The machine is halted." (stage 1's two one-line messages have none), its
+ * lines joined by spaces. 1 and the message in out, or 0 when there is none.
  */
 int verdict_loader_message(const char *text, char *out, size_t n);
 
