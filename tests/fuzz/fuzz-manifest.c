@@ -57,24 +57,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct mkb_manifest *m = (const void *)manifest;
 		const uint8_t *payload = data + 1 + bytes;
 		uint64_t payload_size = size - 1 - bytes;
-		struct mkb_segment seg[MKB_MAX_SEGMENTS];
-		struct mkb_module mod[MKB_MAX_MODULES];
+		/* Through the typed accessors, as the loader reads them: the rules
+		 * promise the tables aligned, and UBSan checks that promise. */
+		const struct mkb_segment *seg = mkb_manifest_segments(m);
+		const struct mkb_module *mod = mkb_manifest_modules(m);
 		struct mkb_checksum c;
 
-		/* The tables, copied out: the rules do not make their offsets aligned. */
-		sum += touch(mkb_manifest_segments(m), (uint64_t)m->segment_count * sizeof *seg);
-		sum += touch(mkb_manifest_modules(m), (uint64_t)m->module_count * sizeof *mod);
-		memcpy(seg, mkb_manifest_segments(m), m->segment_count * sizeof *seg);
-		memcpy(mod, mkb_manifest_modules(m), m->module_count * sizeof *mod);
+		sum += touch(seg, (uint64_t)m->segment_count * sizeof *seg);
+		sum += touch(mod, (uint64_t)m->module_count * sizeof *mod);
+		for (uint32_t i = 0; i < m->segment_count; i++)
+			sum += (unsigned)(seg[i].paddr + seg[i].memsz + seg[i].payload_offset);
 		sum += touch(mkb_manifest_string(m, m->cmdline_offset), (uint64_t)m->cmdline_length + 1);
 		for (uint32_t i = 0; i < m->module_count; i++)
 			sum += touch(mkb_manifest_string(m, mod[i].string_offset), (uint64_t)mod[i].string_length + 1);
 		if (m->multiboot_offset != 0) {
-			struct mkb_multiboot mb;
-			memcpy(&mb, manifest + m->multiboot_offset, sizeof mb);
-			sum += touch(&mb, sizeof mb);
-			if (mb.shdr_num != 0)
-				sum += touch(manifest + mb.shdr_offset, (uint64_t)mb.shdr_num * mb.shdr_entsize);
+			const struct mkb_multiboot *mb = (const void *)(manifest + m->multiboot_offset);
+			sum += touch(mb, sizeof *mb);
+			if (mb->shdr_num != 0)
+				sum += touch(manifest + mb->shdr_offset, (uint64_t)mb->shdr_num * mb->shdr_entsize);
 		}
 		/* The checksum, when the input holds the whole payload. */
 		if (m->payload_sectors * MKB_SECTOR_SIZE <= payload_size) {
