@@ -49,7 +49,7 @@ void disk_init(uint8_t boot_drive)
 	sectors_per_track = r.ecx & 0x3f;
 	heads = ((r.edx >> 8) & 0xff) + 1;
 	if ((r.eflags & EFLAGS_CF) || sectors_per_track == 0)
-		fatal("the BIOS offers no extended disk reads and no disk geometry (BIOS status 0x%02x).\n%s",
+		fatal("the BIOS has no extended disk reads and no disk geometry (status 0x%02x).\n%s",
 		      (r.eax >> 8) & 0xff, firmware_unsupported);
 }
 
@@ -120,7 +120,7 @@ static enum core_status read_low(uint64_t lba, uint32_t count, struct core_error
 				"disk read failed at sector %u (BIOS status 0x%02x) after %u tries%s.\n"
 				"Check the disk or USB stick, or write the image again.",
 				(uint32_t)lba, status, TRIES,
-				have_extensions ? "" : "\n(a CHS read: this BIOS has no int 13h extensions)");
+				have_extensions ? "" : "\n(CHS: no int 13h extensions)");
 		lba += n;
 		count -= n;
 		dst += n * 512;

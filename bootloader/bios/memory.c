@@ -43,7 +43,7 @@ static size_t read_old_memory_size(struct mm_range *out)
 			n = add_usable(out, n, 1, r.eax & 0xffff);
 	}
 	if (n < 2)
-		fatal("the BIOS gave no memory map (int 15h E820, E801 and 88h all failed).\n%s",
+		fatal("the BIOS gave no memory map (E820, E801 and 88h all failed).\n%s",
 		      firmware_unsupported);
 	return n;
 }

@@ -15,9 +15,12 @@ void core_init(struct core_boot *b, const struct boot_facts *f)
 	b->ram_count = memmap_sanitize(b->ram, CORE_MAX_RAM, f->memory_map, f->memory_map_count);
 }
 
+/* The advice of both stops for a manifest the loader cannot take. */
+static const char rebuild[] = "Rebuild the image with mkbootimg.";
+
 static enum core_status damaged(struct core_error *e)
 {
-	return core_fail(e, CORE_DAMAGED, "the image's manifest is damaged.\nRebuild the image with mkbootimg.");
+	return core_fail(e, CORE_DAMAGED, "the image's manifest is damaged.\n%s", rebuild);
 }
 
 #define CLEAR 0x80000000u /* with a type: the pages are zeroed */
@@ -43,7 +46,7 @@ static enum core_status allocate(struct core_boot *b, uint32_t pages, uint32_t t
 	r.type = type & ~CLEAR;
 	if (mm_append(b->claims.range, &b->claims.count, MM_MAX_CLAIMS, &r) != 0)
 		return core_fail(b->err, CORE_FRAGMENTED,
-				 "the loader's memory is too fragmented (more than %u regions).", MM_MAX_CLAIMS);
+				 "the memory map is too fragmented (over %u regions).", MM_MAX_CLAIMS);
 	if (type & CLEAR)
 		memset(p, 0, (size_t)bytes);
 	*address = r.base;
@@ -69,9 +72,8 @@ static enum core_status read_manifest(struct core_boot *b)
 	rule = mkb_manifest_check_header(m, f->manifest_lba);
 	if (rule >= MKB_RULE_MAGIC && rule <= MKB_RULE_HEADER_SIZE)
 		return core_fail(b->err, CORE_NO_MANIFEST,
-				 "the image has no valid manifest at sector %u.\n"
-				 "Rebuild the image with the same version of mkbootimg.",
-				 (uint32_t)f->manifest_lba);
+				 "the image has no valid manifest at sector %u.\n%s",
+				 (uint32_t)f->manifest_lba, rebuild);
 	if (rule != MKB_RULE_VALID)
 		return damaged(b->err);
 	if (m->sectors > 1 &&
@@ -130,7 +132,7 @@ static enum core_status check_placement(struct core_boot *b)
 		    (seg[i].vaddr < 4 * GiB &&
 		     platform_reserve(page_down(seg[i].vaddr), page_up(seg[i].vaddr + seg[i].memsz)) != 0))
 			return core_fail(b->err, CORE_TOO_MANY,
-					 "too many kernel segments for the loader (at most %u).",
+					 "too many kernel segments (at most %u).",
 					 MKB_MAX_SEGMENTS);
 	return CORE_OK;
 }
@@ -237,7 +239,7 @@ enum core_status core_load(struct core_boot *b, struct core_error *err)
 	if (m->protocol == MKB_PROTOCOL_NATIVE && !f->long_mode)
 		return core_fail(err, CORE_NO_LONG_MODE,
 				 "this CPU does not support 64-bit long mode, which the kernel needs.\n"
-				 "Boot it on an x86-64 machine (in QEMU, a 64-bit -cpu).");
+				 "Boot it on an x86-64 machine (QEMU: a 64-bit -cpu).");
 	if ((rc = load_payload(b)) != CORE_OK)
 		return rc;
 
@@ -303,7 +305,7 @@ enum core_status core_finish(struct core_boot *b, struct core_handoff *h, struct
 		h->magic = m->protocol == MKB_PROTOCOL_MULTIBOOT1 ? MB1_BOOT_MAGIC : MB2_BOOT_MAGIC;
 		if (multiboot_build(area, b->info, b->info_size, r, &used) != 0)
 			return core_fail(err, CORE_BUDGET,
-					 "the Multiboot information outgrew its %u bytes.",
+					 "the Multiboot information outgrew %u bytes.",
 					 (uint32_t)b->info_size);
 		return CORE_OK;
 	}
