@@ -1,11 +1,11 @@
 /* Memory maps: see memmap.h. Inputs are small (a few hundred ranges), so
  * a simple sweep over sorted boundaries is plenty. */
 #include "memmap.h"
+#include "core.h"
 
 #include <mkbootimg/image.h>
 #include <mkbootimg/protocol.h>
 
-#define PAGE 4096u
 
 /* Higher rank wins where ranges overlap. */
 static int rank(uint32_t type)
@@ -86,8 +86,8 @@ size_t memmap_sanitize(struct mm_range *out, size_t cap, const struct mm_range *
 		uint64_t base = out[i].base, end = out[i].end;
 		uint32_t type = out[i].type;
 		if (type == MKBOOTIMG_MEM_USABLE) {
-			base = (base + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-			end &= ~(uint64_t)(PAGE - 1);
+			base = (base + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+			end &= ~(uint64_t)(PAGE_SIZE - 1);
 			if (base >= end)
 				continue;
 		}
@@ -118,8 +118,8 @@ void memmap_regions(struct mkbootimg_memory_region *out, const struct mm_range *
 
 void segment_pages(const struct mkb_segment *s, uint64_t *base, uint64_t *end)
 {
-	*base = s->paddr & ~(uint64_t)(PAGE - 1);
-	*end = (s->paddr + s->memsz + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	*base = s->paddr & ~(uint64_t)(PAGE_SIZE - 1);
+	*end = (s->paddr + s->memsz + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 }
 
 int mm_append(struct mm_range *list, size_t *count, size_t cap, const struct mm_range *r)
