@@ -798,6 +798,9 @@ static int boot(const struct run_setup *s, const struct run_options *o, const ch
 
 	memset(&r, 0, sizeof r);
 	r.err_fd = r.in_fd = -1;
+	/* No screendump in the first moments: a test that ends at once pays nothing for it. */
+	r.last_mode_check = mkb_now_ms();
+	r.next_mode_check = r.last_mode_check + MODE_CHECK_MS;
 	r.setup = s;
 	r.signals = sig;
 	r.qmp.fd = -1;
