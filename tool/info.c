@@ -530,9 +530,10 @@ static void print_text(FILE *f, const struct view *v)
  * readers that keep numbers as doubles (jq 1.6, JavaScript) round anything
  * above 2^53.
  */
-static void json_hex(FILE *f, const char *key, uint64_t v)
+/* sep, then "key": "0x..." */
+static void json_hex(FILE *f, const char *sep, const char *key, uint64_t v)
 {
-	fprintf(f, "\"%s\": \"0x%" PRIx64 "\"", key, v);
+	fprintf(f, "%s\"%s\": \"0x%" PRIx64 "\"", sep, key, v);
 }
 
 /*
@@ -553,14 +554,10 @@ static void print_json(FILE *f, const struct view *v)
 		fprintf(f, "null");
 	fprintf(f, ",\n  \"protocol\": ");
 	info_json_string(f, multiboot_protocol_name(v->protocol));
-	fprintf(f, ",\n  ");
-	json_hex(f, "entry", v->entry);
-	fprintf(f, ",\n  ");
-	json_hex(f, "stack_top", v->stack_top);
-	fprintf(f, ",\n  ");
-	json_hex(f, "stack_size", v->stack_size);
-	fprintf(f, ",\n  ");
-	json_hex(f, "direct_map_offset", v->direct_map);
+	json_hex(f, ",\n  ", "entry", v->entry);
+	json_hex(f, ",\n  ", "stack_top", v->stack_top);
+	json_hex(f, ",\n  ", "stack_size", v->stack_size);
+	json_hex(f, ",\n  ", "direct_map_offset", v->direct_map);
 	fprintf(f, ",\n  \"cmdline\": ");
 	info_json_string(f, v->cmdline);
 	fprintf(f, ",\n  \"framebuffer\": ");
@@ -575,19 +572,16 @@ static void print_json(FILE *f, const struct view *v)
 		plan_flags_string(fl, s->flags);
 		fprintf(f, "%s\n    {\"elf_index\": %" PRIu32 ", \"flags\": \"%s\", ", i ? "," : "",
 		        s->elf_index, fl);
-		json_hex(f, "vaddr", s->vaddr);
-		fprintf(f, ", ");
-		json_hex(f, "paddr", s->paddr);
-		fprintf(f, ", ");
-		json_hex(f, "filesz", s->filesz);
-		fprintf(f, ", ");
-		json_hex(f, "memsz", s->memsz);
+		json_hex(f, "", "vaddr", s->vaddr);
+		json_hex(f, ", ", "paddr", s->paddr);
+		json_hex(f, ", ", "filesz", s->filesz);
+		json_hex(f, ", ", "memsz", s->memsz);
 		fputc('}', f);
 	}
 	fprintf(f, "%s],\n  \"modules\": [", v->segment_count ? "\n  " : "");
 	for (size_t i = 0; i < v->module_count; i++) {
 		fprintf(f, "%s\n    {", i ? "," : "");
-		json_hex(f, "size", v->module_sizes[i]);
+		json_hex(f, "", "size", v->module_sizes[i]);
 		fprintf(f, ", \"string\": ");
 		info_json_string(f, v->module_strings[i]);
 		fputc('}', f);
@@ -595,10 +589,9 @@ static void print_json(FILE *f, const struct view *v)
 	fprintf(f, "%s],\n  \"checksum\": ", v->module_count ? "\n  " : "");
 	if (v->checksum_known) {
 		fputc('{', f);
-		json_hex(f, "stored", v->checksum_stored);
+		json_hex(f, "", "stored", v->checksum_stored);
 		if (v->checksum_checked) {
-			fprintf(f, ", ");
-			json_hex(f, "computed", v->checksum_computed);
+			json_hex(f, ", ", "computed", v->checksum_computed);
 		} else {
 			fprintf(f, ", \"computed\": null");
 		}
@@ -791,7 +784,7 @@ int info_main(int argc, char **argv, const struct loader_blob *loader)
 	if (open_image(path, &fd) != 0) {
 		fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 		status = EXIT_FAILURE;
-	} else if (source_classify(path, &src), src.kind == SOURCE_KERNEL) {
+	} else if (source_classify_fd(fd, &src), src.kind == SOURCE_KERNEL) {
 		if (info_kernel(stdout, path, &opts, loader, json) != 0) {
 			fprintf(stderr, "mkbootimg: %s\n", mkb_error());
 			status = EXIT_FAILURE;

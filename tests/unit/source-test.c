@@ -60,6 +60,12 @@ static void test_source_kinds(void **state)
 	write_head(disk, sizeof disk);
 	source_classify(path, &s);
 	assert_int_equal(s.kind, SOURCE_MKB_IMAGE);
+	int fd = open(path, O_RDONLY); /* the same answer for an open descriptor */
+	assert_true(fd >= 0);
+	source_classify_fd(fd, &s);
+	close(fd);
+	assert_int_equal(s.kind, SOURCE_MKB_IMAGE);
+	assert_true(s.regular);
 
 	write_head(disk, MKB_SECTOR_SIZE); /* cut before stage 2: only a boot sector */
 	source_classify(path, &s);

@@ -14,11 +14,39 @@ static uint32_t le32(const uint8_t *p)
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-void source_classify(const char *path, struct source *s)
+/* The kind of what fd holds, a regular file or a device. */
+static enum source_kind content_kind(int fd)
 {
 	uint8_t mbr[MKB_SECTOR_SIZE], stage2[4];
+	ssize_t n = mkb_pread_full(fd, mbr, sizeof mbr, 0);
+
+	if (n >= 4 && memcmp(mbr, "\177ELF", 4) == 0)
+		return SOURCE_KERNEL;
+	if (n != (ssize_t)sizeof mbr || mbr[MKB_MBR_BOOT_SIGNATURE] != 0x55 ||
+	    mbr[MKB_MBR_BOOT_SIGNATURE + 1] != 0xaa)
+		return SOURCE_OTHER;
+	return mkb_pread_full(fd, stage2, sizeof stage2, (off_t)MKB_STAGE2_LBA * MKB_SECTOR_SIZE) == 4 &&
+	       le32(stage2) == MKB_STAGE2_MAGIC ? SOURCE_MKB_IMAGE : SOURCE_DISK_IMAGE;
+}
+
+void source_classify_fd(int fd, struct source *s)
+{
 	struct stat st;
-	ssize_t n;
+
+	memset(s, 0, sizeof *s);
+	if (fstat(fd, &st) != 0) {
+		s->kind = SOURCE_MISSING;
+		s->err = errno;
+		return;
+	}
+	s->regular = S_ISREG(st.st_mode);
+	s->block_device = S_ISBLK(st.st_mode);
+	s->kind = s->regular || s->block_device ? content_kind(fd) : SOURCE_OTHER;
+}
+
+void source_classify(const char *path, struct source *s)
+{
+	struct stat st;
 	int fd;
 
 	memset(s, 0, sizeof *s);
@@ -37,12 +65,6 @@ void source_classify(const char *path, struct source *s)
 		s->err = errno;
 		return;
 	}
-	n = mkb_pread_full(fd, mbr, sizeof mbr, 0);
-	if (n >= 4 && memcmp(mbr, "\177ELF", 4) == 0)
-		s->kind = SOURCE_KERNEL;
-	else if (n == (ssize_t)sizeof mbr && mbr[MKB_MBR_BOOT_SIGNATURE] == 0x55 &&
-	         mbr[MKB_MBR_BOOT_SIGNATURE + 1] == 0xaa)
-		s->kind = mkb_pread_full(fd, stage2, sizeof stage2, (off_t)MKB_STAGE2_LBA * MKB_SECTOR_SIZE) == 4 &&
-		          le32(stage2) == MKB_STAGE2_MAGIC ? SOURCE_MKB_IMAGE : SOURCE_DISK_IMAGE;
+	s->kind = content_kind(fd);
 	close(fd);
 }

@@ -23,4 +23,7 @@ struct source {
 /* Never fails: what cannot be looked at is SOURCE_MISSING or SOURCE_OTHER. */
 void source_classify(const char *path, struct source *s);
 
+/* The same for a file or device already open (fd is read with pread only). */
+void source_classify_fd(int fd, struct source *s);
+
 #endif
