@@ -104,3 +104,28 @@ check-core64: $(LOADER_DIR)/core64.o
 	@echo "check-core64: $(words $(CORE64_OBJ)) core files build for x86-64 freestanding, importing only platform.h"
 
 -include $(CORE64_OBJ:.o=.d)
+
+# The UEFI loader, BOOTX64.EFI: the core and bootloader/uefi/ built as a
+# PE32+ EFI application (clang for the Windows x86-64 ABI the firmware
+# calls with, lld-link for the PE file). The tool embeds it.
+UEFI_CC := clang
+UEFI_LD := lld-link
+UEFI_CFLAGS := -std=c11 -Os $(WARN) -target x86_64-unknown-windows -ffreestanding -fshort-wchar \
+	-mno-red-zone -mno-stack-arg-probe -fno-stack-protector -fno-builtin -mgeneral-regs-only \
+	-Iinclude -Ibootloader/core -MMD -MP
+UEFI_LDFLAGS := -subsystem:efi_application -entry:efi_main -nodefaultlib -opt:ref
+UEFI_C := $(wildcard bootloader/uefi/*.c)
+UEFI_OBJ := $(UEFI_C:bootloader/%.c=$(LOADER_DIR)/%.o)
+UEFI_LOADER := $(LOADER_DIR)/BOOTX64.EFI
+
+$(eval $(call FLAGS_STAMP,uefi,UEFI_CC UEFI_CFLAGS UEFI_LD UEFI_LDFLAGS))
+$(UEFI_OBJ) $(UEFI_LOADER): $(FLAGS_DIR)/uefi
+
+$(LOADER_DIR)/uefi/%.o: bootloader/uefi/%.c
+	@mkdir -p $(@D)
+	$(UEFI_CC) $(UEFI_CFLAGS) -c $< -o $@
+
+$(UEFI_LOADER): $(UEFI_OBJ)
+	$(UEFI_LD) $(UEFI_LDFLAGS) -out:$@ $(UEFI_OBJ)
+
+-include $(UEFI_OBJ:.o=.d)

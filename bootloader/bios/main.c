@@ -44,6 +44,7 @@ void loader_main(uint32_t drive)
 	facts.boot_drive = drive;
 	facts.loader_name = stage2->loader_version;
 	facts.rsdp = find_rsdp();
+	facts.firmware = MKBOOTIMG_FIRMWARE_BIOS;
 
 	core_init(&mem->core, &facts);
 	physmem_init(&mem->allocator, mem->core.ram, mem->core.ram_count);

@@ -212,6 +212,9 @@ static void fill_request(struct core_boot *b)
 	r->loader_name = f->loader_name;
 	r->framebuffer = &f->framebuffer;
 	r->rsdp = f->rsdp;
+	r->firmware = f->firmware;
+	r->smbios = f->smbios;
+	r->efi = &f->efi; /* its memory map is final only in core_finish */
 	r->map = b->map;
 	r->ram = b->ram;
 	r->ram_count = b->ram_count;

@@ -48,6 +48,15 @@ void *platform_pointer(uint64_t address, uint64_t bytes);
 /* A line that is not an error, for a debugging console (COM1 on a BIOS). */
 void platform_log(const char *line);
 
+/* What a UEFI front-end passes on to the kernel; zero on a BIOS. */
+struct mkb_efi_facts {
+	uint64_t system_table;      /* physical address of the EFI system table */
+	uint64_t memory_map;        /* the final map (ExitBootServices took its key) */
+	uint64_t memory_map_size;   /* bytes */
+	uint64_t descriptor_size;   /* the step between descriptors */
+	uint32_t descriptor_version;
+};
+
 /*
  * The machine, as the front-end found it. Everything is read by core_init
  * and core_load except the framebuffer fields, which core_finish reads: a
@@ -72,12 +81,15 @@ struct boot_facts {
 	int nx;                  /* ... the no-execute page bit */
 	int gib_pages;           /* ... 1 GiB pages */
 	uint64_t rsdp;           /* the ACPI RSDP (checksums checked); 0: none */
+	uint64_t smbios;         /* the SMBIOS entry point; 0: none */
+	uint32_t firmware;       /* MKBOOTIMG_FIRMWARE_* */
 
 	/* Read by core_finish only. */
 	struct mkbootimg_framebuffer framebuffer; /* address 0: VGA text mode */
 	uint32_t vbe_mode;          /* the VBE mode set | 0x10000; 0: none */
 	const void *vbe_control;    /* when vbe_mode: VBE controller information, 512 bytes */
 	const void *vbe_mode_info;  /* when vbe_mode: VBE mode information, 256 bytes */
+	struct mkb_efi_facts efi;   /* UEFI: the system table and the final memory map */
 };
 
 #endif

@@ -14,12 +14,17 @@
 
 #include "memmap.h"
 
+struct mkb_efi_facts;
+
 struct info_request {
 	const struct mkb_manifest *m;   /* the whole, validated manifest */
 	const uint64_t *module_address; /* where each module was loaded */
 	uint32_t boot_drive;
 	const char *loader_name;        /* at most MKB_LOADER_NAME_MAX bytes, or NUL-ended */
 	const struct mkbootimg_framebuffer *framebuffer; /* address 0: VGA text mode */
+	uint32_t firmware;              /* MKBOOTIMG_FIRMWARE_* */
+	uint64_t smbios;                /* the SMBIOS entry point's address, 0: none */
+	const struct mkb_efi_facts *efi; /* UEFI: system table and final memory map */
 	/* Native */
 	uint64_t stack_physical;
 	uint64_t rsdp;                  /* the RSDP's address, 0: none */

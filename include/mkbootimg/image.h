@@ -1,5 +1,5 @@
 /*
- * mkbootimg image format: what the tool writes and the BIOS loader reads.
+ * mkbootimg image format: what the tool writes and the loaders read.
  *
  *   LBA 0                 MBR: stage 1, disk signature, partition table, 0x55AA
  *   LBA 1..33             zero (room for a GPT)
@@ -20,6 +20,25 @@
 
 #define MKB_SECTOR_SIZE 512
 #define MKB_STAGE2_LBA 34
+
+/*
+ * Three layouts (mkbootimg --firmware). "bios" is the one drawn above.
+ * "hybrid" (the default) and "uefi" are GPT disks:
+ *
+ *   LBA 0        protective MBR: stage 1's code, entry 1 type 0xEE (not
+ *                active) over the disk, entry 2 active, type 0, LBA 0, 1 sector
+ *   LBA 1        GPT header; LBA 2..33 its 128 partition entries
+ *   LBA 34       hybrid: stage 2, manifest, payload, as above;
+ *                uefi: the manifest (no stage 2), then the payload.
+ *                GPT partition 1 covers these sectors (hybrid: a BIOS boot
+ *                partition; uefi: type MKB_GPT_TYPE_PAYLOAD)
+ *   1 MiB-aligned  partition 2: the EFI system partition, FAT32, holding
+ *                \EFI\BOOT\BOOTX64.EFI
+ *   last 33      backup partition entries and GPT header
+ *
+ * Every loader finds the manifest the same way: at MKB_STAGE2_LBA when a
+ * manifest starts there, else after the stage 2 that starts there.
+ */
 
 #define MKB_STAGE2_MAGIC   0x32424b4du /* "MKB2", first dword of stage 2 */
 #define MKB_MANIFEST_MAGIC 0x4d424b4du /* "MKBM" */

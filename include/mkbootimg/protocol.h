@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define MKBOOTIMG_INFO_MAGIC   UINT64_C(0x4f464e49424b4d21) /* "!MKBINFO" */
-#define MKBOOTIMG_INFO_VERSION 2
+#define MKBOOTIMG_INFO_VERSION 3
 
 /* Memory map entry types. Values 1-5 are those of the BIOS E820 call. */
 enum mkbootimg_memory_type {
@@ -96,7 +96,20 @@ struct mkbootimg_info {
 	uint64_t modules;           /* address of the struct mkbootimg_module array (0 if none) */
 	uint64_t rsdp;              /* physical address of the ACPI RSDP, 0 when there is none */
 	struct mkbootimg_framebuffer framebuffer; /* address 0: text mode at 0xB8000 */
+	/* Version 3 */
+	uint32_t firmware;          /* MKBOOTIMG_FIRMWARE_*: which firmware started the loader */
+	uint32_t efi_memory_map_descriptor_version; /* UEFI: as GetMemoryMap gave it; BIOS: 0 */
+	uint64_t efi_system_table;  /* UEFI: physical address of the EFI system table; BIOS: 0 */
+	uint64_t efi_memory_map;    /* UEFI: the firmware's final memory map (EFI_MEMORY_DESCRIPTORs) */
+	uint64_t efi_memory_map_size;            /* bytes of it */
+	uint64_t efi_memory_map_descriptor_size; /* step between descriptors (not their sizeof) */
+	uint64_t smbios;            /* physical address of the SMBIOS entry point ("_SM3_" when
+	                               the firmware has one, else "_SM_"); 0 when there is none */
 };
+
+/* Which firmware booted (field firmware, version 3). */
+#define MKBOOTIMG_FIRMWARE_BIOS 1u
+#define MKBOOTIMG_FIRMWARE_UEFI 2u
 
 /*
  * Requests a kernel makes inside itself: ELF notes (a section of type
@@ -147,7 +160,10 @@ MKBOOTIMG_CHECK_(region_size, sizeof(struct mkbootimg_memory_region) == 24);
 MKBOOTIMG_CHECK_(module_size, sizeof(struct mkbootimg_module) == 24);
 MKBOOTIMG_CHECK_(segment_size, sizeof(struct mkbootimg_segment) == 32);
 MKBOOTIMG_CHECK_(framebuffer_size, sizeof(struct mkbootimg_framebuffer) == 32);
-MKBOOTIMG_CHECK_(info_size, sizeof(struct mkbootimg_info) == 152);
+MKBOOTIMG_CHECK_(info_size, sizeof(struct mkbootimg_info) == 200);
+MKBOOTIMG_CHECK_(info_firmware, offsetof(struct mkbootimg_info, firmware) == 152);
+MKBOOTIMG_CHECK_(info_efi_system_table, offsetof(struct mkbootimg_info, efi_system_table) == 160);
+MKBOOTIMG_CHECK_(info_smbios, offsetof(struct mkbootimg_info, smbios) == 192);
 MKBOOTIMG_CHECK_(note_header_size, sizeof(struct mkbootimg_note_header) == 24);
 MKBOOTIMG_CHECK_(info_memory_map, offsetof(struct mkbootimg_info, memory_map) == 24);
 MKBOOTIMG_CHECK_(info_cmdline, offsetof(struct mkbootimg_info, cmdline) == 40);

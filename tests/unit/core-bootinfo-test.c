@@ -17,6 +17,7 @@
 
 #include "bootinfo.h"
 #include "core.h"
+#include "platform.h"
 
 #define ADDRESS UINT64_C(0x7000000) /* where the kernel is told the block is */
 #define MAP_ENTRIES 128
@@ -29,6 +30,7 @@ static struct mkb_manifest *m = (struct mkb_manifest *)(void *)&manifest;
 static struct mm_range map[MAP_ENTRIES];
 static const uint64_t module_address[] = { 0x300000, 0 };
 static const struct mkbootimg_framebuffer fb = { 0xfd000000, 1024, 768, 4096, 32, 8, 16, 8, 8, 8, 0, { 0 } };
+static const struct mkb_efi_facts efi = { 0x7f9e018, 0x7e00000, 48 * 90, 48, 1 };
 static struct info_request r;
 static uint8_t *area;
 static uint64_t size;
@@ -56,7 +58,8 @@ static int setup(void **state)
 			i % 3 ? MKBOOTIMG_MEM_USABLE : MKBOOTIMG_MEM_RESERVED };
 	r = (struct info_request){ .m = m, .module_address = module_address, .boot_drive = 0x80,
 		.loader_name = "mkbootimg 0.1", .framebuffer = &fb, .stack_physical = 0x600000,
-		.rsdp = 0xf5a40, .map = map, .map_count = MAP_ENTRIES };
+		.rsdp = 0xf5a40, .map = map, .map_count = MAP_ENTRIES,
+		.firmware = MKBOOTIMG_FIRMWARE_UEFI, .smbios = 0x7f6f000, .efi = &efi };
 	size = bootinfo_size(m, MAP_ENTRIES);
 	area = calloc(1, (size_t)size);
 	assert_non_null(area);
@@ -104,6 +107,15 @@ static void test_bootinfo_reads_back(void **state)
 	assert_int_equal(info->stack_size, 0x10000);
 	assert_int_equal(info->stack_physical, 0x600000);
 	assert_int_equal(info->rsdp, 0xf5a40);
+	/* Version 3: the firmware and what UEFI passes on. */
+	assert_int_equal(info->size, 200);
+	assert_int_equal(info->firmware, MKBOOTIMG_FIRMWARE_UEFI);
+	assert_int_equal(info->smbios, 0x7f6f000);
+	assert_int_equal(info->efi_system_table, 0x7f9e018);
+	assert_int_equal(info->efi_memory_map, 0x7e00000);
+	assert_int_equal(info->efi_memory_map_size, 48 * 90);
+	assert_int_equal(info->efi_memory_map_descriptor_size, 48);
+	assert_int_equal(info->efi_memory_map_descriptor_version, 1);
 	assert_memory_equal(&info->framebuffer, &fb, sizeof fb);
 
 	const struct mkbootimg_segment *s = at(info->segments, 2 * sizeof *s);

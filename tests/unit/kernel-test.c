@@ -635,8 +635,8 @@ static void test_kernel_note_info_version_too_new(void **state)
 
 	(void)state;
 	refused_note(MKBOOTIMG_NOTE_INFO_VERSION, 1, &v,
-	             ": note mkbootimg info version: the kernel needs boot information version 3, "
-	             "this mkbootimg gives version 2");
+	             ": note mkbootimg info version: the kernel needs boot information version 4, "
+	             "this mkbootimg gives version 3");
 }
 
 static void test_kernel_note_framebuffer_twice(void **state)
