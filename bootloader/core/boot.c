@@ -176,7 +176,9 @@ static enum core_status check_placement(struct core_boot *b)
 	if (i < m->segment_count) {
 		if (movable(m, seg))
 			return move_kernel(b, seg, m->segment_count);
-		if (rc == PLATFORM_TAKEN)
+		mib = usable_mib(b, &top);
+		/* What is not usable RAM in a UEFI map, below its top, the firmware uses. */
+		if (rc == PLATFORM_TAKEN || (end <= top && b->facts->firmware == MKBOOTIMG_FIRMWARE_UEFI))
 			return core_fail(b->err, CORE_PLACEMENT,
 				"the kernel needs memory at 0x%lx-0x%lx (%s %u), which the\n"
 				"firmware uses on this machine. Link the kernel at another physical address%s.",
@@ -184,7 +186,6 @@ static enum core_status check_placement(struct core_boot *b)
 				m->protocol == MKB_PROTOCOL_NATIVE ?
 				",\nor higher-half: the loader places such a kernel where memory is free" : "");
 		/* Past the end of RAM: the machine is too small, not the link wrong. */
-		mib = usable_mib(b, &top);
 		return core_fail(b->err, CORE_PLACEMENT,
 			"the kernel needs memory at 0x%lx-0x%lx (%s %u), %s: this machine\n"
 			"has %s%u MiB usable. %s, or link the kernel %s.",
