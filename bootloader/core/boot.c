@@ -173,9 +173,11 @@ static enum core_status check_placement(struct core_boot *b)
 		if (rc != 0)
 			goto too_many;
 	}
-	if (i < m->segment_count) {
-		if (movable(m, seg))
-			return move_kernel(b, seg, m->segment_count);
+	if (i < m->segment_count && movable(m, seg)) {
+		enum core_status moved = move_kernel(b, seg, m->segment_count);
+		if (moved != CORE_OK)
+			return moved;
+	} else if (i < m->segment_count) {
 		mib = usable_mib(b, &top);
 		/* What is not usable RAM in a UEFI map, below its top, the firmware uses. */
 		if (rc == PLATFORM_TAKEN || (end <= top && b->facts->firmware == MKBOOTIMG_FIRMWARE_UEFI))
