@@ -923,7 +923,7 @@ static int info_kernel(FILE *f, const char *path, const struct plan_options *opt
                        const struct loader_blob *loader, int json)
 {
 	struct gpt_part parts[2];
-	static struct info_file files[3];
+	struct info_file files[3];
 	struct mkb_segment segs[MKB_MAX_SEGMENTS];
 	uint64_t sizes[MKB_MAX_MODULES];
 	const char *strings[MKB_MAX_MODULES];

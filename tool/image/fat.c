@@ -33,6 +33,13 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)(v >> 16));
 }
 
+/* Fixed-width text fields (names, labels): n bytes, no NUL. */
+static void put_text(uint8_t *p, const char *text, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)text[i];
+}
+
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
@@ -65,7 +72,7 @@ static void boot_sector(uint8_t s[SECTOR], const struct fat_geometry *g, uint32_
 	s[0] = 0xeb; /* jmp short over the BPB, nop: what firmware and fsck expect to see */
 	s[1] = 0x58;
 	s[2] = 0x90;
-	memcpy(s + 3, "MKBOOTIM", 8);
+	put_text(s + 3, "MKBOOTIM", 8);
 	put16(s + 11, SECTOR);
 	s[13] = 1;                       /* sectors per cluster */
 	put16(s + 14, FAT_RESERVED_SECTORS);
@@ -82,8 +89,8 @@ static void boot_sector(uint8_t s[SECTOR], const struct fat_geometry *g, uint32_
 	s[64] = 0x80;                    /* drive number */
 	s[66] = 0x29;                    /* extended boot signature: ID, label, type follow */
 	put32(s + 67, serial);
-	memcpy(s + 71, "EFI SYSTEM ", 11);
-	memcpy(s + 82, "FAT32   ", 8);
+	put_text(s + 71, "EFI SYSTEM ", 11);
+	put_text(s + 82, "FAT32   ", 8);
 	s[90] = 0xf4;                    /* boot code: hlt; nobody boots this volume itself */
 	s[510] = 0x55;
 	s[511] = 0xaa;
@@ -101,7 +108,7 @@ static void fsinfo_sector(uint8_t s[SECTOR], uint32_t free_clusters, uint32_t ne
 
 static void dir_entry(uint8_t *e, const char name[11], uint8_t attr, uint32_t cluster, uint32_t size)
 {
-	memcpy(e, name, 11);
+	put_text(e, name, 11);
 	e[11] = attr;
 	put16(e + 16, DOS_DATE);         /* created, accessed, written */
 	put16(e + 18, DOS_DATE);
@@ -297,6 +304,20 @@ static int check_chain(const struct fat_volume *v, const struct fat_entry *e)
 	return 0;
 }
 
+/* parent "\\" name into out (FAT_PATH_MAX bytes). 0, or -1 with mkb_error() when too long. */
+static int join_path(char *out, const char *parent, const char *name)
+{
+	size_t lp = strlen(parent), ln = strlen(name);
+
+	if (lp + 1 + ln >= FAT_PATH_MAX)
+		return mkb_fail("a FAT path is longer than %d bytes", FAT_PATH_MAX);
+	memcpy(out + lp + 1, name, ln + 1); /* with its NUL */
+	out[lp] = '\\';
+	for (size_t i = 0; i < lp; i++)
+		out[i] = parent[i];
+	return 0;
+}
+
 struct walk {
 	const struct fat_volume *v;
 	void (*visit)(void *ctx, const struct fat_entry *e);
@@ -335,11 +356,8 @@ static int walk_dir(struct walk *w, uint32_t cluster, const char *path, int dept
 				return mkb_fail("the FAT volume has more than %d entries", MAX_ENTRIES);
 			short_name(e, name);
 			memset(&fe, 0, sizeof fe);
-			if (strlen(path) + 1 + strlen(name) >= FAT_PATH_MAX)
-				return mkb_fail("a FAT path is longer than %d bytes", FAT_PATH_MAX);
-			strcpy(fe.path, path);
-			strcat(fe.path, "\\");
-			strcat(fe.path, name);
+			if (join_path(fe.path, path, name) != 0)
+				return -1;
 			fe.cluster = (uint32_t)get16(e + 20) << 16 | get16(e + 26);
 			fe.directory = (e[11] & ATTR_DIRECTORY) != 0;
 			fe.size = fe.directory ? 0 : get32(e + 28);

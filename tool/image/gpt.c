@@ -320,14 +320,13 @@ int gpt_relocate(uint8_t *head, uint64_t disk_sectors, uint8_t *tail)
 	struct gpt_header h;
 	uint8_t *entries = head + 2 * 512;
 	struct gpt_part parts[4];
-	int n;
 
 	if (gpt_parse_header(head + 512, 1, &h) != 0)
 		return -1;
 	if (h.entries_lba != 2 || h.entry_count != MKB_GPT_ENTRIES ||
 	    h.entry_size != MKB_GPT_ENTRY_SIZE)
 		return mkb_fail("the GPT is not laid out as mkbootimg writes it (entries at LBA 2)");
-	if ((n = gpt_parse_entries(&h, entries, parts, 4)) < 0)
+	if (gpt_parse_entries(&h, entries, parts, 4) < 0)
 		return -1;
 	if (disk_sectors < h.alternate_lba + 1)
 		return mkb_fail("the disk (%" PRIu64 " sectors) is smaller than the image (%" PRIu64 ")",
