@@ -177,6 +177,16 @@ def test_damaged_gpt(args, test, tmp):
         raise Failure(why, r.stderr)
 
 
+def test_uefi_on_bios(args, test, tmp):
+    """A uefi image on SeaBIOS: stage 1 says there is no loader (run: the loader stopped, 3)."""
+    image = build(args, tmp, args.tiny, "uefi")
+    r = run([args.mkbootimg, "run", "--test", "--accel", "tcg", "--headless", "--timeout", "30",
+             image], timeout=60)
+    why = harness.refusal(r.returncode, r.stderr, 3, "the loader stopped: no loader")
+    if why:
+        raise Failure(why, r.stdout + r.stderr)
+
+
 def test_iso_refused(args, test, tmp):
     out = os.path.join(tmp, "disk.iso")
     r = run([args.mkbootimg, "-o", out, args.tiny])
@@ -195,7 +205,8 @@ def tests():
                             firmware=firmware, kernel=kernel))
     out += [Test("bios-mbr", test_bios_layout), Test("sparse", test_sparse),
             Test("same-kernel-same-image", test_same_kernel_same_image),
-            Test("damaged-gpt", test_damaged_gpt), Test("iso-refused", test_iso_refused)]
+            Test("damaged-gpt", test_damaged_gpt), Test("uefi-on-bios", test_uefi_on_bios),
+            Test("iso-refused", test_iso_refused)]
     return out
 
 
