@@ -49,6 +49,7 @@ _mkbootimg()
 	-o|--output|--module)
 		COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
 	--protocol) COMPREPLY=($(compgen -W "native multiboot1 multiboot2" -- "$cur")); return ;;
+	--firmware) COMPREPLY=($(compgen -W "hybrid bios uefi" -- "$cur")); return ;;
 	--machine) COMPREPLY=($(compgen -W "q35 pc" -- "$cur")); return ;;
 	--accel) COMPREPLY=($(compgen -W "auto kvm tcg" -- "$cur")); return ;;
 	--qemu) COMPREPLY=($(compgen -c -- "$cur")); return ;;
@@ -62,7 +63,7 @@ _mkbootimg()
 	--cmdline|--timeout|--success-exit-code) return ;;
 	esac
 
-	local common="--cmdline --stack-size --module --framebuffer --protocol -h --help"
+	local common="--cmdline --stack-size --module --framebuffer --protocol --firmware -h --help"
 	local opts
 	case $cmd in
 	build) opts="-o --output -v --verbose -q --quiet -V --version $common" ;;
@@ -87,7 +88,7 @@ _mkbootimg()
 		for ((i = 2; i < COMP_CWORD; i++)); do
 			word=${COMP_WORDS[i]}
 			case $word in
-			--cmdline|--stack-size|--module|--framebuffer|--protocol)
+			--cmdline|--stack-size|--module|--framebuffer|--protocol|--firmware)
 				[[ ${COMP_WORDS[i+1]} == = ]] && i=$((i + 1))
 				i=$((i + 1)) ;;
 			-*|=) ;;

@@ -12,6 +12,7 @@ include tests/integration/run-command.mk
 include tests/integration/install.mk
 include tests/integration/multiboot.mk
 include tests/integration/newcomer.mk
+include tests/integration/layout.mk
 
 .PHONY: check-integration test-kernels
 

@@ -1,7 +1,9 @@
 /*
  * The image reader of info, run and install: info_check_image_file (boot
  * signature, loader header, manifest, its tables and strings, payload bounds,
- * truncation, checksum), then info_print_image as text and as JSON.
+ * truncation, checksum; for a GPT image its headers, entries and CRC32s,
+ * and the EFI system partition's FAT32 volume: boot sector, cluster chains,
+ * directories), then info_print_image as text and as JSON.
  *
  * Input, first byte even: the whole file, as is.
  * First byte odd: [stage-2 sectors, 16 bits LE][the image from the manifest

@@ -5,7 +5,8 @@
 #   image  run_identify_target, the image recognition of `mkbootimg run`
 #   info   the image reader of info, run and install (info.c): boot
 #          signature, loader header, manifest, tables, strings, payload
-#          bounds, checksum, and info's text and JSON reports of it
+#          bounds, checksum, a GPT's tables and the ESP's FAT32 volume,
+#          and info's text and JSON reports of it
 #   parts  install's partition-table readers (install.c): MBR entries,
 #          GPT headers and entry arrays, the ranges an old table occupies
 #   manifest  the loader core's manifest validator (bootloader/core/manifest.c),

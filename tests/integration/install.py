@@ -175,7 +175,8 @@ class Tests:
         self.args = args
         self.tmp = tmp
         self.loops = Loops(tmp)
-        self.disk = None       # a 16 MiB loop device for the writes
+        self.disk = None       # a 64 MiB loop device for the writes (a hybrid image is 36 MiB)
+        self.tiny_bios = None  # tiny.elf built with --firmware bios: an MBR image
         self.tiny = os.path.join(args.kernels, "tiny.img")
         self.tiny_elf = os.path.join(args.kernels, "tiny.elf")
         self.entry_check = os.path.join(args.kernels, "entry-check-higher-half.img")
@@ -185,8 +186,17 @@ class Tests:
 
     def need_disk(self):
         if self.disk is None:
-            self.disk = self.loops.make(16 * MiB)
+            self.disk = self.loops.make(64 * MiB)
         return self.disk
+
+    def need_bios_image(self):
+        """tiny.elf as a bios-layout image: an MBR, so what install erases of an old GPT shows."""
+        if self.tiny_bios is None:
+            self.tiny_bios = os.path.join(self.tmp, "tiny-bios.img")
+            r = run([self.args.mkbootimg, "--firmware", "bios", "-o", self.tiny_bios, self.tiny_elf])
+            if r.returncode != 0:
+                raise Failure("mkbootimg --firmware bios failed: " + r.stderr)
+        return self.tiny_bios
 
     def unchanged(self, device):
         if read_bytes(device, MiB) != bytes(MiB):
@@ -196,10 +206,33 @@ class Tests:
         h.boot_verdict(self.args, h.Qemu(self.args, self.tmp, image=device))
 
     def written(self, device, image_bytes):
-        on_disk = read_bytes(device, len(image_bytes))
-        if on_disk != image_bytes:
-            raise Failure("%s differs from the image: %s"
-                          % (device, first_difference(on_disk, image_bytes)))
+        """The image on device: byte for byte for an MBR image. A GPT image's
+        table is made for the device: stage 1's code alike, everything from
+        LBA 34 to the image's backup table alike, zeros where that table was,
+        the backup table in the device's last sector, and sgdisk -v clean."""
+        n = len(image_bytes)
+        on_disk = read_bytes(device, n)
+        if image_bytes[512:520] != b"EFI PART":
+            if on_disk != image_bytes:
+                raise Failure("%s differs from the image: %s"
+                              % (device, first_difference(on_disk, image_bytes)))
+            return
+        table = 33 * 512
+        for name, got, want in (("stage 1", on_disk[:446], image_bytes[:446]),
+                                ("LBA 34 on", on_disk[34 * 512:n - table], image_bytes[34 * 512:n - table]),
+                                ("the image's backup GPT", on_disk[n - table:], bytes(table))):
+            if got != want:
+                raise Failure("%s differs from the image in %s: %s"
+                              % (device, name, first_difference(got, want)))
+        size = int(read_bytes("/sys/class/block/%s/size" % os.path.basename(device), 32))
+        with open(device, "rb") as f:
+            f.seek((size - 1) * 512)
+            if f.read(8) != b"EFI PART":
+                raise Failure("no backup GPT header in %s's last sector" % device)
+        if shutil.which("sgdisk"):
+            r = run(["sgdisk", "-v", device])
+            if r.returncode != 0 or "No problems found" not in r.stdout:
+                raise Failure("sgdisk -v finds problems on %s" % device, r.stdout + r.stderr)
 
     # ---- The tests ----
 
@@ -265,14 +298,15 @@ class Tests:
     def test_dry_run(self):
         disk = self.need_disk()
         expect(self.install("--dry-run", "--force", self.tiny, disk), 0,
-               "Dry run: every check passed. Would write 516096 bytes to %s" % disk)
+               "Dry run: every check passed. Would write %d bytes to %s"
+               % (os.path.getsize(self.tiny), disk))
         self.unchanged(disk)
 
     def test_refuse_too_small(self):
         self.need_disk()
         small = self.loops.make(256 * 1024)
         expect(self.install("--yes", "--force", self.tiny, small), 1,
-               "%s is too small: the image needs 516096 bytes" % small)
+               "%s is too small: the image needs %d bytes" % (small, os.path.getsize(self.tiny)))
 
     def test_refuse_partition(self):
         self.need_disk()
@@ -306,7 +340,7 @@ class Tests:
         r = run([self.args.mkbootimg, "-o", reference, self.tiny_elf])
         if r.returncode != 0:
             raise Failure("mkbootimg -o failed: " + r.stderr)
-        expect(self.install("--yes", "--force", self.tiny_elf, disk), 0, "Wrote 516.1 kB to " + disk)
+        expect(self.install("--yes", "--force", self.tiny_elf, disk), 0, "Wrote 37.7 MB to " + disk)
         self.written(disk, read_bytes(reference, 1 << 30))
         self.boot(disk)
 
@@ -373,9 +407,9 @@ class Tests:
         self.loops.gpt(disk)
         if sorted(self.kernel_partitions(disk)) != [1, 2]:
             raise Failure("the kernel does not show the two GPT partitions")
-        r = self.install("--yes", "--force", self.tiny, disk)
+        r = self.install("--yes", "--force", self.need_bios_image(), disk)
         expect(r, 0, "")
-        self.no_old_gpt(disk, read_bytes(self.tiny, 1 << 30))
+        self.no_old_gpt(disk, read_bytes(self.tiny_bios, 1 << 30))
         expect(r, 0, "Erased the old GPT outside the image")
         expect(r, 0, "Re-read the partition table: the system sees ")
 
@@ -388,10 +422,10 @@ class Tests:
         lba = 12 * MiB // 512 - 1
         if read_bytes(disk, 12 * MiB)[lba * 512:lba * 512 + 8] != b"EFI PART":
             raise Failure("no backup GPT header at LBA %d to start from" % lba)
-        r = self.install("--yes", "--force", self.tiny_elf, disk)
+        r = self.install("--yes", "--force", "--firmware", "bios", self.tiny_elf, disk)
         expect(r, 0, "")
         reference = os.path.join(self.tmp, "tiny-gpt.img")
-        made = run([self.args.mkbootimg, "-o", reference, self.tiny_elf])
+        made = run([self.args.mkbootimg, "--firmware", "bios", "-o", reference, self.tiny_elf])
         if made.returncode != 0:
             raise Failure("mkbootimg -o failed: " + made.stderr)
         self.no_old_gpt(disk, read_bytes(reference, 1 << 30))
@@ -405,7 +439,7 @@ class Tests:
         self.loops.gpt(disk)
         fd = os.open(disk + "p2", os.O_RDONLY)
         try:
-            r = self.install("--yes", "--force", self.tiny, disk)
+            r = self.install("--yes", "--force", self.need_bios_image(), disk)
         finally:
             os.close(fd)
         expect(r, 1, "%s: the image is written, but the kernel cannot re-read the partition table: "
@@ -413,8 +447,32 @@ class Tests:
                % disk)
         if "blockdev --rereadpt %s" % disk not in r.stderr:
             raise Failure("no advice in:\n" + r.stderr)
-        expect(self.install("--yes", "--force", self.tiny, disk), 0, "It is safe to remove the disk")
-        self.no_old_gpt(disk, read_bytes(self.tiny, 1 << 30))
+        expect(self.install("--yes", "--force", self.tiny_bios, disk), 0, "It is safe to remove the disk")
+        self.no_old_gpt(disk, read_bytes(self.tiny_bios, 1 << 30))
+
+    def test_hybrid_over_old_gpt(self):
+        """The default image over an old GPT: the device's GPT is the image's,
+        with its backup at the device's end (sgdisk -v clean), the old
+        partitions gone, and it boots."""
+        self.need_disk()
+        disk = self.loops.make(64 * MiB)
+        self.loops.gpt(disk)
+        r = self.install("--yes", "--force", self.tiny_elf, disk)
+        expect(r, 0, "It is safe to remove the disk")
+        reference = os.path.join(self.tmp, "tiny-hybrid.img")
+        made = run([self.args.mkbootimg, "-o", reference, self.tiny_elf])
+        if made.returncode != 0:
+            raise Failure("mkbootimg -o failed: " + made.stderr)
+        self.written(disk, read_bytes(reference, 1 << 30))
+        p = run(["sgdisk", "-p", disk]).stdout
+        rows = [line.split() for line in p.splitlines() if re.match(r"\s+\d+\s+\d+\s+\d+", line)]
+        if [(row[0], row[1], row[6]) for row in rows] != [("1", "34", "mkbootimg"), ("2", "2048", "EFI")] \
+                or [row[5] for row in rows] != ["EF02", "EF00"]:
+            raise Failure("sgdisk -p shows other partitions than the image's", p)
+        for number, (start, size) in self.kernel_partitions(disk).items():
+            if (number, start) not in ((1, 34), (2, 2048)):
+                raise Failure("the kernel still shows partition %d at %d" % (number, start))
+        self.boot(disk)
 
     # ---- Arguments the wrong way round ----
 
@@ -608,7 +666,8 @@ TESTS = ["test_refuse_regular_file", "test_refuse_not_an_image", "test_refuse_wi
          "test_refuse_too_small", "test_refuse_partition", "test_refuse_mounted",
          "test_write_image", "test_boot_written_device", "test_write_kernel",
          "test_confirm_by_name", "test_list", "test_gpt_backup_erased",
-         "test_gpt_of_smaller_disk_erased", "test_reread_busy", "test_swapped_arguments",
+         "test_gpt_of_smaller_disk_erased", "test_reread_busy", "test_hybrid_over_old_gpt",
+         "test_swapped_arguments",
          "test_completion_bash", "test_completion_zsh"]
 
 

@@ -6,6 +6,8 @@
 #include <cmocka.h>
 
 #include "elf-builder.h"
+#include "fat.h"
+#include "gpt.h"
 #include "image.h"
 #include "kernel.h"
 #include "plan.h"
@@ -33,7 +35,9 @@ static const char *file(const char *name)
 	return strcpy(path, eb_scratch_file(name));
 }
 static uint8_t blob[(1 + STAGE2_SECTORS) * 512];
-static struct loader_blob loader = { blob, sizeof blob };
+static uint8_t efi[EB_EFI_SIZE];
+static enum image_layout layout = IMAGE_LAYOUT_BIOS; /* of the next build_kernel */
+static struct loader_blob loader = { blob, sizeof blob, efi, sizeof efi };
 
 /* A fake loader: jump, zero BPB area, code bytes, 0x55AA; stage 2 with its header. */
 static void make_blob(void)
@@ -50,11 +54,13 @@ static void make_blob(void)
 	blob[511] = 0xaa;
 	memset(blob + 512, 0xcc, STAGE2_SECTORS * 512);
 	memcpy(blob + 512, &h, sizeof h);
+	eb_fake_efi(efi);
 }
 
 static int setup(void **state)
 {
 	make_blob();
+	layout = IMAGE_LAYOUT_BIOS;
 	return eb_scratch_create(state);
 }
 
@@ -315,7 +321,8 @@ struct built {
  */
 static void build_kernel(struct built *b, const char *name)
 {
-	struct plan_options o = { .cmdline = "hello", .stage2_sectors = STAGE2_SECTORS };
+	struct plan_options o = { .cmdline = "hello", .stage2_sectors = STAGE2_SECTORS,
+	                          .layout = layout };
 	const char *p = file(name);
 
 	eb_init(&b->elf, HH + 0x100000);
@@ -407,6 +414,7 @@ static void test_image_write_end_to_end(void **state)
 	free(img);
 	free(img2);
 	free_kernel(&b);
+	layout = IMAGE_LAYOUT_BIOS; /* for the tests after this one */
 }
 
 /* --- image_write with modules --- */
@@ -670,6 +678,165 @@ static void test_image_write_loader_mismatch(void **state)
 	free_kernel(&b);
 }
 
+/* fat.c reads the ESP of an image in memory through this. */
+struct memdisk {
+	const uint8_t *data;
+	size_t size;
+};
+
+static int mem_read(void *ctx, uint64_t offset, void *buf, size_t n)
+{
+	const struct memdisk *d = ctx;
+	if (offset + n > d->size)
+		return mkb_fail("read past the image");
+	memcpy(buf, d->data + offset, n);
+	return 0;
+}
+
+/*
+ * An image of the GPT layouts: the protective MBR, both GPTs with the two
+ * partitions, what starts at LBA 34, the ESP's BOOTX64.EFI read back
+ * through the FAT, holes where nothing is, the same bytes twice.
+ */
+static void check_gpt_image(enum image_layout which, const char *type_guid)
+{
+	struct built b;
+	struct gpt_header h, backup;
+	struct gpt_part parts[4];
+	struct fat_volume v;
+	struct fat_entry e;
+	struct stat st;
+	struct memdisk d;
+	uint8_t type[16], back[EB_EFI_SIZE], *img, *img2;
+	size_t size, size2;
+	uint32_t magic;
+	uint64_t last;
+
+	layout = which;
+	build_kernel(&b, "gpt.elf");
+	assert_int_equal(image_write(file("gpt.img"), &b.k, &b.p, &loader), 0);
+	assert_int_equal(stat(path, &st), 0);
+	img = read_whole(path, &size);
+	assert_int_equal(size, b.p.image_sectors * 512);
+	assert_int_equal(size % (1024 * 1024), 0);
+	last = b.p.image_sectors - 1;
+	/* Sparse: the 34 MiB ESP costs next to nothing beyond the 1.5 MiB payload. */
+	assert_true((uint64_t)st.st_blocks * 512 < b.p.payload_sectors * 512 + 512 * 1024);
+
+	/* LBA 0: stage 1's code; the 0xEE entry over the image; the active one-sector entry. */
+	assert_memory_equal(img, blob, MKB_MBR_SIGNATURE);
+	assert_int_equal(img[MKB_MBR_PARTITIONS + 4], 0xee);
+	assert_int_equal(img[MKB_MBR_PARTITIONS], 0);
+	assert_int_equal(get32(img + MKB_MBR_PARTITIONS + 8), 1);
+	assert_int_equal(get32(img + MKB_MBR_PARTITIONS + 12), last);
+	assert_int_equal(img[MKB_MBR_PARTITIONS + 16], 0x80);
+	assert_int_equal(get32(img + MKB_MBR_PARTITIONS + 16 + 12), 1);
+
+	/* LBA 34: stage 2 (hybrid), or the manifest itself (uefi). */
+	memcpy(&magic, img + MKB_STAGE2_LBA * 512, 4);
+	assert_int_equal(magic, which == IMAGE_LAYOUT_UEFI ? MKB_MANIFEST_MAGIC : MKB_STAGE2_MAGIC);
+	memcpy(&magic, img + b.p.manifest_lba * 512, 4);
+	assert_int_equal(magic, MKB_MANIFEST_MAGIC);
+
+	/* Both GPTs sound, the backup at the last LBA with the same entries. */
+	assert_int_equal(gpt_parse_header(img + 512, 1, &h), 0);
+	assert_int_equal(h.alternate_lba, last);
+	assert_int_equal(h.last_usable, last - 33);
+	assert_int_equal(gpt_parse_entries(&h, img + 1024, parts, 4), 2);
+	assert_int_equal(gpt_parse_header(img + last * 512, last, &backup), 0);
+	assert_int_equal(backup.entries_lba, last - 32);
+	assert_memory_equal(img + backup.entries_lba * 512, img + 1024, 16384);
+	gpt_guid_parse(type_guid, type);
+	assert_memory_equal(parts[0].type, type, 16);
+	assert_int_equal(parts[0].first, MKB_STAGE2_LBA);
+	assert_int_equal(parts[0].last, b.p.payload_lba + b.p.payload_sectors - 1);
+	assert_string_equal(parts[0].name, "mkbootimg loader");
+	gpt_guid_parse(MKB_GPT_TYPE_ESP, type);
+	assert_memory_equal(parts[1].type, type, 16);
+	assert_int_equal(parts[1].first, b.p.esp_lba);
+	assert_int_equal(parts[1].first % 2048, 0);
+	assert_true(parts[1].first > parts[0].last);
+	assert_int_equal(parts[1].last - parts[1].first + 1, FAT_ESP_SECTORS);
+	assert_string_equal(parts[1].name, "EFI system partition");
+
+	/* The ESP: BOOTX64.EFI, byte for byte. */
+	d = (struct memdisk){ img, size };
+	assert_int_equal(fat_open(&v, mem_read, &d, parts[1].first * 512, FAT_ESP_SECTORS * 512ull), 0);
+	assert_int_equal(fat_find(&v, "\\EFI\\BOOT\\BOOTX64.EFI", &e), 1);
+	assert_int_equal(e.size, sizeof efi);
+	assert_int_equal(fat_read_file(&v, &e, back), 0);
+	assert_memory_equal(back, efi, sizeof efi);
+
+	/* Same kernel, same image: GUIDs and volume ID come from the payload. */
+	assert_int_equal(image_write(file("gpt2.img"), &b.k, &b.p, &loader), 0);
+	img2 = read_whole(path, &size2);
+	assert_int_equal(size2, size);
+	assert_memory_equal(img, img2, size);
+	free(img);
+	free(img2);
+	free_kernel(&b);
+	layout = IMAGE_LAYOUT_BIOS; /* for the tests after this one */
+}
+
+static void test_image_write_hybrid(void **state)
+{
+	(void)state;
+	check_gpt_image(IMAGE_LAYOUT_HYBRID, MKB_GPT_TYPE_BIOS_BOOT);
+}
+
+static void test_image_write_uefi(void **state)
+{
+	(void)state;
+	check_gpt_image(IMAGE_LAYOUT_UEFI, MKB_GPT_TYPE_PAYLOAD);
+}
+
+static void test_image_refuses_iso(void **state)
+{
+	struct built b;
+	struct stat st;
+
+	(void)state;
+	layout = IMAGE_LAYOUT_HYBRID;
+	build_kernel(&b, "iso.elf");
+	assert_int_equal(image_write(file("disk.ISO"), &b.k, &b.p, &loader), -1);
+	assert_non_null(strstr(mkb_error(), "disk.ISO: mkbootimg does not write ISO images (yet); "
+	                                    "write a disk image (-o NAME.img)"));
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(eb_count_entries(eb_scratch_file(""), "disk.ISO"), 0);
+	free_kernel(&b);
+	layout = IMAGE_LAYOUT_BIOS;
+}
+
+static void test_image_efi_loader_checked(void **state)
+{
+	struct loader_blob l = loader;
+	uint8_t bad[EB_EFI_SIZE];
+	struct built b;
+
+	(void)state;
+	assert_int_equal(image_check_efi_loader(&loader), 0);
+	memcpy(bad, efi, sizeof bad);
+	l.efi = bad;
+	bad[0x84] = 0x4c; /* machine i386 */
+	bad[0x85] = 0x01;
+	assert_int_equal(image_check_efi_loader(&l), -1);
+	assert_string_equal(mkb_error(), "embedded UEFI loader: not a PE32+ file for x86-64 (machine 0x014c)");
+	memcpy(bad, efi, sizeof bad);
+	bad[0x98 + 68] = 3; /* a console program */
+	assert_int_equal(image_check_efi_loader(&l), -1);
+	assert_string_equal(mkb_error(), "embedded UEFI loader: subsystem 3, not an EFI application (10)");
+	l.efi = NULL;
+	l.efi_size = 0;
+	assert_int_equal(image_check_efi_loader(&l), -1);
+	/* Without a UEFI loader, only the BIOS layout can be written. */
+	layout = IMAGE_LAYOUT_HYBRID;
+	build_kernel(&b, "noefi.elf");
+	assert_int_equal(image_write(file("noefi.img"), &b.k, &b.p, &l), -1);
+	assert_non_null(strstr(mkb_error(), "embedded UEFI loader"));
+	free_kernel(&b);
+	layout = IMAGE_LAYOUT_BIOS;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -680,6 +847,10 @@ int main(void)
 		cmocka_unit_test(test_image_manifest_fields),
 		cmocka_unit_test(test_image_manifest_plain),
 		cmocka_unit_test(test_image_write_end_to_end),
+		cmocka_unit_test(test_image_write_hybrid),
+		cmocka_unit_test(test_image_write_uefi),
+		cmocka_unit_test(test_image_refuses_iso),
+		cmocka_unit_test(test_image_efi_loader_checked),
 		cmocka_unit_test(test_image_write_modules),
 		cmocka_unit_test(test_image_write_module_shrinks),
 		cmocka_unit_test(test_image_write_replaces),

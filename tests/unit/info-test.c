@@ -28,7 +28,8 @@
 
 static char dir[512], kernel[700], out[700], mod[700];
 static uint8_t blob[(1 + STAGE2_SECTORS) * 512];
-static const struct loader_blob loader = { blob, sizeof blob };
+static uint8_t efi[EB_EFI_SIZE];
+static const struct loader_blob loader = { blob, sizeof blob, efi, sizeof efi };
 
 /* A fake loader, a kernel with two segments, and its image with a module. */
 static int setup(void **state)
@@ -45,6 +46,7 @@ static int setup(void **state)
 	blob[510] = 0x55;
 	blob[511] = 0xaa;
 	memcpy(blob + 512, &h, sizeof h);
+	eb_fake_efi(efi);
 	if (eb_temp_dir(dir, sizeof dir) != 0)
 		return -1;
 	snprintf(kernel, sizeof kernel, "%s/kernel.elf", dir);
@@ -717,7 +719,7 @@ static void test_info_check_truncated(void **state)
 	fwrite(sig, 2, 1, f);
 	fclose(f);
 	expect_damaged(path, "the file is shorter than the image the manifest describes");
-	patched(path, MKB_MBR_BOOT_SIGNATURE, 0xaa55);
+	patched(path, MKB_MBR_BOOT_SIGNATURE - 2, 0xaa550000u); /* 4 bytes: not into LBA 1 */
 	assert_int_equal(truncate(path, (off_t)(im.m.image_sectors * MKB_SECTOR_SIZE - 1)), 0);
 	expect_damaged(path, "the file is shorter than the image the manifest describes");
 	/* Cut inside the manifest: unreadable, with info's message. */
@@ -798,7 +800,7 @@ static void test_info_check_block_device(void **state)
 
 	/* The same image cut short, on a device as short. */
 	snprintf(path, sizeof path, "%s/short-dev.img", dir);
-	patched(path, MKB_MBR_BOOT_SIGNATURE, 0xaa55);
+	patched(path, MKB_MBR_BOOT_SIGNATURE - 2, 0xaa550000u); /* 4 bytes: not into LBA 1 */
 	assert_int_equal(truncate(path, (off_t)((im.m.payload_lba + 1) * MKB_SECTOR_SIZE)), 0);
 	info_image_free(&im);
 	snprintf(cmd, sizeof cmd, "losetup --find --show --read-only '%s'", path);
@@ -819,6 +821,85 @@ static void test_info_check_block_device(void **state)
 	}
 }
 
+/* The three layouts, told apart; the partitions and the ESP's files of the GPT ones. */
+static void test_info_layouts(void **state)
+{
+	struct plan_options o = { 0 };
+	struct info_image im;
+	char img[800];
+
+	(void)state;
+	assert_int_equal(read_image(out, &im), 0);
+	assert_int_equal(im.layout, IMAGE_LAYOUT_HYBRID);
+	assert_int_equal(im.part_count, 2);
+	assert_string_equal(im.parts[0].name, "mkbootimg loader");
+	assert_string_equal(gpt_type_name(im.parts[0].type), "BIOS boot");
+	assert_int_equal(im.parts[0].first, MKB_STAGE2_LBA);
+	assert_string_equal(gpt_type_name(im.parts[1].type), "EFI system");
+	assert_int_equal(im.file_count, 3);
+	assert_string_equal(im.files[2].path, "\\EFI\\BOOT\\BOOTX64.EFI");
+	assert_int_equal(im.files[2].size, EB_EFI_SIZE);
+	assert_true(im.efi_loader);
+	assert_int_equal(im.efi_loader_size, EB_EFI_SIZE);
+	assert_int_equal(info_check_image(out, &im), 0);
+	info_image_free(&im);
+
+	snprintf(img, sizeof img, "%s/uefi.img", dir);
+	o.layout = IMAGE_LAYOUT_UEFI;
+	assert_int_equal(build_image(kernel, img, &o, &loader, NULL), 0);
+	assert_int_equal(read_image(img, &im), 0);
+	assert_int_equal(im.layout, IMAGE_LAYOUT_UEFI);
+	assert_int_equal(im.manifest_lba, MKB_STAGE2_LBA);
+	assert_string_equal(im.loader_version, "");
+	assert_string_equal(gpt_type_name(im.parts[0].type), "mkbootimg payload");
+	assert_true(im.efi_loader);
+	assert_int_equal(info_check_image(img, &im), 0);
+	info_image_free(&im);
+
+	snprintf(img, sizeof img, "%s/bios.img", dir);
+	o.layout = IMAGE_LAYOUT_BIOS;
+	assert_int_equal(build_image(kernel, img, &o, &loader, NULL), 0);
+	assert_int_equal(read_image(img, &im), 0);
+	assert_int_equal(im.layout, IMAGE_LAYOUT_BIOS);
+	assert_int_equal(im.part_count, 0);
+	assert_false(im.efi_loader);
+	assert_int_equal(info_check_image(img, &im), 0);
+	info_image_free(&im);
+}
+
+/* A damaged GPT or ESP: info reports it, run refuses it (info_check_image_file). */
+static void test_info_check_damaged_gpt(void **state)
+{
+	struct info_image im;
+	char path[800], want[400];
+	uint64_t last, esp;
+
+	(void)state;
+	assert_int_equal(read_image(out, &im), 0);
+	last = im.m.image_sectors - 1;
+	esp = im.parts[1].first;
+	info_image_free(&im);
+	snprintf(path, sizeof path, "%s/gpt.img", dir);
+	patched(path, 512 + 24, 7); /* the header's my_lba: its CRC32 no longer matches */
+	expect_damaged(path, "the GPT header at LBA 1 fails its CRC32: the partition table is "
+	                     "damaged; build or write the image again");
+	patched(path, 1024 + 32, 35); /* partition 1's first LBA */
+	expect_damaged(path, "the GPT's partition entries (LBA 2) fail their CRC32: the partition "
+	                     "table is damaged; build or write the image again");
+	patched(path, (long)(last * 512 + 16), 0);
+	snprintf(want, sizeof want, "backup: the GPT header at LBA %" PRIu64 " fails its CRC32: the "
+	         "partition table is damaged; build or write the image again", last);
+	expect_damaged(path, want);
+	patched(path, (long)(esp * 512 + 11), 0); /* bytes per sector, sectors per cluster, reserved */
+	expect_damaged(path, "EFI system partition: the FAT boot sector is damaged (0-byte sectors, 0 "
+	                     "per cluster, 0 reserved, 2 FATs of 536 sectors); build or write the "
+	                     "image again");
+	patched(path, (long)((esp + 32) * 512 + 5 * 4), 5); /* BOOTX64.EFI's first cluster to itself */
+	expect_damaged(path, "EFI system partition: the FAT is damaged: the chain of "
+	                     "\\EFI\\BOOT\\BOOTX64.EFI is longer than its 1300 bytes (or loops); "
+	                     "build or write the image again");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -836,6 +917,8 @@ int main(void)
 		cmocka_unit_test(test_info_check_sound),
 		cmocka_unit_test(test_info_check_truncated),
 		cmocka_unit_test(test_info_check_corrupted),
+		cmocka_unit_test(test_info_layouts),
+		cmocka_unit_test(test_info_check_damaged_gpt),
 		cmocka_unit_test(test_info_check_not_a_file),
 		cmocka_unit_test(test_info_check_block_device),
 	};

@@ -67,6 +67,13 @@ static void test_source_kinds(void **state)
 	assert_int_equal(s.kind, SOURCE_MKB_IMAGE);
 	assert_true(s.regular);
 
+	/* A UEFI-only image: the manifest at LBA 34, no stage 2. */
+	magic = MKB_MANIFEST_MAGIC;
+	memcpy(disk + MKB_STAGE2_LBA * MKB_SECTOR_SIZE, &magic, 4);
+	write_head(disk, sizeof disk);
+	source_classify(path, &s);
+	assert_int_equal(s.kind, SOURCE_MKB_IMAGE);
+
 	write_head(disk, MKB_SECTOR_SIZE); /* cut before stage 2: only a boot sector */
 	source_classify(path, &s);
 	assert_int_equal(s.kind, SOURCE_DISK_IMAGE);

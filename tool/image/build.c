@@ -97,6 +97,10 @@ static void print_plan(FILE *f, const char *kernel_path, const struct plan *p)
 	        " sectors), manifest at LBA %" PRIu64 ", payload at LBA %" PRIu64 " (%" PRIu64 " KiB)\n",
 	        p->image_sectors, p->image_sectors / 2, MKB_STAGE2_LBA, p->stage2_sectors,
 	        p->manifest_lba, p->payload_lba, p->payload_sectors / 2);
+	if (p->layout != IMAGE_LAYOUT_BIOS)
+		fprintf(f, "  firmware %s: GPT, EFI system partition at LBA %" PRIu64 " (%" PRIu64 " KiB, "
+		        "FAT32, \\EFI\\BOOT\\BOOTX64.EFI)\n", plan_layout_name(p->layout), p->esp_lba,
+		        p->esp_sectors / 2);
 }
 
 /* Open every module now, so that a missing one stops the build before anything is written. */

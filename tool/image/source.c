@@ -25,8 +25,11 @@ static enum source_kind content_kind(int fd)
 	if (n != (ssize_t)sizeof mbr || mbr[MKB_MBR_BOOT_SIGNATURE] != 0x55 ||
 	    mbr[MKB_MBR_BOOT_SIGNATURE + 1] != 0xaa)
 		return SOURCE_OTHER;
-	return mkb_pread_full(fd, stage2, sizeof stage2, (off_t)MKB_STAGE2_LBA * MKB_SECTOR_SIZE) == 4 &&
-	       le32(stage2) == MKB_STAGE2_MAGIC ? SOURCE_MKB_IMAGE : SOURCE_DISK_IMAGE;
+	/* LBA 34 holds stage 2, or in a UEFI-only image (--firmware uefi) the manifest itself. */
+	if (mkb_pread_full(fd, stage2, sizeof stage2, (off_t)MKB_STAGE2_LBA * MKB_SECTOR_SIZE) != 4)
+		return SOURCE_DISK_IMAGE;
+	return le32(stage2) == MKB_STAGE2_MAGIC || le32(stage2) == MKB_MANIFEST_MAGIC
+	               ? SOURCE_MKB_IMAGE : SOURCE_DISK_IMAGE;
 }
 
 void source_classify_fd(int fd, struct source *s)

@@ -371,6 +371,26 @@ static int image_read_failed(struct install_write *w)
 	                "written?); write the image again", w->image, w->done, strerror(errno));
 }
 
+/*
+ * The image's bytes [off, off + len) in buf as the disk gets them: with a
+ * moved GPT, the first 34 sectors made for the disk, and zeros where the
+ * image's own backup table was.
+ */
+static void overlay(const struct install_write *w, uint8_t *buf, uint64_t off, size_t len)
+{
+	uint64_t old_backup = w->size - sizeof w->gpt_tail;
+
+	if (!w->gpt_moved)
+		return;
+	if (off < sizeof w->gpt_head)
+		memcpy(buf, w->gpt_head + off,
+		       len < sizeof w->gpt_head - off ? len : (size_t)(sizeof w->gpt_head - off));
+	if (off + len > old_backup) {
+		uint64_t from = off > old_backup ? off : old_backup;
+		memset(buf + (from - off), 0, (size_t)(off + len - from));
+	}
+}
+
 /* Where the chunk at off ends: the next chunk boundary, or end. */
 static size_t chunk_length(const struct install_write *w, uint64_t off, uint64_t end)
 {
@@ -397,6 +417,7 @@ static int copy_range(struct install_write *w, uint8_t *buf, uint64_t start, uin
 			return device_error(w, "reading the last block failed", errno);
 		if (read_exact(w->image_fd, buf, len, off) != 0)
 			return image_read_failed(w);
+		overlay(w, buf, off, len);
 		if (mkb_pwrite_full(w->device_fd, buf, padded, (off_t)off) != 0)
 			return device_error(w, "write failed", errno);
 		off += len;
@@ -539,6 +560,68 @@ static int erase_old_table(struct install_write *w, uint8_t *buf)
 	return 0;
 }
 
+/* Where the moved backup table goes: the disk's last 33 sectors. */
+static uint64_t gpt_tail_offset(const struct install_write *w)
+{
+	return w->disk_size - sizeof w->gpt_tail;
+}
+
+/*
+ * An image with a sound GPT, on a larger disk of 512-byte sectors: make
+ * its table the disk's (gpt_relocate). Anything else is written as it is.
+ */
+static void prepare_gpt(struct install_write *w)
+{
+	size_t sector = w->sector != 0 ? w->sector : MKB_SECTOR_SIZE;
+
+	w->gpt_moved = 0;
+	if (sector != MKB_SECTOR_SIZE || w->disk_size <= w->size || w->disk_size % MKB_SECTOR_SIZE ||
+	    w->size < sizeof w->gpt_head + sizeof w->gpt_tail ||
+	    read_exact(w->image_fd, w->gpt_head, sizeof w->gpt_head, 0) != 0)
+		return;
+	w->gpt_moved = gpt_relocate(w->gpt_head, w->disk_size / MKB_SECTOR_SIZE, w->gpt_tail) == 0;
+}
+
+/* The old table's ranges end before the moved backup table, which is written there. */
+static void spare_gpt_tail(struct install_write *w)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->erase_count && w->gpt_moved; i++) {
+		struct install_range r = w->erase[i];
+		if (r.end > gpt_tail_offset(w))
+			r.end = gpt_tail_offset(w);
+		if (r.start < r.end)
+			w->erase[n++] = r;
+	}
+	if (w->gpt_moved)
+		w->erase_count = n;
+}
+
+/*
+ * The moved backup table into the disk's last sectors, in whole blocks
+ * (read-modify-write when a block holds more); with check, compare instead.
+ */
+static int write_gpt_tail(struct install_write *w, uint8_t *buf, int check)
+{
+	uint64_t at = gpt_tail_offset(w), start = MKB_ALIGN_DOWN(at, w->block);
+	size_t len = (size_t)(w->disk_size - start);
+
+	if (read_exact(w->device_fd, buf, len, start) != 0)
+		return check ? verify_error(w, "reading back the backup partition table failed")
+		             : device_error(w, "reading the disk's last sectors failed", errno);
+	if (check) {
+		if (memcmp(buf + (at - start), w->gpt_tail, sizeof w->gpt_tail) != 0)
+			return mkb_fail("%s: verification failed: the backup partition table at the disk's "
+			                "end reads back differently; the disk may be faulty", w->device);
+		return 0;
+	}
+	memcpy(buf + (at - start), w->gpt_tail, sizeof w->gpt_tail);
+	if (mkb_pwrite_full(w->device_fd, buf, len, (off_t)start) != 0)
+		return device_error(w, "write failed", errno);
+	return 0;
+}
+
 int install_write_image(struct install_write *w)
 {
 	uint64_t head = w->size < w->block ? w->size : w->block; /* the image's part of block 0 */
@@ -548,11 +631,15 @@ int install_write_image(struct install_write *w)
 	if (posix_memalign((void **)&buf, BUFFER_ALIGN, w->chunk) != 0)
 		return mkb_fail("out of memory");
 	w->done = 0;
+	prepare_gpt(w);
 	rc = clear_boot_signature(w, buf);
 	if (rc == 0)
 		rc = erase_old_table(w, buf);
+	spare_gpt_tail(w);
 	if (rc == 0)
 		rc = copy_range(w, buf, head, w->size, 1);
+	if (rc == 0 && w->gpt_moved)
+		rc = write_gpt_tail(w, buf, 0);
 	if (rc == 0)
 		rc = flush(w);
 	if (rc == 0)
@@ -602,6 +689,7 @@ int install_verify(struct install_write *w)
 			image_read_failed(w);
 			goto out;
 		}
+		overlay(w, image, off, len);
 		if (memcmp(disk, image, len) != 0) {
 			size_t i = 0;
 			while (disk[i] == image[i])
@@ -619,6 +707,8 @@ int install_verify(struct install_write *w)
 	for (size_t i = 0; i < w->erase_count; i++)
 		if (zero_range(w, disk, &w->erase[i], 0) != 0)
 			goto out;
+	if (w->gpt_moved && write_gpt_tail(w, disk, 1) != 0)
+		goto out;
 	rc = 0;
 out:
 	free(disk);
@@ -849,6 +939,8 @@ static int open_source(const struct install_options *o, struct install_source *s
 		                "0x55AA at byte 510)", o->source);
 	if (image_options_refuse(&o->plan, o->source) != 0)
 		return -1;
+	if (o->plan.layout_given)
+		return mkb_fail("%s is a ready image: --firmware applies only to a kernel", o->source);
 	if ((s->fd = open(o->source, O_RDONLY | O_CLOEXEC)) < 0)
 		return mkb_fail("%s: %s", o->source, strerror(errno));
 	if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode)) { /* replaced since it was looked at */

@@ -10,6 +10,7 @@
 #define MKB_INSTALL_H
 
 #include "blockdev.h"
+#include "gpt.h"
 #include "image.h"
 #include "plan.h"
 
@@ -70,12 +71,24 @@ struct install_write {
 	size_t erase_count;
 	uint64_t erased;     /* bytes of them rewritten, as they held something */
 	int old_gpt;         /* an old GPT header lay outside the image (and is erased) */
+	/*
+	 * Set by install_write_image for an image with a GPT on a larger disk
+	 * of 512-byte sectors: the image's first 34 sectors as written (the
+	 * 0xEE entry and the primary header made for the disk), and the backup
+	 * table written in the disk's last 33 sectors instead of the image's.
+	 */
+	int gpt_moved;
+	uint8_t gpt_head[(1 + 1 + 32) * 512];
+	uint8_t gpt_tail[GPT_TABLE_SECTORS * 512];
 };
 
 /*
  * Write the image: clear the old boot signature, erase what an old
  * partition table left outside the image (when disk_size is set), write
- * everything but the first block, flush, write the first block, flush. So a
+ * everything but the first block, flush, write the first block, flush.
+ * An image with a GPT gets its backup table at the disk's end (where GPT
+ * tools and firmware look for it), its protective MBR entry over the disk,
+ * and zeros where the image had its backup. So a
  * disk pulled out half-way has no boot sector and cannot boot half an image.
  * 0, or -1 with mkb_error() saying how far it got.
  */
