@@ -256,6 +256,7 @@ struct runner {
 	char err_buf[1024];
 	/* UEFI: the screen is a framebuffer; COM1 reaches the terminal through out_fd and the filter. */
 	int uefi, relay_stdout, out_fd;
+	int stdout_mid_line;        /* the last byte relayed was not a newline */
 	struct com1_filter filter;
 	long long started_at, com1_size, com1_changed_at;
 };
@@ -310,6 +311,8 @@ static void relay_qemu_stdout(struct runner *r, int flush)
 		len = com1_filter_feed(&r->filter, in, n > 0 ? (size_t)n : 0, out, flush && n <= 0);
 		if (len > 0 && fwrite(out, 1, len, stdout) != len)
 			break;
+		if (len > 0)
+			r->stdout_mid_line = out[len - 1] != '\n';
 		if (n <= 0)
 			break;
 	}
@@ -770,6 +773,8 @@ static void print_com1_tail(const struct runner *r, const char *when)
 		close(fd);
 	}
 	fflush(stdout);
+	if (r->stdout_mid_line)
+		putchar('\n'); /* the heading on a line of its own, after COM1's last words */
 	if (n < 0) {
 		printf("---- screen%s: a framebuffer (UEFI), no text to read; COM1 %s ----\n", when,
 		       r->com1_discarded ? "was not kept (--serial none)" : "cannot be read back");
