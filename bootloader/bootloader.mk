@@ -107,15 +107,20 @@ check-core64: $(LOADER_DIR)/core64.o
 
 # The UEFI loader, BOOTX64.EFI: the core and bootloader/uefi/ built as a
 # PE32+ EFI application (clang for the Windows x86-64 ABI the firmware
-# calls with, lld-link for the PE file). The tool embeds it.
+# calls with, lld-link for the PE file). The core is compiled a second time
+# for it, into uefi-core/. The tool embeds it. -Oz and no unwind tables keep
+# it small (at most 32 KiB: the build refuses more).
 UEFI_CC := clang
 UEFI_LD := lld-link
-UEFI_CFLAGS := -std=c11 -Os $(WARN) -target x86_64-unknown-windows -ffreestanding -fshort-wchar \
+UEFI_CFLAGS := -std=c11 -Oz $(WARN) -target x86_64-unknown-windows -ffreestanding -fshort-wchar \
 	-mno-red-zone -mno-stack-arg-probe -fno-stack-protector -fno-builtin -mgeneral-regs-only \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -DMKB_VERSION='"$(VERSION)"' \
 	-Iinclude -Ibootloader/core -MMD -MP
-UEFI_LDFLAGS := -subsystem:efi_application -entry:efi_main -nodefaultlib -opt:ref
+UEFI_LDFLAGS := -subsystem:efi_application -entry:efi_main -nodefaultlib -opt:ref -merge:.rdata=.text
+UEFI_MAX_BYTES := 32768
 UEFI_C := $(wildcard bootloader/uefi/*.c)
-UEFI_OBJ := $(UEFI_C:bootloader/%.c=$(LOADER_DIR)/%.o)
+UEFI_OBJ := $(UEFI_C:bootloader/%.c=$(LOADER_DIR)/%.o) $(LOADER_DIR)/uefi/entry.o \
+	$(CORE_C:bootloader/core/%.c=$(LOADER_DIR)/uefi-core/%.o)
 UEFI_LOADER := $(LOADER_DIR)/BOOTX64.EFI
 
 $(eval $(call FLAGS_STAMP,uefi,UEFI_CC UEFI_CFLAGS UEFI_LD UEFI_LDFLAGS))
@@ -125,7 +130,18 @@ $(LOADER_DIR)/uefi/%.o: bootloader/uefi/%.c
 	@mkdir -p $(@D)
 	$(UEFI_CC) $(UEFI_CFLAGS) -c $< -o $@
 
+$(LOADER_DIR)/uefi/entry.o: bootloader/uefi/entry.S
+	@mkdir -p $(@D)
+	$(UEFI_CC) $(UEFI_CFLAGS) -c $< -o $@
+
+$(LOADER_DIR)/uefi-core/%.o: bootloader/core/%.c
+	@mkdir -p $(@D)
+	$(UEFI_CC) $(UEFI_CFLAGS) -c $< -o $@
+
 $(UEFI_LOADER): $(UEFI_OBJ)
 	$(UEFI_LD) $(UEFI_LDFLAGS) -out:$@ $(UEFI_OBJ)
+	@size=$$(wc -c < $@); if [ $$size -gt $(UEFI_MAX_BYTES) ]; then \
+		echo "$@: $$size bytes, over the $(UEFI_MAX_BYTES) a UEFI loader may take (issue 14)" >&2; \
+		rm -f $@; exit 1; fi
 
 -include $(UEFI_OBJ:.o=.d)

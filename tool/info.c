@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define CHUNK (1024 * 1024)
+#define INFO_DAMAGE_MAX 4 /* a GPT, an ESP, truncation, the checksum */
 
 /* ---- reading an image ---- */
 
@@ -156,23 +157,44 @@ static int image_size(int fd, uint64_t *size)
 	return 0;
 }
 
-/* The boot signature and the loader's header: where the manifest is, and who wrote it. */
+/* Does the MBR hold a protective 0xEE entry, so that the disk is a GPT disk? */
+static int has_protective_entry(const uint8_t mbr[MKB_SECTOR_SIZE])
+{
+	for (int i = 0; i < 4; i++)
+		if (mbr[MKB_MBR_PARTITIONS + 16 * i + 4] == MKB_MBR_TYPE_PROTECTIVE)
+			return 1;
+	return 0;
+}
+
+/*
+ * The boot signature and what starts at LBA 34: the loader's header (where
+ * the manifest is, and who wrote it), or the manifest itself (a UEFI-only
+ * image). The layout follows: an MBR is bios; a GPT is hybrid or uefi.
+ */
 static int read_loader(int fd, struct info_image *im)
 {
 	uint8_t mbr[MKB_SECTOR_SIZE];
 	struct mkb_stage2_header h;
+	int gpt;
 
 	if (read_exact(fd, mbr, sizeof mbr, 0, "boot sector") != 0)
 		return -1;
 	if (mbr[MKB_MBR_BOOT_SIGNATURE] != 0x55 || mbr[MKB_MBR_BOOT_SIGNATURE + 1] != 0xaa)
 		return mkb_fail("not a mkbootimg image, nor an ELF kernel: no boot signature");
+	gpt = has_protective_entry(mbr);
 	if (read_exact(fd, &h, sizeof h, (uint64_t)MKB_STAGE2_LBA * MKB_SECTOR_SIZE, "loader") != 0)
 		return -1;
+	if (h.magic == MKB_MANIFEST_MAGIC && gpt) {
+		im->layout = IMAGE_LAYOUT_UEFI;
+		im->manifest_lba = MKB_STAGE2_LBA;
+		return 0;
+	}
 	if (h.magic != MKB_STAGE2_MAGIC)
 		return mkb_fail("a boot sector, but not a mkbootimg image: no loader at LBA %d",
 		                MKB_STAGE2_LBA);
 	if (h.sectors == 0)
 		return mkb_fail("the loader's header gives it 0 sectors");
+	im->layout = gpt ? IMAGE_LAYOUT_HYBRID : IMAGE_LAYOUT_BIOS;
 	im->stage2_sectors = h.sectors;
 	im->stage2_version = h.version;
 	for (size_t i = 0; i < MKB_LOADER_NAME_MAX && h.loader_version[i] != '\0'; i++)
@@ -180,6 +202,110 @@ static int read_loader(int fd, struct info_image *im)
 		                                ? h.loader_version[i] : '?';
 	im->manifest_lba = (uint64_t)MKB_STAGE2_LBA + h.sectors;
 	return 0;
+}
+
+/* fat.c reads the ESP through this: the image's file descriptor. */
+static int read_fd(void *ctx, uint64_t offset, void *buf, size_t n)
+{
+	return read_exact(*(int *)ctx, buf, n, offset, "EFI system partition");
+}
+
+/* One GPT header and its entries; the parts when want_parts. 0, or -1 with mkb_error(). */
+static int read_gpt_at(int fd, uint64_t lba, struct info_image *im, int want_parts,
+                       struct gpt_header *h)
+{
+	uint8_t sector[MKB_SECTOR_SIZE], *entries;
+	int n;
+
+	if (read_exact(fd, sector, sizeof sector, lba * MKB_SECTOR_SIZE, "GPT header") != 0 ||
+	    gpt_parse_header(sector, lba, h) != 0)
+		return -1;
+	if ((entries = malloc(gpt_entries_bytes(h))) == NULL)
+		return mkb_fail("%s", strerror(ENOMEM));
+	n = read_exact(fd, entries, gpt_entries_bytes(h), h->entries_lba * MKB_SECTOR_SIZE,
+	               "GPT partition entries");
+	if (n == 0)
+		n = gpt_parse_entries(h, entries, want_parts ? im->parts : NULL,
+		                      want_parts ? INFO_MAX_PARTS : 0);
+	free(entries);
+	if (n >= 0 && want_parts)
+		im->part_count = (size_t)n;
+	return n < 0 ? -1 : 0;
+}
+
+/* The primary GPT, then its backup where the primary says (the disk's end, once installed). */
+static int read_gpt(int fd, struct info_image *im)
+{
+	struct gpt_header primary, backup;
+
+	if (read_gpt_at(fd, 1, im, 1, &primary) != 0)
+		return -1;
+	if (im->file_size != 0 && primary.alternate_lba >= im->file_size / MKB_SECTOR_SIZE)
+		return 0; /* cut short: the truncation is reported on its own */
+	if (read_gpt_at(fd, primary.alternate_lba, im, 0, &backup) != 0)
+		return mkb_fail("backup: %s", mkb_error());
+	if (backup.entries_crc != primary.entries_crc || backup.alternate_lba != 1)
+		return mkb_fail("the backup GPT (LBA %" PRIu64 ") does not match the primary",
+		                primary.alternate_lba);
+	return 0;
+}
+
+static void keep_file(void *ctx, const struct fat_entry *e)
+{
+	struct info_image *im = ctx;
+
+	if (im->file_count < INFO_MAX_FILES) {
+		struct info_file *f = &im->files[im->file_count++];
+		memcpy(f->path, e->path, sizeof f->path);
+		f->size = e->size;
+		f->directory = e->directory;
+	}
+}
+
+/* The ESP's FAT32 volume: its files, and the UEFI loader among them. */
+static int read_esp(int fd, struct info_image *im)
+{
+	const struct gpt_part *esp = NULL;
+	struct fat_volume v;
+	struct fat_entry e;
+	uint8_t type[16];
+	int found;
+
+	gpt_guid_parse(MKB_GPT_TYPE_ESP, type);
+	for (size_t i = 0; i < im->part_count && esp == NULL; i++)
+		if (memcmp(im->parts[i].type, type, 16) == 0)
+			esp = &im->parts[i];
+	if (esp == NULL)
+		return mkb_fail("the GPT has no EFI system partition: UEFI firmware will not boot it");
+	if (fat_open(&v, read_fd, &fd, esp->first * MKB_SECTOR_SIZE,
+	             (esp->last - esp->first + 1) * MKB_SECTOR_SIZE) != 0 ||
+	    fat_walk(&v, keep_file, im) != 0)
+		return mkb_fail("EFI system partition: %s", mkb_error());
+	if ((found = fat_find(&v, "\\EFI\\BOOT\\BOOTX64.EFI", &e)) < 0)
+		return mkb_fail("EFI system partition: %s", mkb_error());
+	if (!found)
+		return mkb_fail("EFI system partition: no \\EFI\\BOOT\\BOOTX64.EFI: UEFI firmware "
+		                "will not boot it");
+	im->efi_loader = 1;
+	im->efi_loader_size = e.size;
+	return 0;
+}
+
+/* A damaged GPT or ESP is reported, as a bad checksum is, after what could be read. */
+static void read_partitions(int fd, struct info_image *im)
+{
+	if (im->layout == IMAGE_LAYOUT_BIOS)
+		return;
+	if (read_gpt(fd, im) != 0) {
+		snprintf(im->gpt_fault, sizeof im->gpt_fault, "%s; build or write the image again",
+		         mkb_error());
+		return;
+	}
+	if (im->file_size != 0 && im->file_size / MKB_SECTOR_SIZE < im->m.image_sectors)
+		return; /* cut short: the ESP may be missing; the truncation says so */
+	if (read_esp(fd, im) != 0)
+		snprintf(im->esp_fault, sizeof im->esp_fault, "%s; build or write the image again",
+		         mkb_error());
 }
 
 /* The manifest's tables and strings, out of man (checked by the loader's rules), into im. */
@@ -250,6 +376,7 @@ int info_read_image(int fd, struct info_image *im)
 		goto fail;
 	if (im->file_size != 0 && im->file_size / MKB_SECTOR_SIZE < m->image_sectors)
 		im->truncated = 1;
+	read_partitions(fd, im);
 	if (im->file_size == 0 || (m->payload_lba + m->payload_sectors) * MKB_SECTOR_SIZE <= im->file_size) {
 		if (checksum_payload(fd, im, &im->checksum) != 0)
 			goto fail;
@@ -277,10 +404,14 @@ void info_image_free(struct info_image *im)
 }
 
 /* What makes a readable image damaged, as sentences; returns how many. */
-static size_t image_damage(const struct info_image *im, const char *why[2])
+static size_t image_damage(const struct info_image *im, const char *why[INFO_DAMAGE_MAX])
 {
 	size_t n = 0;
 
+	if (im->gpt_fault[0] != '\0')
+		why[n++] = im->gpt_fault;
+	if (im->esp_fault[0] != '\0')
+		why[n++] = im->esp_fault;
 	if (im->truncated)
 		why[n++] = "the file is shorter than the image the manifest describes";
 	if (im->checksum_checked && im->checksum != im->m.payload_checksum)
@@ -290,12 +421,15 @@ static size_t image_damage(const struct info_image *im, const char *why[2])
 
 int info_check_image(const char *path, const struct info_image *im)
 {
-	const char *why[2];
+	const char *why[INFO_DAMAGE_MAX];
 	size_t n = image_damage(im, why);
+	char line[4 * INFO_FAULT_MAX] = "";
 
 	if (n == 0)
 		return 0;
-	return mkb_fail("%s: %s%s%s", path, why[0], n > 1 ? "; " : "", n > 1 ? why[1] : "");
+	for (size_t i = 0; i < n; i++)
+		snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? "; " : "", why[i]);
+	return mkb_fail("%s: %s", path, line);
 }
 
 /*
@@ -410,7 +544,67 @@ struct view {
 	int checksum_checked;
 	const char **warnings;
 	size_t warning_count;
+	enum image_layout layout;
+	const struct gpt_part *parts; /* GPT layouts */
+	size_t part_count;
+	const struct info_file *files; /* the ESP's */
+	size_t file_count;
+	int efi_loader;                /* 1: BOOTX64.EFI is there, of efi_loader_size bytes */
+	uint64_t efi_loader_size;
 };
+
+static const char *layout_sentence(enum image_layout layout)
+{
+	return layout == IMAGE_LAYOUT_BIOS ? "BIOS only (MBR disk)"
+	       : layout == IMAGE_LAYOUT_UEFI ? "UEFI only (GPT disk, ESP)"
+	                                     : "BIOS and UEFI (GPT disk, BIOS boot partition, ESP)";
+}
+
+static const char *part_type_name(const struct gpt_part *p)
+{
+	const char *name = gpt_type_name(p->type);
+	return name != NULL ? name : "other";
+}
+
+static void print_partitions_text(FILE *f, const struct view *v)
+{
+	char size[32];
+
+	if (v->layout == IMAGE_LAYOUT_BIOS)
+		return;
+	fprintf(f, "  partitions     %zu (GPT)\n", v->part_count);
+	if (v->part_count != 0)
+		fprintf(f, "    #  type                first LBA   last LBA    size        name\n");
+	for (size_t i = 0; i < v->part_count; i++) {
+		const struct gpt_part *p = &v->parts[i];
+		human_size(size, (p->last - p->first + 1) * MKB_SECTOR_SIZE);
+		fprintf(f, "    %-2u %-19s %-11" PRIu64 " %-11" PRIu64 " %-11s ", p->number,
+		        part_type_name(p), p->first, p->last, size);
+		text_string(f, p->name);
+		fputc('\n', f);
+	}
+	fprintf(f, "  ESP files      %zu\n", v->file_count);
+	for (size_t i = 0; i < v->file_count; i++) {
+		/* fat.c keeps names printable ASCII: shown as they are, as firmware shows them. */
+		fprintf(f, "    %s", v->files[i].path);
+		if (v->files[i].directory)
+			fprintf(f, " (directory)\n");
+		else
+			fprintf(f, " %" PRIu64 " bytes\n", v->files[i].size);
+	}
+}
+
+static void print_loaders_text(FILE *f, const struct view *v)
+{
+	fprintf(f, "  loaders        ");
+	if (v->loader_version != NULL)
+		fprintf(f, "BIOS stage 2 (%s)%s", v->loader_version, v->efi_loader ? ", " : "");
+	if (v->efi_loader)
+		fprintf(f, "UEFI \\EFI\\BOOT\\BOOTX64.EFI (%" PRIu64 " bytes)", v->efi_loader_size);
+	if (v->loader_version == NULL && !v->efi_loader)
+		fprintf(f, "none");
+	fputc('\n', f);
+}
 
 struct range {
 	uint64_t start, end; /* [start, end), whole pages */
@@ -469,6 +663,8 @@ static void print_text(FILE *f, const struct view *v)
 	fprintf(f, "%s: mkbootimg %s\n", v->path, v->kind);
 	if (v->loader_version != NULL)
 		fprintf(f, "  loader         %s\n", v->loader_version);
+	fprintf(f, "  firmware       %s: %s\n", plan_layout_name(v->layout), layout_sentence(v->layout));
+	print_loaders_text(f, v);
 	fprintf(f, "  protocol       %s\n", multiboot_protocol_name(v->protocol));
 	fprintf(f, "  entry          0x%016" PRIx64 "\n", v->entry);
 	fprintf(f, "  stack          0x%016" PRIx64 "-0x%016" PRIx64 " (%" PRIu64 " KiB)\n",
@@ -516,10 +712,15 @@ static void print_text(FILE *f, const struct view *v)
 			        v->checksum_stored);
 	}
 	human_size(size, v->image_sectors * MKB_SECTOR_SIZE);
-	fprintf(f, "  layout         loader at LBA %d, manifest at LBA %" PRIu64 ", payload at LBA %"
-	        PRIu64 " (%" PRIu64 " sectors)\n", MKB_STAGE2_LBA, v->manifest_lba, v->payload_lba,
-	        v->payload_sectors);
+	if (v->layout == IMAGE_LAYOUT_UEFI)
+		fprintf(f, "  layout         manifest at LBA %" PRIu64 ", payload at LBA %" PRIu64
+		        " (%" PRIu64 " sectors)\n", v->manifest_lba, v->payload_lba, v->payload_sectors);
+	else
+		fprintf(f, "  layout         loader at LBA %d, manifest at LBA %" PRIu64 ", payload at LBA %"
+		        PRIu64 " (%" PRIu64 " sectors)\n", MKB_STAGE2_LBA, v->manifest_lba,
+		        v->payload_lba, v->payload_sectors);
 	fprintf(f, "  total size     %" PRIu64 " sectors (%s)\n", v->image_sectors, size);
+	print_partitions_text(f, v);
 	for (size_t i = 0; i < v->warning_count; i++)
 		fprintf(f, "  warning: %s\n", v->warnings[i]);
 	print_memory_map(f, v);
@@ -534,6 +735,43 @@ static void print_text(FILE *f, const struct view *v)
 static void json_hex(FILE *f, const char *sep, const char *key, uint64_t v)
 {
 	fprintf(f, "%s\"%s\": \"0x%" PRIx64 "\"", sep, key, v);
+}
+
+/* The firmware layout, the loaders, the GPT's partitions and the ESP's files. */
+static void print_json_disk(FILE *f, const struct view *v)
+{
+	char guid[37];
+
+	fprintf(f, "  \"firmware\": \"%s\",\n  \"loaders\": {\"bios\": ", plan_layout_name(v->layout));
+	if (v->loader_version != NULL)
+		info_json_string(f, v->loader_version);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"uefi\": ");
+	if (v->efi_loader)
+		fprintf(f, "{\"path\": \"\\\\EFI\\\\BOOT\\\\BOOTX64.EFI\", \"size\": %" PRIu64 "}",
+		        v->efi_loader_size);
+	else
+		fprintf(f, "null");
+	fprintf(f, "},\n  \"partitions\": [");
+	for (size_t i = 0; i < v->part_count; i++) {
+		const struct gpt_part *p = &v->parts[i];
+		gpt_guid_format(p->type, guid);
+		fprintf(f, "%s\n    {\"number\": %u, \"type\": \"%s\", \"type_guid\": \"%s\", "
+		        "\"first_lba\": %" PRIu64 ", \"last_lba\": %" PRIu64 ", \"bytes\": %" PRIu64
+		        ", \"name\": ", i ? "," : "", p->number, part_type_name(p), guid, p->first, p->last,
+		        (p->last - p->first + 1) * MKB_SECTOR_SIZE);
+		info_json_string(f, p->name);
+		fputc('}', f);
+	}
+	fprintf(f, "%s],\n  \"esp_files\": [", v->part_count ? "\n  " : "");
+	for (size_t i = 0; i < v->file_count; i++) {
+		fprintf(f, "%s\n    {\"path\": ", i ? "," : "");
+		info_json_string(f, v->files[i].path);
+		fprintf(f, ", \"directory\": %s, \"size\": %" PRIu64 "}",
+		        v->files[i].directory ? "true" : "false", v->files[i].size);
+	}
+	fprintf(f, "%s]\n", v->file_count ? "\n  " : "");
 }
 
 /*
@@ -609,7 +847,9 @@ static void print_json(FILE *f, const struct view *v)
 		fprintf(f, "%s", i ? ", " : "");
 		info_json_string(f, v->warnings[i]);
 	}
-	fprintf(f, "]\n}\n");
+	fprintf(f, "],\n");
+	print_json_disk(f, v);
+	fprintf(f, "}\n");
 }
 
 static void print_view(FILE *f, const struct view *v, int json)
@@ -623,7 +863,7 @@ static void print_view(FILE *f, const struct view *v, int json)
 int info_print_image(FILE *f, const char *path, const struct info_image *im, int json)
 {
 	uint64_t sizes[MKB_MAX_MODULES];
-	const char *warnings[2];
+	const char *warnings[INFO_DAMAGE_MAX];
 	size_t nw = image_damage(im, warnings);
 
 	for (uint32_t i = 0; i < im->m.module_count && i < MKB_MAX_MODULES; i++)
@@ -641,17 +881,49 @@ int info_print_image(FILE *f, const char *path, const struct info_image *im, int
 		.checksum_known = 1, .checksum_stored = im->m.payload_checksum,
 		.checksum_computed = im->checksum, .checksum_checked = im->checksum_checked,
 		.warnings = warnings, .warning_count = nw,
+		.layout = im->layout, .parts = im->parts, .part_count = im->part_count,
+		.files = im->files, .file_count = im->file_count, .efi_loader = im->efi_loader,
+		.efi_loader_size = im->efi_loader_size,
 	};
+	if (im->layout == IMAGE_LAYOUT_UEFI)
+		v.loader_version = NULL; /* no stage 2 */
 	print_view(f, &v, json);
 	return nw != 0;
 }
 
 /* ---- a kernel: the image it would make ---- */
 
+/* The partitions and ESP files image_write would make of p. */
+static void planned_disk(const struct plan *p, const struct loader_blob *loader,
+                         struct gpt_part parts[2], struct info_file files[3])
+{
+	memset(parts, 0, 2 * sizeof *parts);
+	memset(files, 0, 3 * sizeof *files);
+	gpt_guid_parse(p->layout == IMAGE_LAYOUT_UEFI ? MKB_GPT_TYPE_PAYLOAD : MKB_GPT_TYPE_BIOS_BOOT,
+	               parts[0].type);
+	parts[0].number = 1;
+	parts[0].first = MKB_STAGE2_LBA;
+	parts[0].last = p->payload_lba + p->payload_sectors - 1;
+	strcpy(parts[0].name, "mkbootimg loader");
+	gpt_guid_parse(MKB_GPT_TYPE_ESP, parts[1].type);
+	parts[1].number = 2;
+	parts[1].first = p->esp_lba;
+	parts[1].last = p->esp_lba + p->esp_sectors - 1;
+	strcpy(parts[1].name, "EFI system partition");
+	strcpy(files[0].path, "\\EFI");
+	files[0].directory = 1;
+	strcpy(files[1].path, "\\EFI\\BOOT");
+	files[1].directory = 1;
+	strcpy(files[2].path, "\\EFI\\BOOT\\BOOTX64.EFI");
+	files[2].size = loader->efi_size;
+}
+
 /* The warnings are the plan's (plan.c), the same that a build prints. */
 static int info_kernel(FILE *f, const char *path, const struct plan_options *opts,
                        const struct loader_blob *loader, int json)
 {
+	struct gpt_part parts[2];
+	static struct info_file files[3];
 	struct mkb_segment segs[MKB_MAX_SEGMENTS];
 	uint64_t sizes[MKB_MAX_MODULES];
 	const char *strings[MKB_MAX_MODULES];
@@ -680,8 +952,19 @@ static int info_kernel(FILE *f, const char *path, const struct plan_options *opt
 		.fb_bpp = p->framebuffer.bpp, .image_sectors = p->image_sectors,
 		.payload_lba = p->payload_lba, .payload_sectors = p->payload_sectors,
 		.manifest_lba = p->manifest_lba, .warnings = (const char **)p->warnings,
-		.warning_count = p->warning_count,
+		.warning_count = p->warning_count, .layout = p->layout,
 	};
+	if (p->layout != IMAGE_LAYOUT_BIOS) {
+		planned_disk(p, loader, parts, files);
+		v.parts = parts;
+		v.part_count = 2;
+		v.files = files;
+		v.file_count = 3;
+		v.efi_loader = 1;
+		v.efi_loader_size = loader->efi_size;
+		if (p->layout == IMAGE_LAYOUT_UEFI)
+			v.loader_version = NULL;
+	}
 	print_view(f, &v, json);
 	build_free(&b);
 	return 0;

@@ -7,6 +7,10 @@
 #ifndef MKB_INFO_H
 #define MKB_INFO_H
 
+#include "fat.h"
+#include "gpt.h"
+#include "plan.h"
+
 #include <mkbootimg/image.h>
 
 #include <stddef.h>
@@ -15,8 +19,20 @@
 
 struct loader_blob;
 
+#define INFO_MAX_PARTS 8   /* partitions shown; mkbootimg writes two */
+#define INFO_MAX_FILES 32  /* ESP entries shown */
+#define INFO_FAULT_MAX 200
+
+/* A file or directory of the ESP. */
+struct info_file {
+	char path[FAT_PATH_MAX];
+	uint64_t size;
+	int directory;
+};
+
 /* An image, as read and checked by info_read_image. */
 struct info_image {
+	enum image_layout layout;     /* bios: an MBR; hybrid or uefi: a GPT, with or without stage 2 */
 	uint64_t file_size;
 	char loader_version[MKB_LOADER_NAME_MAX + 1]; /* printable ASCII only */
 	uint16_t stage2_sectors;
@@ -30,6 +46,15 @@ struct info_image {
 	int truncated;                /* 1: the file is shorter than m.image_sectors */
 	int checksum_checked;         /* 0 when the payload is not all in the file */
 	uint64_t checksum;            /* computed over the payload, when checked */
+	/* GPT layouts: the partitions, the ESP's files, and what is damaged ("" when sound). */
+	struct gpt_part parts[INFO_MAX_PARTS];
+	size_t part_count;
+	struct info_file files[INFO_MAX_FILES];
+	size_t file_count;            /* at most INFO_MAX_FILES are kept */
+	int efi_loader;               /* 1: \EFI\BOOT\BOOTX64.EFI is in the ESP */
+	uint64_t efi_loader_size;
+	char gpt_fault[INFO_FAULT_MAX];
+	char esp_fault[INFO_FAULT_MAX];
 };
 
 /*
@@ -52,7 +77,9 @@ int info_check_image(const char *path, const struct info_image *im);
 /*
  * Could the image at path (a file or a block device) boot? Everything
  * `mkbootimg info` calls damaged fails: unreadable, not an mkbootimg image,
- * a bad manifest, cut short, a checksum mismatch. 0, or -1 with mkb_error()
+ * a bad manifest, cut short, a checksum mismatch, a damaged GPT (a CRC32
+ * that does not match) or ESP (its FAT32 volume, or no BOOTX64.EFI in it).
+ * 0, or -1 with mkb_error()
  * set to "PATH: why", the message info prints on stderr for that image.
  */
 int info_check_image_file(const char *path);

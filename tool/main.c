@@ -24,18 +24,21 @@
 #include <sys/stat.h>
 
 
-/* The loader every image gets, embedded at build time (tool/loader-blob.S). */
+/* The loaders images get, embedded at build time (tool/loader-blob.S). */
 extern const uint8_t mkb_loader_bin[], mkb_loader_bin_end[];
+extern const uint8_t mkb_uefi_loader[], mkb_uefi_loader_end[];
 static struct loader_blob loader_blob(void)
 {
-	return (struct loader_blob){ mkb_loader_bin, (size_t)(mkb_loader_bin_end - mkb_loader_bin) };
+	return (struct loader_blob){ mkb_loader_bin, (size_t)(mkb_loader_bin_end - mkb_loader_bin),
+	                             mkb_uefi_loader, (size_t)(mkb_uefi_loader_end - mkb_uefi_loader) };
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mkbootimg [-qv] [--cmdline STRING] [--stack-size SIZE]\n"
 	           "                 [--module FILE[=STRING]] [--framebuffer WxHxBPP]\n"
-	           "                 [--protocol native|multiboot1|multiboot2] -o IMAGE KERNEL\n"
+	           "                 [--protocol native|multiboot1|multiboot2]\n"
+	           "                 [--firmware bios|hybrid|uefi] -o IMAGE KERNEL\n"
 	           "       mkbootimg run|install|info [options] ...  (mkbootimg COMMAND --help)\n"
 	           "       mkbootimg -h | -V\n");
 }
@@ -43,7 +46,8 @@ static void usage(FILE *f)
 static void help(void)
 {
 	usage(stdout);
-	printf("\nBuild a BIOS-bootable disk image from a 64-bit ELF kernel or a Multiboot kernel.\n\n"
+	printf("\nBuild a disk image that boots on BIOS and UEFI PCs from a 64-bit ELF kernel or a\n"
+	       "Multiboot kernel.\n\n"
 	       "  -o, --output IMAGE          write the image to IMAGE (replaced atomically)\n");
 	image_options_help(stdout, 30);
 	printf("  -v, --verbose               print the load plan on stderr\n"

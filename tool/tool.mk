@@ -1,4 +1,4 @@
-# The host program: build/mkbootimg, with the BIOS loader embedded.
+# The host program: build/mkbootimg, with the BIOS and UEFI loaders embedded.
 #
 #   tool/image/    kernel -> image: requests, readers (ELF, Multiboot), the
 #                  kernel model, the plan, the image writer, the image options
@@ -15,8 +15,9 @@ TOOL_CFLAGS   := -std=c11 -O2 -g $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -DM
                  $(shell $(PKG_CONFIG) --cflags libelf) $(CPPFLAGS) $(CFLAGS)
 TOOL_LIBS   := $(shell $(PKG_CONFIG) --libs libelf)
 
-# The loader fragment builds this; override it to try the tool with another loader.
+# The loader fragment builds these; override them to try the tool with other loaders.
 MKB_LOADER_BIN ?= $(BUILD)/bootloader/loader.bin
+MKB_UEFI_LOADER ?= $(UEFI_LOADER)
 
 # The loader core's manifest rules and payload checksum, built into the tool:
 # the loader, the image writer and info share one definition of a valid image.
@@ -42,8 +43,8 @@ $(BUILD)/tool-core/%.o: bootloader/core/%.c
 # The version lives in the Makefile, for the tool and the loader alike.
 $(BUILD)/tool/main.o: Makefile
 
-$(BUILD)/tool/loader-blob.o: tool/loader-blob.S $(MKB_LOADER_BIN)
+$(BUILD)/tool/loader-blob.o: tool/loader-blob.S $(MKB_LOADER_BIN) $(MKB_UEFI_LOADER)
 	@mkdir -p $(@D)
-	$(CC) -DMKB_LOADER_BIN='"$(MKB_LOADER_BIN)"' -c -o $@ $<
+	$(CC) -DMKB_LOADER_BIN='"$(MKB_LOADER_BIN)"' -DMKB_UEFI_LOADER='"$(MKB_UEFI_LOADER)"' -c -o $@ $<
 
 -include $(TOOL_OBJS:.o=.d)

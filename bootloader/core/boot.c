@@ -104,22 +104,90 @@ static uint32_t usable_mib(const struct core_boot *b, uint64_t *top)
 #define SEGMENT_NAME(s) ((s).elf_index >= MKB_SECTION_INDEX ? "section" : "segment"), \
 	((s).elf_index >= MKB_SECTION_INDEX ? (s).elf_index - MKB_SECTION_INDEX : (s).elf_index)
 
-/* Every planned range must be RAM before a byte is written to it; then it
- * is kept out of the loader's allocations, with the identity-mapped
- * addresses a segment's virtual range takes over. */
+/* A native kernel none of whose segments is identity-linked runs at its
+ * virtual addresses wherever its bytes are: its physical image may move. */
+static int movable(const struct mkb_manifest *m, const struct mkb_segment *seg)
+{
+	if (m->protocol != MKB_PROTOCOL_NATIVE)
+		return 0;
+	for (uint32_t i = 0; i < m->segment_count; i++)
+		if (seg[i].vaddr == seg[i].paddr)
+			return 0;
+	return 1;
+}
+
+/*
+ * Move the kernel's physical image, from its lowest page to its highest
+ * end, as one block to free pages below 4 GiB: each segment keeps its
+ * offset in the block, and the block its offset in 2 MiB when there is
+ * room for that. The segment table (the copy read from the disk) then
+ * says where each segment is, for the loading, the page tables, the
+ * memory map and the boot information alike.
+ */
+static enum core_status move_kernel(struct core_boot *b, struct mkb_segment *seg, uint32_t n)
+{
+	uint64_t low = UINT64_MAX, high = 0, base, end, to;
+	char line[96];
+
+	for (uint32_t i = 0; i < n; i++) {
+		segment_pages(&seg[i], &base, &end);
+		low = base < low ? base : low;
+		high = end > high ? end : high;
+	}
+	uint64_t pages = (high - low) / PAGE_SIZE, slack = 2 * MiB / PAGE_SIZE - 1;
+	if (platform_alloc_pages(pages + slack, PLATFORM_BELOW_4GIB, &to) == 0)
+		to += (low - to) & (2 * MiB - 1);
+	else if (platform_alloc_pages(pages, PLATFORM_BELOW_4GIB, &to) != 0)
+		return core_fail(b->err, CORE_NO_MEMORY,
+				 "not enough free memory below 4 GiB for the kernel (%u KiB). %s.",
+				 (uint32_t)pages * 4, more_memory);
+	for (uint32_t i = 0; i < n; i++)
+		seg[i].paddr = seg[i].paddr - low + to;
+	core_format(line, sizeof line, "the kernel's memory at 0x%lx-0x%lx is in use: moved to 0x%lx",
+		    low, high - 1, to);
+	platform_log(line);
+	return CORE_OK;
+}
+
+/*
+ * Every planned range must be RAM that nothing uses before a byte is
+ * written to it. A kernel whose place is taken (the firmware's memory on
+ * UEFI) is moved when it can be (move_kernel), and stops with a message
+ * naming the range when it cannot. Then the identity-mapped addresses a
+ * segment's virtual range takes over are kept out of the loader's
+ * allocations too.
+ */
 static enum core_status check_placement(struct core_boot *b)
 {
 	const struct mkb_manifest *m = b->m;
-	const struct mkb_segment *seg = mkb_manifest_segments(m);
-	uint64_t base, end, top;
-	uint32_t mib;
+	struct mkb_segment *seg = (struct mkb_segment *)(void *)((uint8_t *)b->manifest + m->segment_offset);
+	uint64_t base = 0, end = 0, top;
+	uint32_t i, mib;
+	int rc = 0;
 
-	for (uint32_t i = 0; i < m->segment_count; i++) {
+	for (i = 0; i < m->segment_count; i++) {
 		segment_pages(&seg[i], &base, &end);
-		if (memmap_usable(b->ram, b->ram_count, base, end))
-			continue;
-		/* Past the end of RAM: the machine is too small, not the link wrong. */
+		if (!memmap_usable(b->ram, b->ram_count, base, end) ||
+		    (rc = platform_reserve(base, end)) == PLATFORM_TAKEN)
+			break;
+		if (rc != 0)
+			goto too_many;
+	}
+	if (i < m->segment_count && movable(m, seg)) {
+		enum core_status moved = move_kernel(b, seg, m->segment_count);
+		if (moved != CORE_OK)
+			return moved;
+	} else if (i < m->segment_count) {
 		mib = usable_mib(b, &top);
+		/* What is not usable RAM in a UEFI map, below its top, the firmware uses. */
+		if (rc == PLATFORM_TAKEN || (end <= top && b->facts->firmware == MKBOOTIMG_FIRMWARE_UEFI))
+			return core_fail(b->err, CORE_PLACEMENT,
+				"the kernel needs memory at 0x%lx-0x%lx (%s %u), which the\n"
+				"firmware uses on this machine. Link the kernel at another physical address%s.",
+				seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, SEGMENT_NAME(seg[i]),
+				m->protocol == MKB_PROTOCOL_NATIVE ?
+				",\nor higher-half: the loader places such a kernel where memory is free" : "");
+		/* Past the end of RAM: the machine is too small, not the link wrong. */
 		return core_fail(b->err, CORE_PLACEMENT,
 			"the kernel needs memory at 0x%lx-0x%lx (%s %u), %s: this machine\n"
 			"has %s%u MiB usable. %s, or link the kernel %s.",
@@ -127,14 +195,16 @@ static enum core_status check_placement(struct core_boot *b)
 			end > top ? "beyond the\nend of RAM" : "which is\nnot usable RAM here",
 			end > top ? "only " : "", mib, more_memory, end > top ? "lower" : "elsewhere");
 	}
-	for (uint32_t i = 0; i < m->segment_count; i++)
-		if ((segment_pages(&seg[i], &base, &end), platform_reserve(base, end) != 0) ||
-		    (seg[i].vaddr < 4 * GiB &&
-		     platform_reserve(page_down(seg[i].vaddr), page_up(seg[i].vaddr + seg[i].memsz)) != 0))
-			return core_fail(b->err, CORE_TOO_MANY,
-					 "too many kernel segments (at most %u).",
-					 MKB_MAX_SEGMENTS);
+	/* A virtual range the firmware uses needs no keeping out: nothing of
+	 * the loader's goes there. */
+	for (i = 0; i < m->segment_count; i++)
+		if (seg[i].vaddr < 4 * GiB &&
+		    (rc = platform_reserve(page_down(seg[i].vaddr), page_up(seg[i].vaddr + seg[i].memsz))) != 0 &&
+		    rc != PLATFORM_TAKEN)
+			goto too_many;
 	return CORE_OK;
+too_many:
+	return core_fail(b->err, CORE_TOO_MANY, "too many kernel segments (at most %u).", MKB_MAX_SEGMENTS);
 }
 
 /* size payload bytes at payload_offset (a whole sector) to dst, summed.
@@ -188,11 +258,12 @@ static enum core_status load_payload(struct core_boot *b)
 	return CORE_OK;
 }
 
-/* Highest end of anything that is memory rather than a hole or MMIO,
- * rounded up to whole GiB, and at least 4 GiB: what the direct map covers. */
+/* Highest end of anything that is memory rather than a hole or MMIO, and
+ * of a framebuffer the map lacks, rounded up to whole GiB, and at least
+ * 4 GiB: what the direct map covers. */
 static uint64_t memory_top(const struct core_boot *b)
 {
-	uint64_t top = 4 * GiB;
+	uint64_t top = b->facts->screen_end > 4 * GiB ? b->facts->screen_end : 4 * GiB;
 	for (size_t i = 0; i < b->ram_count; i++)
 		if (b->ram[i].type != MKBOOTIMG_MEM_RESERVED && b->ram[i].end > top)
 			top = b->ram[i].end;
@@ -289,6 +360,23 @@ static void build_memory_map(struct core_boot *b)
 	b->map_count = memmap_sanitize(b->map, CORE_MAX_MAP, b->map_input, (size_t)(in - b->map_input));
 }
 
+/* Multiboot's map: the firmware's, as it is now (UEFI: the final one), with
+ * the loader's memory usable as GRUB reports it: the kernel knows where its
+ * information and modules are. */
+static void multiboot_ram(struct core_boot *b)
+{
+	const struct boot_facts *f = b->facts;
+
+	for (size_t i = 0; i < f->memory_map_count; i++) {
+		b->map_input[i] = f->memory_map[i];
+		if (b->map_input[i].type >= MKBOOTIMG_MEM_LOADER_RECLAIMABLE &&
+		    b->map_input[i].type <= MKBOOTIMG_MEM_MODULES)
+			b->map_input[i].type = MKBOOTIMG_MEM_USABLE;
+	}
+	b->request.ram_count = b->ram_count = memmap_sanitize(b->ram, CORE_MAX_RAM, b->map_input,
+							      f->memory_map_count);
+}
+
 enum core_status core_finish(struct core_boot *b, struct core_handoff *h, struct core_error *err)
 {
 	const struct boot_facts *f = b->facts;
@@ -302,6 +390,7 @@ enum core_status core_finish(struct core_boot *b, struct core_handoff *h, struct
 	h->entry = m->entry;
 	h->info = b->info;
 	if (m->protocol != MKB_PROTOCOL_NATIVE) {
+		multiboot_ram(b);
 		r->vbe_mode = f->vbe_mode;
 		r->vbe_control = f->vbe_control;
 		r->vbe_mode_info = f->vbe_mode_info;

@@ -72,5 +72,6 @@ enum core_status core_fail(struct core_error *e, enum core_status code, const ch
 /* The same format into buf (always NUL-terminated when cap > 0); returns the
  * length the whole text has, which may exceed cap - 1. */
 size_t core_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
+size_t core_format(char *buf, size_t cap, const char *fmt, ...);
 
 #endif

@@ -83,3 +83,14 @@ enum core_status core_fail(struct core_error *e, enum core_status code, const ch
 	e->code = code;
 	return code;
 }
+
+size_t core_format(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = core_vformat(buf, cap, fmt, ap);
+	va_end(ap);
+	return n;
+}

@@ -7,25 +7,29 @@
 #include <mkbootimg/protocol.h>
 
 
-/* Higher rank wins where ranges overlap. */
+/* Higher rank wins where ranges overlap. Loader-reclaimable loses to what
+ * the loader placed: on UEFI the firmware's own map already shows the
+ * loader's pages (the stack, the page tables, ...) as loader memory. */
+#define RANK_RESERVED 6
 static int rank(uint32_t type)
 {
 	switch (type) {
 	case MKBOOTIMG_MEM_USABLE: return 0;
-	case MKBOOTIMG_MEM_ACPI_RECLAIMABLE: return 2;
-	case MKBOOTIMG_MEM_ACPI_NVS: return 3;
-	case MKBOOTIMG_MEM_BAD: return 4;
-	case MKBOOTIMG_MEM_RESERVED: return 5;
+	case MKBOOTIMG_MEM_LOADER_RECLAIMABLE: return 1;
+	case MKBOOTIMG_MEM_ACPI_RECLAIMABLE: return 3;
+	case MKBOOTIMG_MEM_ACPI_NVS: return 4;
+	case MKBOOTIMG_MEM_BAD: return 5;
+	case MKBOOTIMG_MEM_RESERVED: return RANK_RESERVED;
 	default:
-		if (type >= MKBOOTIMG_MEM_LOADER_RECLAIMABLE && type <= MKBOOTIMG_MEM_MODULES)
-			return 1;
-		return 5;
+		if (type > MKBOOTIMG_MEM_LOADER_RECLAIMABLE && type <= MKBOOTIMG_MEM_MODULES)
+			return 2;
+		return RANK_RESERVED;
 	}
 }
 
 static uint32_t normalised(uint32_t type)
 {
-	return rank(type) == 5 ? MKBOOTIMG_MEM_RESERVED : type;
+	return rank(type) == RANK_RESERVED ? MKBOOTIMG_MEM_RESERVED : type;
 }
 
 /* Add a region, merging it with the previous one when they touch and agree. */

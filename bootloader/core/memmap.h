@@ -17,8 +17,8 @@ struct mm_range {
 /*
  * Turn ranges that may be unsorted, overlapping or unaligned into a map
  * that is sorted, non-overlapping and merged. Where ranges overlap, the
- * stricter type wins: usable < loader-assigned types < ACPI reclaimable <
- * ACPI NVS < bad < reserved and unknown types. Usable regions are shrunk
+ * stricter type wins: usable < loader-reclaimable < the other loader-assigned
+ * types < ACPI reclaimable < ACPI NVS < bad < reserved and unknown types. Usable regions are shrunk
  * to whole pages. Returns the number of entries written (at most cap).
  */
 size_t memmap_sanitize(struct mm_range *out, size_t cap, const struct mm_range *in, size_t n);

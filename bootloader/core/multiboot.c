@@ -3,6 +3,7 @@
 
 #include "core.h"
 #include "manifest.h"
+#include "platform.h"
 
 /* The information area: a bump allocator that never passes its end. It
  * is below 4 GiB and every size is bounded by the manifest's 64 KiB, the
@@ -126,7 +127,8 @@ static const struct mkb_multiboot *block(const struct mkb_manifest *m)
 	sizeof(struct mb2_mmap_tag) + TAG(sizeof(struct mb2_vbe_tag)) + \
 	TAG(sizeof(struct mb2_framebuffer_tag)) + TAG(sizeof(struct mb2_elf_sections_tag)) + 7 + \
 	TAG(sizeof(struct mb2_acpi_tag) + 20) + TAG(sizeof(struct mb2_acpi_tag)) + 7 + \
-	TAG(sizeof(struct mb2_load_base_tag)) + sizeof(struct mb2_tag))
+	TAG(sizeof(struct mb2_load_base_tag)) + sizeof(struct mb2_efi64_tag) + \
+	sizeof(struct mb2_efi_mmap_tag) + 7 + sizeof(struct mb2_tag))
 #define MB_PER_ENTRY 24 /* a map entry, or a module's entry with its padding */
 _Static_assert(sizeof(struct mb1_info) + 8 + MKB_LOADER_NAME_MAX + 1 + 512 + 256 <= MB_FIXED,
 	       "Multiboot 1 fits the fixed part of the budget");
@@ -139,7 +141,8 @@ _Static_assert(sizeof(struct mb1_mmap_entry) <= MB_PER_ENTRY && sizeof(struct mb
 uint64_t multiboot_size(const struct info_request *r)
 {
 	return (uint64_t)r->m->sectors * MKB_SECTOR_SIZE + MB_FIXED +
-	       (r->ram_count + r->m->module_count) * MB_PER_ENTRY + rsdp_length(r->rsdp_bytes);
+	       (r->ram_count + CORE_FINAL_EXTRA + r->m->module_count) * MB_PER_ENTRY +
+	       rsdp_length(r->rsdp_bytes) + r->efi->memory_map_size;
 }
 
 /* Each step stops the build when the area is full. */
@@ -298,6 +301,20 @@ static int build_mb2(struct area *a, const struct info_request *r)
 			NEED(acpi = tag(a, MB2_ACPI_NEW, sizeof *acpi + length));
 			memcpy(acpi->rsdp, r->rsdp_bytes, length);
 		}
+	}
+	if (r->efi->system_table) {
+		struct mb2_efi64_tag *efi;
+		NEED(efi = tag(a, MB2_EFI64, sizeof *efi));
+		efi->pointer = r->efi->system_table;
+	}
+	if (r->efi->memory_map) {
+		struct mb2_efi_mmap_tag *efi_map;
+		uint32_t bytes = (uint32_t)r->efi->memory_map_size;
+		const void *src = platform_pointer(r->efi->memory_map, bytes);
+		NEED(src && (efi_map = tag(a, MB2_EFI_MMAP, sizeof *efi_map + bytes)));
+		efi_map->descriptor_size = (uint32_t)r->efi->descriptor_size;
+		efi_map->descriptor_version = r->efi->descriptor_version;
+		memcpy(efi_map->map, src, bytes);
 	}
 	NEED(base = tag(a, MB2_LOAD_BASE, sizeof *base));
 	base->load_base_addr = mb->load_base;

@@ -86,7 +86,7 @@ _Static_assert(offsetof(struct mb1_mmap_entry, type) == 20, "mb1_mmap_entry.type
 enum {
 	MB2_END = 0, MB2_CMDLINE = 1, MB2_LOADER_NAME = 2, MB2_MODULE = 3, MB2_MEMINFO = 4,
 	MB2_BOOTDEV = 5, MB2_MMAP = 6, MB2_VBE = 7, MB2_FRAMEBUFFER = 8, MB2_ELF_SECTIONS = 9,
-	MB2_ACPI_OLD = 14, MB2_ACPI_NEW = 15, MB2_LOAD_BASE = 21,
+	MB2_EFI64 = 12, MB2_ACPI_OLD = 14, MB2_ACPI_NEW = 15, MB2_EFI_MMAP = 17, MB2_LOAD_BASE = 21,
 };
 
 struct mb2_info_header {
@@ -154,6 +154,17 @@ struct mb2_acpi_tag { /* old: the RSDP's 20 bytes; new: its whole length */
 	uint8_t rsdp[];
 } MB_PACKED;
 
+struct mb2_efi64_tag { /* the EFI system table, 64-bit */
+	struct mb2_tag tag;
+	uint64_t pointer;
+} MB_PACKED;
+
+struct mb2_efi_mmap_tag { /* the firmware's final memory map, as GetMemoryMap gave it */
+	struct mb2_tag tag;
+	uint32_t descriptor_size, descriptor_version;
+	uint8_t map[];
+} MB_PACKED;
+
 struct mb2_load_base_tag {
 	struct mb2_tag tag;
 	uint32_t load_base_addr;
@@ -174,6 +185,8 @@ _Static_assert(sizeof(struct mb2_framebuffer_tag) == 38, "Multiboot 2 framebuffe
 _Static_assert(offsetof(struct mb2_framebuffer_tag, color_info) == 32, "framebuffer color info at 32");
 _Static_assert(sizeof(struct mb2_elf_sections_tag) == 20, "Multiboot 2 ELF sections tag: 20 bytes and headers");
 _Static_assert(sizeof(struct mb2_load_base_tag) == 12, "Multiboot 2 load base tag: 12 bytes");
+_Static_assert(sizeof(struct mb2_efi64_tag) == 16, "Multiboot 2 EFI 64-bit system table tag: 16 bytes");
+_Static_assert(sizeof(struct mb2_efi_mmap_tag) == 16, "Multiboot 2 EFI memory map tag: 16 bytes and the map");
 
 /* ---- The builders ---- */
 

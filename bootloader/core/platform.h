@@ -35,8 +35,13 @@ int platform_alloc_pages(uint64_t pages, uint64_t limit, uint64_t *address);
 /*
  * Never hand out [base, end) (page-aligned) in a later allocation: the
  * kernel's segments go there, or a segment's virtual range takes over the
- * identity map there. 0, or -1 when the platform cannot record more.
+ * identity map there. 0; -1 when the platform cannot record more;
+ * PLATFORM_TAKEN when some of it is in use already (a UEFI firmware's
+ * memory, or an allocation since the map core_init saw): what is free of
+ * it may or may not be kept out then. A range reserved twice, or two that
+ * overlap, are fine.
  */
+#define PLATFORM_TAKEN (-2)
 int platform_reserve(uint64_t base, uint64_t end);
 
 /*
@@ -52,16 +57,21 @@ void platform_log(const char *line);
 struct mkb_efi_facts {
 	uint64_t system_table;      /* physical address of the EFI system table */
 	uint64_t memory_map;        /* the final map (ExitBootServices took its key) */
-	uint64_t memory_map_size;   /* bytes */
+	uint64_t memory_map_size;   /* bytes; until core_finish, the most it may be (the
+				       Multiboot 2 information makes room for it in core_load) */
 	uint64_t descriptor_size;   /* the step between descriptors */
 	uint32_t descriptor_version;
 };
 
 /*
  * The machine, as the front-end found it. Everything is read by core_init
- * and core_load except the framebuffer fields, which core_finish reads: a
+ * and core_load except the fields below "Read by core_finish only": a
  * front-end may set the screen mode between the two (the BIOS does, as its
  * last firmware call: in graphics mode its messages would not show).
+ * core_finish reads the memory map and the front-end's own ranges again:
+ * a front-end may replace them by the firmware's final map (UEFI, after
+ * ExitBootServices); that map may have a few more entries (the loader's
+ * allocations split free ranges), at most CORE_FINAL_EXTRA more.
  */
 struct boot_facts {
 	/* The firmware's memory map as it gave it: any order, overlaps allowed;
@@ -81,6 +91,8 @@ struct boot_facts {
 	int nx;                  /* ... the no-execute page bit */
 	int gib_pages;           /* ... 1 GiB pages */
 	uint64_t rsdp;           /* the ACPI RSDP (checksums checked); 0: none */
+	uint64_t screen_end;     /* the end of a framebuffer the firmware's map lacks (UEFI's
+				    GOP), which the direct map must reach; 0: none */
 	uint64_t smbios;         /* the SMBIOS entry point; 0: none */
 	uint32_t firmware;       /* MKBOOTIMG_FIRMWARE_* */
 

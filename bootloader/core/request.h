@@ -16,6 +16,10 @@
 
 struct mkb_efi_facts;
 
+/* The firmware's final map may have this many entries more than the one
+ * core_init saw (UEFI: the loader's allocations split free ranges). */
+#define CORE_FINAL_EXTRA 32
+
 struct info_request {
 	const struct mkb_manifest *m;   /* the whole, validated manifest */
 	const uint64_t *module_address; /* where each module was loaded */
@@ -31,7 +35,8 @@ struct info_request {
 	const struct mm_range *map;     /* the kernel's memory map, sanitized */
 	size_t map_count;
 	/* Multiboot */
-	const struct mm_range *ram;     /* the firmware's map, sanitized */
+	const struct mm_range *ram;     /* the firmware's map, sanitized; in core_finish, its
+					   final one, the loader's memory in it usable */
 	size_t ram_count;
 	const uint8_t *rsdp_bytes;      /* the RSDP (checksums checked), or null */
 	uint32_t vbe_mode;              /* | 0x10000 when set; 0: none */

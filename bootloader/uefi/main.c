@@ -1,16 +1,88 @@
 /*
- * The UEFI front-end: BOOTX64.EFI, a PE32+ EFI application built from the
- * loader core and this folder (see bootloader/README.md).
+ * BOOTX64.EFI: from the UEFI firmware to the kernel's entry point.
  *
- * A first step: it says what it is and returns to the firmware.
+ *   its own disk, CPU, tables, memory map: the facts --> the core loads the
+ *   image (core_load) --> the GOP mode, the trampoline's page --> the final
+ *   memory map and ExitBootServices --> the core writes the boot information
+ *   (core_finish) --> the trampoline: the kernel's page tables and long
+ *   mode, or 32-bit protected mode for a Multiboot kernel, and the jump.
  */
-#include "efi.h"
+#include <mkbootimg/image.h>
+#include <mkbootimg/protocol.h>
 
-efi_status efi_main(efi_handle image, struct efi_system_table *st);
+#include "uefi.h"
 
-efi_status efi_main(efi_handle image, struct efi_system_table *st)
+struct efi_system_table *st;
+struct efi_boot_services *bs;
+int boot_services_exited;
+
+static struct boot_facts facts;
+static struct core_boot core; /* large: in .bss, which the firmware's loader zeroes */
+static struct core_error error;
+static struct core_handoff handoff;
+
+efi_status efi_main(efi_handle image, struct efi_system_table *system_table);
+
+/* A page below 4 GiB, identity-mapped by the firmware and by the core's
+ * tables, executable in both: the trampoline and its hand-off block. */
+static struct handoff *trampoline_page(void **native, void **multiboot)
 {
-	(void)image;
-	st->con_out->output_string(st->con_out, u"mkbootimg: the UEFI loader is not written yet.\r\n");
-	return EFI_UNSUPPORTED;
+	size_t code = (size_t)(trampoline_end - trampoline_start);
+	uint8_t *page = (uint8_t *)(uintptr_t)allocate_pages(1, PLATFORM_BELOW_4GIB, EFI_LOADER_CODE);
+
+	if (!page || code > TRAMPOLINE_DATA)
+		fatal("no memory below 4 GiB for the loader's last step.\n"
+		      "This machine's firmware is not supported.");
+	memcpy(page, trampoline_start, code);
+	*native = page;
+	*multiboot = page + (trampoline_multiboot - trampoline_start);
+	struct handoff *h = (void *)(page + TRAMPOLINE_DATA);
+	memset(h, 0, sizeof *h);
+	h->gdt[SEL_CODE64 / 8] = UINT64_C(0x00af9a000000ffff); /* 64-bit code */
+	h->gdt[SEL_DATA / 8] = UINT64_C(0x00cf92000000ffff);   /* flat 4 GiB data */
+	h->gdt[SEL_CODE32 / 8] = UINT64_C(0x00cf9a000000ffff); /* flat 4 GiB 32-bit code (Multiboot) */
+	h->gdt_limit = sizeof h->gdt - 1;
+	h->gdt_base = (uintptr_t)h->gdt;
+	h->stack_top = (uintptr_t)page + PAGE_SIZE; /* Multiboot's ESP: this page's top */
+	return h;
+}
+
+efi_status efi_main(efi_handle image, struct efi_system_table *system_table)
+{
+	void *native, *multiboot;
+
+	st = system_table;
+	bs = st->boot_services;
+	bs->set_watchdog_timer(0, 0, 0, 0); /* else the firmware resets the machine after 5 minutes */
+	console_init();
+	platform_facts(&facts);
+	facts.firmware = MKBOOTIMG_FIRMWARE_UEFI;
+	facts.boot_drive = 0x80; /* UEFI has no drive numbers: the first hard disk's */
+	facts.loader_name = "mkbootimg " MKB_VERSION;
+	facts.efi.system_table = (uintptr_t)st;
+	disk_open(image, &facts.disk_sectors);
+	facts.manifest_lba = disk_manifest_lba();
+	facts.screen_end = video_screen_end();
+	struct handoff *h = trampoline_page(&native, &multiboot);
+
+	memory_read_map(&facts);
+	core_init(&core, &facts);
+	if (core_load(&core, &error) != CORE_OK)
+		fatal("%s", error.message);
+	video_set_mode(core.m->fb_width, core.m->fb_height, &facts.framebuffer);
+	memory_exit(image, &facts);
+	if (core_finish(&core, &handoff, &error) != CORE_OK)
+		fatal("%s", error.message);
+
+	h->entry = handoff.entry;
+	h->info = handoff.info;
+	if (handoff.protocol != MKB_PROTOCOL_NATIVE) {
+		h->magic = handoff.magic;
+		((void (*)(struct handoff *))multiboot)(h);
+	}
+	h->page_tables = handoff.page_tables;
+	h->stack_top = handoff.stack_top;
+	h->nx = (uint64_t)handoff.nx;
+	((void (*)(struct handoff *))native)(h);
+	return EFI_UNSUPPORTED; /* not reached */
 }

@@ -40,6 +40,19 @@
  * manifest starts there, else after the stage 2 that starts there.
  */
 
+/*
+ * GPT partition type GUIDs, as text (the UEFI specification's order; on disk
+ * the first three fields are little-endian). MKB_GPT_TYPE_PAYLOAD is
+ * mkbootimg's own, chosen at random once: a "uefi" image's partition 1,
+ * manifest and payload without stage 2, which no other program owns.
+ */
+#define MKB_GPT_TYPE_BIOS_BOOT "21686148-6449-6E6F-744E-656564454649"
+#define MKB_GPT_TYPE_ESP       "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+#define MKB_GPT_TYPE_PAYLOAD   "D43EF8BC-8F11-40A8-A383-52FCB3630215"
+#define MKB_GPT_ENTRIES 128     /* entries of 128 bytes: LBA 2..33 */
+#define MKB_GPT_ENTRY_SIZE 128
+#define MKB_MBR_TYPE_PROTECTIVE 0xee
+
 #define MKB_STAGE2_MAGIC   0x32424b4du /* "MKB2", first dword of stage 2 */
 #define MKB_MANIFEST_MAGIC 0x4d424b4du /* "MKBM" */
 #define MKB_MANIFEST_VERSION 2

@@ -11,6 +11,8 @@
  *   RSP + 8 16-byte aligned, RBP = 0, the stack has an unmapped guard page below it.
  * The GDT, like the rest of the loader, lives in memory the map marks
  * LOADER_RECLAIMABLE: load your own before reusing that memory.
+ * On UEFI, boot services are over (ExitBootServices) and runtime services
+ * keep their memory (reserved in the map); field firmware says which.
  *
  * Addresses in the boot information are physical and below 4 GiB unless a
  * field says otherwise; the first 4 GiB are identity-mapped, so they are
@@ -63,7 +65,9 @@ struct mkbootimg_segment {
 	uint32_t reserved;         /* zero */
 };
 
-/* A linear framebuffer set by the loader (VBE). */
+/* A linear framebuffer: the VBE mode the loader set on a BIOS; on UEFI,
+ * which has no text mode, the GOP mode in use, whether the kernel asked for
+ * one or not (32 bits per pixel). */
 struct mkbootimg_framebuffer {
 	uint64_t address;          /* physical; 0 when the screen is in text mode */
 	uint32_t width, height;    /* pixels */
@@ -82,7 +86,7 @@ struct mkbootimg_info {
 	uint64_t direct_map_offset; /* virtual = physical + this, for all physical memory */
 	uint64_t memory_map;        /* address of the struct mkbootimg_memory_region array */
 	uint32_t memory_map_count;  /* entries: sorted by base, not overlapping */
-	uint32_t boot_drive;        /* BIOS drive number the image was read from */
+	uint32_t boot_drive;        /* BIOS drive number the image was read from; UEFI: 0x80 */
 	uint64_t cmdline;           /* address of the NUL-terminated command line ("" if none) */
 	uint64_t cmdline_length;    /* bytes, without the NUL */
 	uint64_t loader_name;       /* address of "mkbootimg <version>", NUL-terminated */
@@ -100,7 +104,8 @@ struct mkbootimg_info {
 	uint32_t firmware;          /* MKBOOTIMG_FIRMWARE_*: which firmware started the loader */
 	uint32_t efi_memory_map_descriptor_version; /* UEFI: as GetMemoryMap gave it; BIOS: 0 */
 	uint64_t efi_system_table;  /* UEFI: physical address of the EFI system table; BIOS: 0 */
-	uint64_t efi_memory_map;    /* UEFI: the firmware's final memory map (EFI_MEMORY_DESCRIPTORs) */
+	uint64_t efi_memory_map;    /* UEFI: the firmware's final memory map, the one ExitBootServices
+	                               took (EFI_MEMORY_DESCRIPTORs, in BOOT_INFO memory); BIOS: 0 */
 	uint64_t efi_memory_map_size;            /* bytes of it */
 	uint64_t efi_memory_map_descriptor_size; /* step between descriptors (not their sizeof) */
 	uint64_t smbios;            /* physical address of the SMBIOS entry point ("_SM3_" when

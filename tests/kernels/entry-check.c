@@ -1044,12 +1044,15 @@ static void check_rsdp(void)
 		oem[i] = r->oem[i] >= 32 && r->oem[i] < 127 ? r->oem[i] : '?';
 	oem[6] = 0;
 	print("info: rsdp %x, revision %u, OEM '%s', RSDT %x\n", a, (uint64_t)r->revision, oem, (uint64_t)r->rsdt);
+	/* UEFI hands the RSDP over in its configuration table, anywhere. */
+	where |= info->firmware == MKBOOTIMG_FIRMWARE_UEFI;
 	report(where && signature && sum && extended && !in_usable(a), current_check,
 	       "at %x (EBDA %x): where ACPI puts it %u, signature %u, checksum %u, extended checksum %u, usable %u", a,
 	       ebda, (uint64_t)where, (uint64_t)signature, (uint64_t)sum, (uint64_t)extended, (uint64_t)in_usable(a));
 }
 
-/* The test kernels ask for no framebuffer: text mode, the structure zero. */
+/* The test kernels ask for no framebuffer. On a BIOS: text mode, the
+ * structure zero. On UEFI there is no text mode: the GOP mode in use. */
 static void check_framebuffer(void)
 {
 	const struct mkbootimg_framebuffer *fb = &info->framebuffer;
@@ -1057,9 +1060,93 @@ static void check_framebuffer(void)
 	int zero = 1;
 	for (uint64_t i = 0; i < sizeof *fb; i++)
 		zero &= b[i] == 0;
+	if (info->firmware == MKBOOTIMG_FIRMWARE_UEFI) {
+		current_check = "framebuffer: the GOP mode";
+		print("info: framebuffer %x, %ux%ux%u, pitch %u\n", fb->address, (uint64_t)fb->width,
+		      (uint64_t)fb->height, (uint64_t)fb->bpp, (uint64_t)fb->pitch);
+		report(fb->address && fb->width && fb->height && fb->bpp == 32 && fb->pitch >= 4 * fb->width &&
+			       fb->red_size && fb->green_size && fb->blue_size && !in_usable(fb->address),
+		       current_check, "address %x, %ux%ux%u, pitch %u: want a 32-bit framebuffer outside usable memory",
+		       fb->address, (uint64_t)fb->width, (uint64_t)fb->height, (uint64_t)fb->bpp, (uint64_t)fb->pitch);
+		return;
+	}
 	current_check = "framebuffer: text mode";
 	report(zero, current_check, "address %x, %ux%ux%u: want all zero", fb->address, (uint64_t)fb->width,
 	       (uint64_t)fb->height, (uint64_t)fb->bpp);
+}
+
+/* The UEFI memory map as the kernel gets it (EFI_MEMORY_DESCRIPTOR). */
+struct efi_descriptor {
+	uint32_t type, pad;
+	uint64_t physical_start, virtual_start, pages, attribute;
+};
+#define EFI_RUNTIME_SERVICES_CODE 5
+#define EFI_RUNTIME_SERVICES_DATA 6
+
+/* Which firmware booted, printed for the tests outside to compare ("firmware:
+ * UEFI"), and what version 3 says of it: the EFI fields on UEFI, zero on a
+ * BIOS; SMBIOS when there is an entry point. */
+static void check_firmware(void)
+{
+	uint32_t fw = info->firmware;
+
+	current_check = "firmware";
+	print("firmware: %s\n", fw == MKBOOTIMG_FIRMWARE_BIOS ? "BIOS" : fw == MKBOOTIMG_FIRMWARE_UEFI ? "UEFI" : "unknown");
+	report(fw == MKBOOTIMG_FIRMWARE_BIOS || fw == MKBOOTIMG_FIRMWARE_UEFI, current_check,
+	       "firmware %u, want BIOS (1) or UEFI (2)", (uint64_t)fw);
+
+	current_check = "smbios entry point";
+	if (info->smbios) {
+		const volatile char *e = (const volatile char *)(uintptr_t)(direct_map + info->smbios);
+		int sm3 = e[0] == '_' && e[1] == 'S' && e[2] == 'M' && e[3] == '3' && e[4] == '_';
+		int sm = e[0] == '_' && e[1] == 'S' && e[2] == 'M' && e[3] == '_';
+		print("info: smbios %x (%s)\n", info->smbios, sm3 ? "_SM3_" : sm ? "_SM_" : "?");
+		report(sm3 || sm, current_check, "no _SM3_ or _SM_ anchor at %x", info->smbios);
+	} else {
+		print("info: smbios 0x0 (none)\n");
+		report(1, current_check, "");
+	}
+
+	if (fw != MKBOOTIMG_FIRMWARE_UEFI) {
+		current_check = "no EFI fields on a BIOS";
+		report(!info->efi_system_table && !info->efi_memory_map && !info->efi_memory_map_size &&
+			       !info->efi_memory_map_descriptor_size && !info->efi_memory_map_descriptor_version,
+		       current_check, "system table %x, memory map %x (%u bytes)", info->efi_system_table,
+		       info->efi_memory_map, info->efi_memory_map_size);
+		return;
+	}
+	current_check = "efi system table";
+	const volatile uint64_t *table = (const volatile uint64_t *)(uintptr_t)(direct_map + info->efi_system_table);
+	report(info->efi_system_table && *table == 0x5453595320494249ull, current_check,
+	       "at %x the signature is %x, want \"IBI SYST\"", info->efi_system_table,
+	       info->efi_system_table ? *table : 0);
+
+	current_check = "efi memory map";
+	uint64_t step = info->efi_memory_map_descriptor_size, size = info->efi_memory_map_size;
+	print("info: efi memory map %x, %u bytes, descriptors of %u bytes, version %u\n", info->efi_memory_map, size,
+	      step, (uint64_t)info->efi_memory_map_descriptor_version);
+	if (!report(info->efi_memory_map && step >= 40 && size && size % step == 0 &&
+			    range_has_type(info->efi_memory_map, size, MKBOOTIMG_MEM_BOOT_INFO),
+		    current_check, "map %x, %u bytes, descriptor size %u: want descriptors of 40 bytes or more, "
+		    "a whole number of them, in BOOT_INFO memory", info->efi_memory_map, size, step))
+		return;
+
+	/* Runtime services keep their memory after the kernel takes over. */
+	current_check = "runtime services memory not usable";
+	const char *base = (const char *)(uintptr_t)(direct_map + info->efi_memory_map);
+	uint64_t bad = ~0ull, runtime = 0;
+	for (uint64_t off = 0; off < size && bad == ~0ull; off += step) {
+		const volatile struct efi_descriptor *d = (const volatile struct efi_descriptor *)(base + off);
+		if (d->type != EFI_RUNTIME_SERVICES_CODE && d->type != EFI_RUNTIME_SERVICES_DATA)
+			continue;
+		runtime++;
+		for (uint32_t i = 0; i < map_count; i++)
+			if (map[i].type == MKBOOTIMG_MEM_USABLE && map[i].base < d->physical_start + d->pages * PAGE_SIZE &&
+			    d->physical_start < map[i].base + map[i].length)
+				bad = d->physical_start;
+	}
+	print("info: %u runtime services regions\n", runtime);
+	report(bad == ~0ull, current_check, "runtime services memory at %x lies in a usable region", bad);
 }
 
 /* Must match PATTERN_WORD in pattern.S. */
@@ -1138,6 +1225,7 @@ _Noreturn void check_main(uint64_t rdi)
 	check_stack_use();
 	check_segments();
 	check_modules();
+	check_firmware();
 	check_rsdp();
 	check_framebuffer();
 	check_identity_map(rdi);

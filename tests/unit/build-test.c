@@ -26,7 +26,8 @@
 
 static char dir[512], kernel[700], out[700];
 static uint8_t blob[(1 + STAGE2_SECTORS) * 512];
-static const struct loader_blob loader = { blob, sizeof blob };
+static uint8_t efi[EB_EFI_SIZE];
+static const struct loader_blob loader = { blob, sizeof blob, efi, sizeof efi };
 
 /* A fake loader: boot signature and a stage 2 header, nothing to run. */
 static int setup(void **state)
@@ -42,6 +43,7 @@ static int setup(void **state)
 	blob[510] = 0x55;
 	blob[511] = 0xaa;
 	memcpy(blob + 512, &h, sizeof h);
+	eb_fake_efi(efi);
 	if (eb_temp_dir(dir, sizeof dir) != 0)
 		return -1;
 	snprintf(kernel, sizeof kernel, "%s/kernel.elf", dir);
@@ -68,7 +70,14 @@ static void test_build_writes_image(void **state)
 	(void)state;
 	assert_int_equal(build_image(kernel, out, &o, &loader, NULL), 0);
 	assert_int_equal(stat(out, &st), 0);
+	/* The default, hybrid: whole MiBs, the ESP's 34 MiB included. */
+	assert_int_equal(st.st_size % (1024 * 1024), 0);
+	assert_true(st.st_size >= 36 * 1024 * 1024);
+	o.layout = IMAGE_LAYOUT_BIOS;
+	assert_int_equal(build_image(kernel, out, &o, &loader, NULL), 0);
+	assert_int_equal(stat(out, &st), 0);
 	assert_int_equal(st.st_size % (MKB_CYLINDER_SECTORS * MKB_SECTOR_SIZE), 0);
+	assert_true(st.st_size < 1024 * 1024);
 }
 
 static void test_build_check_only(void **state)
@@ -88,7 +97,7 @@ static void test_build_check_only(void **state)
 static void test_build_refusals(void **state)
 {
 	struct plan_options o = { 0 };
-	struct loader_blob broken = { blob, 100 };
+	struct loader_blob broken = { blob, 100, efi, sizeof efi };
 
 	(void)state;
 	assert_int_equal(build_image(kernel, kernel, &o, &loader, NULL), -1);

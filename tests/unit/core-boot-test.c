@@ -290,9 +290,18 @@ static void test_boot_disk_size_unknown(void **state)
 	boot();
 }
 
+/* Linked where it is loaded: the loader cannot move it. */
+static void identity_linked(void)
+{
+	m->entry = 0x200010;
+	seg(0)->vaddr = seg(0)->paddr;
+	seg(1)->vaddr = seg(1)->paddr;
+}
+
 static void test_boot_placement_not_ram(void **state)
 {
 	(void)state;
+	identity_linked();
 	firmware[3].end = 0x300000; /* data falls in a hole... */
 	firmware[5] = (struct mm_range){ 0x304000, RAM_END, MKBOOTIMG_MEM_USABLE };
 	facts.memory_map_count = 6;
@@ -304,6 +313,7 @@ static void test_boot_placement_not_ram(void **state)
 static void test_boot_placement_beyond_ram(void **state)
 {
 	(void)state;
+	identity_linked();
 	firmware[3].end = 0x280000; /* ...or past the end of it */
 	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x300000-0x3001ff (segment 2), beyond the\n"
 	                            "end of RAM: this machine\nhas only 2 MiB usable. Give it more memory\n"
@@ -314,11 +324,89 @@ static void test_boot_placement_beyond_ram(void **state)
 static void test_boot_placement_names_a_section(void **state)
 {
 	(void)state;
+	identity_linked();
 	seg(1)->elf_index = MKB_SECTION_INDEX + 5;
 	firmware[3].end = 0x280000;
 	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x300000-0x3001ff (section 5), beyond the\n"
 	                            "end of RAM: this machine\nhas only 2 MiB usable. Give it more memory\n"
 	                            "(mkbootimg run --memory SIZE, QEMU's -m), or link the kernel lower.");
+}
+
+/* The firmware uses 2-4 MiB, where the higher-half kernel was planned: its
+ * physical image moves as one block (same offsets, same offset in 2 MiB),
+ * its virtual addresses stay, and the boot information, the kernel's map
+ * and the page tables all say where it went. */
+static void test_boot_higher_half_moved(void **state)
+{
+	(void)state;
+	firmware[3].end = 0x200000;
+	firmware[5] = (struct mm_range){ 0x200000, 0x400000, MKBOOTIMG_MEM_RESERVED };
+	firmware[6] = (struct mm_range){ 0x400000, RAM_END, MKBOOTIMG_MEM_USABLE };
+	facts.memory_map_count = 7;
+	boot();
+	const struct mkbootimg_info *info = fake_at(handoff.info);
+	const struct mkbootimg_segment *s = fake_at(info->segments);
+	uint64_t text = s[0].physical_address, data = s[1].physical_address;
+	assert_true(text >= 0x400000);
+	assert_int_equal(text % (2 * MiB), 0);
+	assert_int_equal(data - text, 0x100000);
+	assert_int_equal(s[0].virtual_address, HH + 0x200000);
+	assert_int_equal(s[1].virtual_address, HH + 0x300000);
+	assert_memory_equal(fake_at(text), payload(0), 1000);
+	assert_memory_equal(fake_at(data), payload(1024), 512);
+	assert_int_equal(type_of(info, text, text + 0x3000), MKBOOTIMG_MEM_KERNEL);
+	assert_int_equal(type_of(info, data, data + 0x1000), MKBOOTIMG_MEM_KERNEL);
+	assert_int_equal(type_of(info, 0x200000, 0x400000), MKBOOTIMG_MEM_RESERVED);
+	/* The page tables map the virtual addresses to the new place. */
+	uint64_t va = HH + 0x300000, table = handoff.page_tables;
+	for (int level = 4; level >= 1; level--) {
+		uint64_t e = ((const uint64_t *)fake_at(table))[(va >> (12 + 9 * (level - 1))) & 511];
+		assert_true(e & PTE_P);
+		table = e & PTE_ADDRESS;
+	}
+	assert_int_equal(table, data);
+	assert_string_equal(fake.log, "the kernel's memory at 0x200000-0x300fff is in use: moved to 0x400000");
+}
+
+/* Reserving the planned range fails (a UEFI firmware took it since its map):
+ * a higher-half kernel moves... */
+static void test_boot_taken_range_moves(void **state)
+{
+	(void)state;
+	fake.taken_base = 0x300000;
+	fake.taken_end = 0x301000;
+	boot();
+	const struct mkbootimg_segment *s = fake_at(((const struct mkbootimg_info *)fake_at(handoff.info))->segments);
+	assert_true(s[1].physical_address != 0x300000);
+	assert_int_equal(s[1].physical_address - s[0].physical_address, 0x100000);
+}
+
+/* ...an identity-linked one stops, naming the range and what to do. */
+static void test_boot_taken_range_identity(void **state)
+{
+	(void)state;
+	identity_linked();
+	fake.taken_base = 0x300000;
+	fake.taken_end = 0x301000;
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x300000-0x3001ff (segment 2), which the\n"
+	                            "firmware uses on this machine. Link the kernel at another physical address,\n"
+	                            "or higher-half: the loader places such a kernel where memory is free.");
+}
+
+/* A Multiboot kernel is entered at physical addresses: it never moves. */
+static void test_boot_taken_range_multiboot(void **state)
+{
+	struct mkb_multiboot *mb = (void *)((uint8_t *)m + 512);
+
+	(void)state;
+	m->protocol = MKB_PROTOCOL_MULTIBOOT1;
+	m->multiboot_offset = 512;
+	*mb = (struct mkb_multiboot){ 0 };
+	identity_linked();
+	fake.taken_base = 0x200000;
+	fake.taken_end = 0x201000;
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x200000-0x202fff (segment 0), which the\n"
+	                            "firmware uses on this machine. Link the kernel at another physical address.");
 }
 
 static void test_boot_no_long_mode(void **state)
@@ -421,6 +509,10 @@ int main(void)
 		T(test_boot_placement_not_ram),
 		T(test_boot_placement_beyond_ram),
 		T(test_boot_placement_names_a_section),
+		T(test_boot_higher_half_moved),
+		T(test_boot_taken_range_moves),
+		T(test_boot_taken_range_identity),
+		T(test_boot_taken_range_multiboot),
 		T(test_boot_no_long_mode),
 		T(test_boot_checksum_mismatch),
 		T(test_boot_checksum_pads_the_last_word),

@@ -15,6 +15,7 @@
 #include <mkbootimg/image.h>
 #include <mkbootimg/protocol.h>
 
+#include "core-platform.h"
 #include "core.h"
 #include "multiboot.h"
 
@@ -34,6 +35,7 @@ static const uint64_t module_address[] = { 0x300000, 0x400000, 0 };
 static struct mkbootimg_framebuffer fb = { 0xfd000000, 1024, 768, 4096, 32, 8, 16, 8, 8, 8, 0, { 0 } };
 static uint8_t rsdp[4096], vbe_control[512], vbe_mode_info[256];
 static struct info_request r;
+static struct mkb_efi_facts efi; /* a BIOS's: zero */
 static uint64_t *area; /* 8-byte aligned, as the loader's pages are */
 static uint64_t size, used;
 
@@ -79,7 +81,8 @@ static int setup(void **state)
 	r = (struct info_request){ .m = m, .module_address = module_address, .boot_drive = 0x80,
 		.loader_name = "mkbootimg 0.1", .framebuffer = &fb, .ram = ram, .ram_count = RAM_ENTRIES,
 		.rsdp_bytes = rsdp, .vbe_mode = 0x4118 | 0x10000, .vbe_control = vbe_control,
-		.vbe_mode_info = vbe_mode_info };
+		.vbe_mode_info = vbe_mode_info, .efi = &efi };
+	memset(&efi, 0, sizeof efi);
 	area = NULL;
 	return 0;
 }
@@ -281,7 +284,8 @@ static void test_multiboot_budget(void **state)
 	(void)state;
 	build();
 	assert_true(size >= used);
-	assert_true(size - used < m->sectors * MKB_SECTOR_SIZE + 128);
+	/* (the entries the final map may add on UEFI are unused here) */
+	assert_true(size - used < m->sectors * MKB_SECTOR_SIZE + CORE_FINAL_EXTRA * 24 + 128);
 	assert_true(size > 4096 + RAM_ENTRIES * 24);
 	free(area);
 	m->protocol = MKB_PROTOCOL_MULTIBOOT1;
@@ -381,6 +385,39 @@ static void test_multiboot1_without_extras(void **state)
 	assert_int_equal(info->shdr_addr, 0);
 }
 
+/* On UEFI: the EFI 64-bit system table tag (12) and the firmware's final
+ * memory map, descriptors as it gave them (17); a BIOS boot has neither. */
+#define EFI_MAP UINT64_C(0x1000000)
+static void test_multiboot2_efi_tags(void **state)
+{
+	(void)state;
+	build();
+	parse_mb2();
+	assert_null(find(MB2_EFI64, 0));
+	assert_null(find(MB2_EFI_MMAP, 0));
+	free(area);
+
+	fake_reset(EFI_MAP, 4096);
+	uint8_t *map = fake_at(EFI_MAP);
+	for (size_t i = 0; i < 3 * 48; i++)
+		map[i] = (uint8_t)(i * 13 + 5);
+	efi = (struct mkb_efi_facts){ .system_table = 0x7f9ee018, .memory_map = EFI_MAP,
+		.memory_map_size = 3 * 48, .descriptor_size = 48, .descriptor_version = 1 };
+	build();
+	parse_mb2();
+	const struct mb2_efi64_tag *table = find(MB2_EFI64, 0);
+	assert_non_null(table);
+	assert_int_equal(table->tag.size, 16);
+	assert_int_equal(table->pointer, 0x7f9ee018);
+	const struct mb2_efi_mmap_tag *efi_map = find(MB2_EFI_MMAP, 0);
+	assert_non_null(efi_map);
+	assert_int_equal(efi_map->tag.size, 16 + 3 * 48);
+	assert_int_equal(efi_map->descriptor_size, 48);
+	assert_int_equal(efi_map->descriptor_version, 1);
+	assert_memory_equal(efi_map->map, map, 3 * 48);
+	fake_release();
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -389,6 +426,7 @@ int main(void)
 		T(test_multiboot2_reads_back),
 		T(test_multiboot2_text_mode),
 		T(test_multiboot2_without_extras),
+		T(test_multiboot2_efi_tags),
 		T(test_multiboot_budget),
 		T(test_multiboot_overlapping_strings_fail),
 		T(test_multiboot1_reads_back),

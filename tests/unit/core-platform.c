@@ -65,6 +65,8 @@ int platform_alloc_pages(uint64_t pages, uint64_t limit, uint64_t *address)
 
 int platform_reserve(uint64_t base, uint64_t end)
 {
+	if (base < fake.taken_end && fake.taken_base < end)
+		return PLATFORM_TAKEN; /* as a UEFI firmware's memory */
 	return physmem_reserve(&fake.allocator, base, end);
 }
 

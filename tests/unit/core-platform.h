@@ -20,6 +20,7 @@ struct fake_platform {
 	uint64_t disk_size;       /* bytes */
 	uint64_t fail_lba;        /* a read that covers this sector fails; UINT64_MAX: none */
 	unsigned reads;           /* platform_read calls */
+	uint64_t taken_base, taken_end; /* platform_reserve says PLATFORM_TAKEN over these */
 	struct physmem allocator; /* what platform_alloc_pages and platform_reserve use */
 	char log[256];            /* the last platform_log line */
 };

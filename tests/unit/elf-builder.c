@@ -241,3 +241,14 @@ int eb_count_entries(const char *dir, const char *prefix)
 	closedir(d);
 	return n;
 }
+
+void eb_fake_efi(uint8_t out[EB_EFI_SIZE])
+{
+	for (size_t i = 0; i < EB_EFI_SIZE; i++)
+		out[i] = eb_pattern(i);
+	memcpy(out, "MZ", 2);
+	memcpy(out + 0x3c, "\x80\0\0\0", 4); /* e_lfanew */
+	memcpy(out + 0x80, "PE\0\0\x64\x86", 6); /* signature, machine x86-64 */
+	memcpy(out + 0x98, "\x0b\x02", 2);     /* optional header: PE32+ */
+	memcpy(out + 0x98 + 68, "\x0a\0", 2);  /* subsystem: EFI application */
+}

@@ -78,4 +78,12 @@ void eb_remove_dir(const char *dir);
 /* Number of entries in dir whose names start with prefix. */
 int eb_count_entries(const char *dir, const char *prefix);
 
+/*
+ * A stand-in for BOOTX64.EFI: EB_EFI_SIZE bytes with the PE32+ EFI
+ * application's marks image_check_efi_loader looks for, the rest
+ * eb_pattern bytes (not a sector multiple, so a FAT chain's tail is tested).
+ */
+#define EB_EFI_SIZE 1300
+void eb_fake_efi(uint8_t out[EB_EFI_SIZE]);
+
 #endif

@@ -33,7 +33,9 @@ static const char *file(const char *name)
 	return strcpy(path, eb_scratch_file(name));
 }
 static uint8_t blob[(1 + STAGE2_SECTORS) * 512];
-static struct loader_blob loader = { blob, sizeof blob };
+static uint8_t efi[EB_EFI_SIZE];
+static enum image_layout layout = IMAGE_LAYOUT_BIOS; /* of the next build_kernel */
+static struct loader_blob loader = { blob, sizeof blob, efi, sizeof efi };
 
 /* A fake loader: jump, zero BPB area, code bytes, 0x55AA; stage 2 with its header. */
 static void make_blob(void)
@@ -50,11 +52,13 @@ static void make_blob(void)
 	blob[511] = 0xaa;
 	memset(blob + 512, 0xcc, STAGE2_SECTORS * 512);
 	memcpy(blob + 512, &h, sizeof h);
+	eb_fake_efi(efi);
 }
 
 static int setup(void **state)
 {
 	make_blob();
+	layout = IMAGE_LAYOUT_BIOS;
 	return eb_scratch_create(state);
 }
 
@@ -315,7 +319,8 @@ struct built {
  */
 static void build_kernel(struct built *b, const char *name)
 {
-	struct plan_options o = { .cmdline = "hello", .stage2_sectors = STAGE2_SECTORS };
+	struct plan_options o = { .cmdline = "hello", .stage2_sectors = STAGE2_SECTORS,
+	                          .layout = layout };
 	const char *p = file(name);
 
 	eb_init(&b->elf, HH + 0x100000);

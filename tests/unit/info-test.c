@@ -28,7 +28,8 @@
 
 static char dir[512], kernel[700], out[700], mod[700];
 static uint8_t blob[(1 + STAGE2_SECTORS) * 512];
-static const struct loader_blob loader = { blob, sizeof blob };
+static uint8_t efi[EB_EFI_SIZE];
+static const struct loader_blob loader = { blob, sizeof blob, efi, sizeof efi };
 
 /* A fake loader, a kernel with two segments, and its image with a module. */
 static int setup(void **state)
@@ -45,6 +46,7 @@ static int setup(void **state)
 	blob[510] = 0x55;
 	blob[511] = 0xaa;
 	memcpy(blob + 512, &h, sizeof h);
+	eb_fake_efi(efi);
 	if (eb_temp_dir(dir, sizeof dir) != 0)
 		return -1;
 	snprintf(kernel, sizeof kernel, "%s/kernel.elf", dir);
@@ -717,7 +719,7 @@ static void test_info_check_truncated(void **state)
 	fwrite(sig, 2, 1, f);
 	fclose(f);
 	expect_damaged(path, "the file is shorter than the image the manifest describes");
-	patched(path, MKB_MBR_BOOT_SIGNATURE, 0xaa55);
+	patched(path, MKB_MBR_BOOT_SIGNATURE - 2, 0xaa550000u); /* 4 bytes: not into LBA 1 */
 	assert_int_equal(truncate(path, (off_t)(im.m.image_sectors * MKB_SECTOR_SIZE - 1)), 0);
 	expect_damaged(path, "the file is shorter than the image the manifest describes");
 	/* Cut inside the manifest: unreadable, with info's message. */
@@ -798,7 +800,7 @@ static void test_info_check_block_device(void **state)
 
 	/* The same image cut short, on a device as short. */
 	snprintf(path, sizeof path, "%s/short-dev.img", dir);
-	patched(path, MKB_MBR_BOOT_SIGNATURE, 0xaa55);
+	patched(path, MKB_MBR_BOOT_SIGNATURE - 2, 0xaa550000u); /* 4 bytes: not into LBA 1 */
 	assert_int_equal(truncate(path, (off_t)((im.m.payload_lba + 1) * MKB_SECTOR_SIZE)), 0);
 	info_image_free(&im);
 	snprintf(cmd, sizeof cmd, "losetup --find --show --read-only '%s'", path);

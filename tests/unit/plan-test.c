@@ -332,6 +332,7 @@ static void test_plan_image_whole_cylinders(void **state)
 	struct plan p;
 
 	(void)state;
+	opts.layout = IMAGE_LAYOUT_BIOS;
 	seg(0x200000, 0x200000, 1000 * 512, 1000 * 512, 5);
 	plan_ok(&p);
 	assert_int_equal(p.payload_lba + p.payload_sectors, MKB_STAGE2_LBA + 8 + 1 + 1000);
@@ -371,6 +372,7 @@ static void test_plan_disk_layout(void **state)
 	struct plan p;
 
 	(void)state;
+	opts.layout = IMAGE_LAYOUT_BIOS;
 	seg(0x200000, 0x200000, 1, 0x1000, 5);
 	seg(0x201000, 0x201000, 513, 0x1000, 4);
 	seg(0x202000, 0x202000, 0, 0x1000, 6); /* bss only: no payload bytes */
@@ -393,6 +395,57 @@ static void test_plan_disk_layout(void **state)
 	assert_string_equal(p.cmdline, "");
 	assert_int_equal(p.cmdline_length, 0);
 	plan_free(&p);
+}
+
+/* GPT layouts: the ESP on the 1 MiB boundary after the payload, the backup GPT after it. */
+static void test_plan_layout_hybrid(void **state)
+{
+	struct plan p;
+
+	(void)state;
+	seg(0x200000, 0x200000, 2048 * 512, 2048 * 512, 5);
+	plan_ok(&p);
+	assert_int_equal(p.layout, IMAGE_LAYOUT_HYBRID);
+	assert_int_equal(p.manifest_lba, MKB_STAGE2_LBA + 8);
+	assert_int_equal(p.payload_lba + p.payload_sectors, MKB_STAGE2_LBA + 8 + 1 + 2048);
+	assert_int_equal(p.esp_lba, 2 * 2048);
+	assert_int_equal(p.esp_sectors, 34 * 2048);
+	assert_int_equal(p.image_sectors, p.esp_lba + p.esp_sectors + 2048);
+	assert_true(p.image_sectors >= p.esp_lba + p.esp_sectors + 33);
+	plan_free(&p);
+}
+
+static void test_plan_layout_uefi(void **state)
+{
+	struct plan p;
+
+	(void)state;
+	opts.layout = IMAGE_LAYOUT_UEFI;
+	seg(0x200000, 0x200000, 512, 512, 5);
+	plan_ok(&p);
+	/* No stage 2: the manifest starts at LBA 34. */
+	assert_int_equal(p.stage2_sectors, 0);
+	assert_int_equal(p.manifest_lba, MKB_STAGE2_LBA);
+	assert_int_equal(p.payload_lba, MKB_STAGE2_LBA + 1);
+	assert_int_equal(p.esp_lba, 2048);
+	assert_int_equal(p.image_sectors, 36 * 2048);
+	plan_free(&p);
+}
+
+static void test_plan_parse_layout(void **state)
+{
+	enum image_layout l = IMAGE_LAYOUT_HYBRID;
+
+	(void)state;
+	assert_int_equal(plan_parse_layout("bios", &l), 0);
+	assert_int_equal(l, IMAGE_LAYOUT_BIOS);
+	assert_string_equal(plan_layout_name(l), "bios");
+	assert_int_equal(plan_parse_layout("uefi", &l), 0);
+	assert_int_equal(l, IMAGE_LAYOUT_UEFI);
+	assert_int_equal(plan_parse_layout("hybrid", &l), 0);
+	assert_int_equal(l, IMAGE_LAYOUT_HYBRID);
+	assert_int_equal(plan_parse_layout("efi", &l), -1);
+	assert_string_equal(mkb_error(), "--firmware efi: not bios, hybrid or uefi");
 }
 
 static void test_plan_cmdline_sectors(void **state)
@@ -738,6 +791,9 @@ int main(void)
 		T(test_plan_stack_size),
 		T(test_plan_stack_window_grows),
 		T(test_plan_disk_layout),
+		T(test_plan_layout_hybrid),
+		T(test_plan_layout_uefi),
+		T(test_plan_parse_layout),
 		T(test_plan_image_whole_cylinders),
 		T(test_plan_too_many_segments),
 		T(test_plan_too_many_modules),

@@ -23,6 +23,9 @@ int image_option(struct plan_options *o, int c, const char *arg)
 		o->protocol = (uint32_t)protocol;
 		o->protocol_given = 1;
 		return 1;
+	case IMAGE_OPT_FIRMWARE:
+		o->layout_given = 1;
+		return plan_parse_layout(arg, &o->layout) == 0 ? 1 : -1;
 	default:
 		return 0;
 	}
@@ -52,6 +55,8 @@ void image_options_help(FILE *f, int column)
 		{ "--framebuffer WxHxBPP", "a graphics mode, e.g. 1024x768x32 (0: text)" },
 		{ "--protocol PROTOCOL", "native, multiboot1 or multiboot2 (default: as\n"
 		                         "the kernel's headers say: Multiboot 2, 1, native)" },
+		{ "--firmware FIRMWARE", "the image boots on bios, uefi or both: hybrid\n"
+		                         "(default hybrid)" },
 	};
 
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {

@@ -13,7 +13,7 @@
 /* getopt_long values, clear of every command's own letters and numbers. */
 enum {
 	IMAGE_OPT_CMDLINE = 0x1000, IMAGE_OPT_STACK_SIZE, IMAGE_OPT_MODULE, IMAGE_OPT_FRAMEBUFFER,
-	IMAGE_OPT_PROTOCOL,
+	IMAGE_OPT_PROTOCOL, IMAGE_OPT_FIRMWARE,
 };
 
 /* Their entries in a command's struct option table (getopt.h). */
@@ -22,7 +22,8 @@ enum {
 	{ "stack-size", required_argument, NULL, IMAGE_OPT_STACK_SIZE }, \
 	{ "module", required_argument, NULL, IMAGE_OPT_MODULE }, \
 	{ "framebuffer", required_argument, NULL, IMAGE_OPT_FRAMEBUFFER }, \
-	{ "protocol", required_argument, NULL, IMAGE_OPT_PROTOCOL }
+	{ "protocol", required_argument, NULL, IMAGE_OPT_PROTOCOL }, \
+	{ "firmware", required_argument, NULL, IMAGE_OPT_FIRMWARE }
 
 /*
  * Take getopt_long's answer c and its argument: 1 when c is one of these
@@ -31,7 +32,11 @@ enum {
  */
 int image_option(struct plan_options *o, int c, const char *arg);
 
-/* Was any of them given? A ready image takes none. */
+/*
+ * Was any of them given? A ready image takes none. --firmware is not
+ * counted: for run it also chooses the machine's firmware, which a ready
+ * image may be booted with.
+ */
 int image_options_given(const struct plan_options *o);
 
 /* When any was given for image, a ready image: -1 with mkb_error() saying so; else 0. */

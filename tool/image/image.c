@@ -1,4 +1,6 @@
 #include "image.h"
+#include "fat.h"
+#include "gpt.h"
 #include "kernel.h"
 #include "plan.h"
 #include "util.h"
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,26 +48,45 @@ int image_check_loader(const struct loader_blob *l, uint64_t *stage2_sectors)
 	return 0;
 }
 
-/* CHS as BIOSes assume for LBA disks: 255 heads, 63 sectors per track. */
-static void put_chs(uint8_t out[3], uint64_t lba)
-{
-	uint64_t c = lba / (255 * 63), h = lba / 63 % 255, s = lba % 63 + 1;
-
-	if (c > 1023) {
-		/* Beyond CHS reach: the customary "use the LBA fields" marker 1023/254/63. */
-		c = 1023;
-		h = 254;
-		s = 63;
-	}
-	out[0] = (uint8_t)h;
-	out[1] = (uint8_t)(s | (c >> 2 & 0xc0));
-	out[2] = (uint8_t)c;
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)(v >> 8 * i);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
+}
+
+int image_check_efi_loader(const struct loader_blob *l)
+{
+	uint32_t pe;
+
+	if (l->efi == NULL || l->efi_size < 0x40 || l->efi[0] != 'M' || l->efi[1] != 'Z')
+		return mkb_fail("embedded UEFI loader: %zu bytes, not a PE file (no \"MZ\")", l->efi_size);
+	pe = get32(l->efi + 0x3c);
+	if (pe > l->efi_size - 24 - 70 || memcmp(l->efi + pe, "PE\0\0", 4) != 0)
+		return mkb_fail("embedded UEFI loader: no PE header");
+	if (get16(l->efi + pe + 4) != 0x8664 || get16(l->efi + pe + 24) != 0x20b)
+		return mkb_fail("embedded UEFI loader: not a PE32+ file for x86-64 (machine 0x%04x)",
+		                (unsigned)get16(l->efi + pe + 4));
+	if (get16(l->efi + pe + 24 + 68) != 10)
+		return mkb_fail("embedded UEFI loader: subsystem %u, not an EFI application (10)",
+		                (unsigned)get16(l->efi + pe + 24 + 68));
+	return 0;
+}
+
+int image_is_iso_name(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n >= 4 && strcasecmp(path + n - 4, ".iso") == 0;
 }
 
 void image_build_mbr(uint8_t mbr[512], const uint8_t stage1[512], uint32_t disk_signature,
@@ -80,9 +102,9 @@ void image_build_mbr(uint8_t mbr[512], const uint8_t stage1[512], uint32_t disk_
 	memset(e, 0, 4 * 16);
 	/* One active entry: many BIOSes boot a USB stick as a hard disk only then. */
 	e[0] = 0x80;
-	put_chs(e + 1, first_lba);
+	gpt_put_chs(e + 1, first_lba);
 	e[4] = MKB_PARTITION_TYPE;
-	put_chs(e + 5, first_lba + sectors - 1);
+	gpt_put_chs(e + 5, first_lba + sectors - 1);
 	put32(e + 8, (uint32_t)first_lba);
 	put32(e + 12, (uint32_t)sectors);
 	mbr[MKB_MBR_BOOT_SIGNATURE] = 0x55;
@@ -230,6 +252,70 @@ static int write_payload(int fd, const char *out_path, const struct kernel *k,
 	return 0;
 }
 
+/* The GPT layouts' sector sink for fat_write: the ESP's sectors at their place in the image. */
+struct esp_sink {
+	int fd;
+	const char *path;
+	uint64_t lba;
+};
+
+static int write_esp_sectors(void *ctx, uint64_t sector, const uint8_t *buf, size_t count)
+{
+	struct esp_sink *e = ctx;
+
+	if (mkb_pwrite_full(e->fd, buf, count * MKB_SECTOR_SIZE,
+	                    (off_t)((e->lba + sector) * MKB_SECTOR_SIZE)) != 0)
+		return mkb_fail("%s: write: %s", e->path, strerror(errno));
+	return 0;
+}
+
+/* Seeds of the GUIDs and the volume ID, each from the checksum (image.h: same kernel, same image). */
+enum { SEED_DISK = 1, SEED_PART1, SEED_ESP, SEED_VOLUME };
+
+/*
+ * The GPT layouts' LBA 0, both GPTs and the ESP: partition 1 over stage 2
+ * (hybrid), manifest and payload; partition 2 the ESP with BOOTX64.EFI.
+ */
+static int write_gpt_disk(int fd, const char *out_path, const struct plan *p,
+                          const struct loader_blob *l, uint64_t checksum)
+{
+	struct gpt_part parts[2] = {
+		{ .first = MKB_STAGE2_LBA, .last = p->payload_lba + p->payload_sectors - 1,
+		  .name = "mkbootimg loader" },
+		{ .first = p->esp_lba, .last = p->esp_lba + p->esp_sectors - 1,
+		  .name = "EFI system partition" },
+	};
+	struct gpt_disk d = { .sectors = p->image_sectors, .parts = parts, .count = 2 };
+	struct esp_sink esp = { fd, out_path, p->esp_lba };
+	uint8_t entries[MKB_GPT_ENTRIES * MKB_GPT_ENTRY_SIZE], sector[MKB_SECTOR_SIZE];
+	uint64_t last = p->image_sectors - 1;
+	uint32_t crc;
+
+	gpt_guid_parse(p->layout == IMAGE_LAYOUT_UEFI ? MKB_GPT_TYPE_PAYLOAD : MKB_GPT_TYPE_BIOS_BOOT,
+	               parts[0].type);
+	gpt_guid_parse(MKB_GPT_TYPE_ESP, parts[1].type);
+	gpt_guid_derive(d.guid, checksum ^ SEED_DISK);
+	gpt_guid_derive(parts[0].guid, checksum ^ SEED_PART1);
+	gpt_guid_derive(parts[1].guid, checksum ^ SEED_ESP);
+	gpt_build_entries(entries, &d);
+	crc = gpt_crc32(entries, sizeof entries);
+	if (fat_write((uint32_t)p->esp_sectors, (uint32_t)p->esp_lba,
+	              (uint32_t)disk_signature(checksum ^ SEED_VOLUME), l->efi, l->efi_size,
+	              write_esp_sectors, &esp) != 0)
+		return -1;
+	if (mkb_pwrite_full(fd, entries, sizeof entries, 2 * MKB_SECTOR_SIZE) != 0 ||
+	    mkb_pwrite_full(fd, entries, sizeof entries,
+	                    (off_t)((last - 32) * MKB_SECTOR_SIZE)) != 0)
+		return mkb_fail("%s: write: %s", out_path, strerror(errno));
+	gpt_build_header(sector, &d, crc, 1);
+	if (mkb_pwrite_full(fd, sector, sizeof sector, (off_t)(last * MKB_SECTOR_SIZE)) != 0)
+		return mkb_fail("%s: write: %s", out_path, strerror(errno));
+	gpt_build_header(sector, &d, crc, 0);
+	if (mkb_pwrite_full(fd, sector, sizeof sector, MKB_SECTOR_SIZE) != 0)
+		return mkb_fail("%s: write: %s", out_path, strerror(errno));
+	return 0;
+}
+
 static int write_all(int fd, const char *out_path, const struct kernel *k, const struct plan *p,
                      const struct loader_blob *l)
 {
@@ -243,10 +329,11 @@ static int write_all(int fd, const char *out_path, const struct kernel *k, const
 
 	if (buf == NULL)
 		return mkb_fail("%s: %s", out_path, strerror(ENOMEM));
-	/* Setting the size first makes LBA 1..33 and every padding byte zero. */
+	/* Setting the size first makes LBA 1..33, the ESP's free space and every padding byte zero. */
 	if (ftruncate(fd, (off_t)(p->image_sectors * MKB_SECTOR_SIZE)) != 0 ||
-	    mkb_pwrite_full(fd, l->data + MKB_SECTOR_SIZE, l->size - MKB_SECTOR_SIZE,
-	                    MKB_STAGE2_LBA * MKB_SECTOR_SIZE) != 0) {
+	    (p->stage2_sectors != 0 &&
+	     mkb_pwrite_full(fd, l->data + MKB_SECTOR_SIZE, l->size - MKB_SECTOR_SIZE,
+	                     MKB_STAGE2_LBA * MKB_SECTOR_SIZE) != 0)) {
 		mkb_fail("%s: write: %s", out_path, strerror(errno));
 		goto out;
 	}
@@ -268,8 +355,15 @@ static int write_all(int fd, const char *out_path, const struct kernel *k, const
 		         out_path, mkb_manifest_rule_text(rule));
 		goto out;
 	}
-	image_build_mbr(mbr, l->data, disk_signature(checksum), MKB_STAGE2_LBA,
-	                p->image_sectors - MKB_STAGE2_LBA);
+	if (p->layout == IMAGE_LAYOUT_BIOS) {
+		image_build_mbr(mbr, l->data, disk_signature(checksum), MKB_STAGE2_LBA,
+		                p->image_sectors - MKB_STAGE2_LBA);
+	} else {
+		/* Stage 1 stays in a UEFI-only image: a BIOS then says there is no loader. */
+		gpt_build_pmbr(mbr, l->data, disk_signature(checksum), p->image_sectors);
+		if (write_gpt_disk(fd, out_path, p, l, checksum) != 0)
+			goto out;
+	}
 	if (mkb_pwrite_full(fd, buf, msize, (off_t)(p->manifest_lba * MKB_SECTOR_SIZE)) != 0 ||
 	    mkb_pwrite_full(fd, mbr, sizeof mbr, 0) != 0) {
 		mkb_fail("%s: write: %s", out_path, strerror(errno));
@@ -290,14 +384,18 @@ int image_write(const char *out_path, const struct kernel *k, const struct plan 
 	mode_t mask;
 	int fd;
 
-	if (image_check_loader(l, &stage2_sectors) != 0)
+	if (image_is_iso_name(out_path))
+		return mkb_fail("%s: mkbootimg does not write ISO images (yet); write a disk image "
+		                "(-o NAME.img), which boots as a VM's disk or from a USB stick", out_path);
+	if (image_check_loader(l, &stage2_sectors) != 0 ||
+	    (p->layout != IMAGE_LAYOUT_BIOS && image_check_efi_loader(l) != 0))
 		return -1;
 	/* The kernel as it is now: written to while mkbootimg reads it, the image would mix two kernels. */
 	if (fstat(k->fd, &kernel_before) != 0)
 		return mkb_fail("%s: %s", k->path, strerror(errno));
 	if ((uint64_t)kernel_before.st_size != k->file_size)
 		return mkb_fail("%s: the kernel changed while mkbootimg read it; run mkbootimg again", k->path);
-	if (stage2_sectors != p->stage2_sectors)
+	if (p->layout != IMAGE_LAYOUT_UEFI && stage2_sectors != p->stage2_sectors)
 		return mkb_fail("embedded loader: stage 2 has %" PRIu64 " sectors, the plan says %" PRIu64,
 		                stage2_sectors, p->stage2_sectors);
 	/* rename() would replace a device node with a file: refuse anything but a file. */

@@ -1,4 +1,6 @@
 #include "plan.h"
+#include "fat.h"
+#include "gpt.h"
 #include "kernel.h"
 #include "util.h"
 
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #define PAGE_SHIFT 12
+#define PLAN_PARTITION_ALIGN 2048 /* sectors: 1 MiB */
 #define NONCANONICAL_START UINT64_C(0x0000800000000000)
 #define NONCANONICAL_END   UINT64_C(0xffff800000000000)
 
@@ -226,8 +229,35 @@ static int place_disk(struct plan *p, const char *path)
 	}
 	p->payload_sectors = off / MKB_SECTOR_SIZE;
 	uint64_t used = p->payload_lba + p->payload_sectors;
-	p->image_sectors = (used + MKB_CYLINDER_SECTORS - 1) / MKB_CYLINDER_SECTORS * MKB_CYLINDER_SECTORS;
+	if (p->layout == IMAGE_LAYOUT_BIOS) {
+		p->image_sectors = (used + MKB_CYLINDER_SECTORS - 1) / MKB_CYLINDER_SECTORS *
+		                   MKB_CYLINDER_SECTORS;
+		return 0;
+	}
+	/* The ESP on a 1 MiB boundary, as partitioning tools align; the backup GPT after it. */
+	p->esp_lba = MKB_ALIGN_UP(used, PLAN_PARTITION_ALIGN);
+	p->esp_sectors = FAT_ESP_SECTORS;
+	p->image_sectors = MKB_ALIGN_UP(p->esp_lba + p->esp_sectors + GPT_TABLE_SECTORS,
+	                                PLAN_PARTITION_ALIGN);
 	return 0;
+}
+
+const char *plan_layout_name(enum image_layout layout)
+{
+	return layout == IMAGE_LAYOUT_BIOS ? "bios" : layout == IMAGE_LAYOUT_UEFI ? "uefi" : "hybrid";
+}
+
+int plan_parse_layout(const char *arg, enum image_layout *layout)
+{
+	static const enum image_layout all[] = { IMAGE_LAYOUT_BIOS, IMAGE_LAYOUT_HYBRID,
+	                                         IMAGE_LAYOUT_UEFI };
+
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (strcmp(arg, plan_layout_name(all[i])) == 0) {
+			*layout = all[i];
+			return 0;
+		}
+	return mkb_fail("--firmware %s: not bios, hybrid or uefi", arg);
 }
 
 int plan_parse_stack_size(const char *arg, uint64_t *size)
@@ -473,7 +503,9 @@ int plan_make(struct plan *p, const struct kernel *k, const struct plan_options 
 		.cmdline = o->cmdline ? o->cmdline : "",
 		.framebuffer = o->framebuffer_given ? o->framebuffer : k->requests.framebuffer,
 		.protocol = k->protocol,
-		.stage2_sectors = o->stage2_sectors,
+		/* A UEFI-only image has no stage 2: its manifest starts at MKB_STAGE2_LBA. */
+		.stage2_sectors = o->layout == IMAGE_LAYOUT_UEFI ? 0 : o->stage2_sectors,
+		.layout = o->layout,
 	};
 	p->cmdline_length = strlen(p->cmdline);
 	if (stack < REQUEST_STACK_MIN)

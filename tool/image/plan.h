@@ -32,6 +32,16 @@ struct kernel;
 #define PLAN_SECTION_INDEX     MKB_SECTION_INDEX
 #define PLAN_SEGMENT_NAME_MAX  24
 
+/*
+ * The disk layouts of --firmware (include/mkbootimg/image.h draws them):
+ * which firmware can boot the image. 0, the default, is the hybrid.
+ */
+enum image_layout {
+	IMAGE_LAYOUT_HYBRID = 0, /* GPT: stage 2 in a BIOS boot partition, and an ESP */
+	IMAGE_LAYOUT_BIOS,       /* MBR only: stage 2, manifest, payload; the smallest image */
+	IMAGE_LAYOUT_UEFI,       /* GPT: manifest and payload, and an ESP; no stage 2 */
+};
+
 /* One --module FILE[=STRING], in the order given. */
 struct plan_module_arg {
 	char *path;         /* FILE: a copy, as the argument goes on with '=' */
@@ -50,6 +60,8 @@ struct plan_options {
 	uint64_t stage2_sectors; /* size of the loader's stage 2, decides where the manifest goes */
 	int protocol_given;     /* 1: --protocol chose protocol (MKB_PROTOCOL_*); 0: the headers do */
 	uint32_t protocol;
+	enum image_layout layout; /* --firmware; a ready image keeps its own */
+	int layout_given;       /* 1: --firmware was given */
 };
 
 struct plan_segment {
@@ -107,7 +119,17 @@ struct plan {
 	uint64_t payload_lba;
 	uint64_t payload_sectors;
 	uint64_t image_sectors;
+	/* GPT layouts: partition 1 is LBA MKB_STAGE2_LBA to the payload's end; the ESP follows. */
+	enum image_layout layout;
+	uint64_t esp_lba;              /* 0 in the BIOS layout */
+	uint64_t esp_sectors;
 };
+
+/* "bios", "hybrid" or "uefi", as --firmware takes them. */
+const char *plan_layout_name(enum image_layout layout);
+
+/* Parse a --firmware argument. 0, or -1 with mkb_error() set. */
+int plan_parse_layout(const char *arg, enum image_layout *layout);
 
 /* Parse a --stack-size argument (64K..1G). 0, or -1 with mkb_error() set. */
 int plan_parse_stack_size(const char *arg, uint64_t *size);

@@ -142,12 +142,36 @@ __attribute__((unused)) static void check_sections(uint32_t num, uint32_t entsiz
 
 struct mmap_summary {
 	int usable_1m;
+	uint32_t upper_kib; /* KiB of available memory from 1 MiB on, as the map says */
 };
 
 static void mmap_entry(struct mmap_summary *s, uint64_t base, uint64_t length, uint32_t type)
 {
 	if (type == 1 && base <= 0x100000 && base + length > 0x200000)
 		s->usable_1m = 1;
+	if (type == 1 && base <= 0x100000 && base + length > 0x100000)
+		s->upper_kib = (uint32_t)((base + length - 0x100000) >> 10);
+}
+
+/*
+ * The screen: on a BIOS the EGA text screen (these kernels ask for no
+ * mode); on UEFI there is no text mode, and the loader describes the GOP
+ * framebuffer, 32 bits per pixel, as GRUB does. Printed for the tests
+ * outside to compare with the firmware they booted.
+ */
+static void check_framebuffer(const uint8_t *fb, int uefi)
+{
+	uint64_t addr = *(const uint64_t *)fb;
+	uint32_t pitch = *(const uint32_t *)(fb + 8), width = *(const uint32_t *)(fb + 12);
+	uint32_t height = *(const uint32_t *)(fb + 16);
+	uint8_t bpp = fb[20], type = fb[21];
+
+	puts(type == 1 ? "mbcheck: framebuffer: RGB\n" : "mbcheck: framebuffer: EGA text\n");
+	if (uefi)
+		expect(type == 1 && bpp == 32 && addr && width && height && pitch >= 4 * width,
+		       "framebuffer: GOP, 32-bit RGB", type);
+	else
+		expect(addr == 0xb8000 && type == 2 && width == 80, "framebuffer: EGA text", type);
 }
 
 #if MB_VERSION == 1
@@ -162,7 +186,8 @@ static void check_info(uint32_t magic, const uint32_t *info)
 	uint32_t want = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 6) | (1 << 9) | (1 << 12);
 	expect((flags & want) == want, "flags", flags);
 	expect(info[1] >= 500 && info[1] <= 640, "mem_lower", info[1]);
-	expect(info[2] >= 100 * 1024, "mem_upper", info[2]);
+	/* From 1 MiB to the first hole: on UEFI that may be a few MiB only. */
+	expect(info[2] >= 1024, "mem_upper", info[2]);
 	expect(info[3] >> 24 == 0x80, "boot_device", info[3]);
 	check_cmdline((const char *)info[4]);
 	expect(info[5] == 1, "mods_count", info[5]);
@@ -184,16 +209,18 @@ static void check_info(uint32_t magic, const uint32_t *info)
 		off += *(const uint32_t *)e + 4;
 	}
 	expect(m.usable_1m, "memory map: usable RAM at 1 MiB", info[11]);
+	expect(info[2] == m.upper_kib, "mem_upper as the memory map says", m.upper_kib);
 	expect(startswith((const char *)info[16], "mkbootimg"), "boot loader name", info[16]);
+	/* Multiboot 1 cannot tell the firmware: a GOP framebuffer means UEFI. */
 	const uint8_t *fb = (const uint8_t *)info + 88;
-	expect(*(const uint32_t *)fb == 0xb8000 && fb[21] == 2 && *(const uint32_t *)(fb + 12) == 80,
-	       "framebuffer: EGA text", fb[21]);
+	check_framebuffer(fb, fb[21] == 1);
 }
 #else
 static void check_info(uint32_t magic, const uint8_t *info)
 {
-	uint32_t total = *(const uint32_t *)info, seen = 0;
+	uint32_t total = *(const uint32_t *)info, seen = 0, mem_upper = 0;
 	struct mmap_summary m = { 0 };
+	const uint8_t *fb = 0;
 
 	expect(magic == 0x36d76289, "magic", magic);
 	expect(((uint32_t)info & 7) == 0, "information 8-byte aligned", (uint32_t)info);
@@ -213,7 +240,8 @@ static void check_info(uint32_t magic, const uint8_t *info)
 		case 3: check_module(w[0], w[1], (const char *)(t + 16)); break;
 		case 4:
 			expect(w[0] >= 500 && w[0] <= 640, "mem_lower", w[0]);
-			expect(w[1] >= 100 * 1024, "mem_upper", w[1]);
+			expect(w[1] >= 1024, "mem_upper", w[1]);
+			mem_upper = w[1];
 			break;
 		case 5: expect(w[0] == 0x80, "BIOS boot device", w[0]); break;
 		case 6:
@@ -222,8 +250,13 @@ static void check_info(uint32_t magic, const uint8_t *info)
 				mmap_entry(&m, *(const uint64_t *)(t + e), *(const uint64_t *)(t + e + 8),
 					   *(const uint32_t *)(t + e + 16));
 			break;
-		case 8:
-			expect(w[0] == 0xb8000 && t[29] == 2 && w[3] == 80, "framebuffer: EGA text", t[29]);
+		case 8: fb = t + 8; break;
+		case 12: /* the EFI system table: its signature, when it lies below 4 GiB */
+			expect(size == 16 && (w[1] || *(const uint64_t *)(uintptr_t)w[0] == 0x5453595320494249ull),
+			       "EFI system table: IBI SYST", w[0]);
+			break;
+		case 17: /* the EFI memory map: whole descriptors of 40 bytes or more */
+			expect(w[0] >= 40 && size > 16 && (size - 16) % w[0] == 0, "EFI memory map tag", w[0]);
 			break;
 		case 9: check_sections(w[0], w[1], w[2], t + 20); break;
 		case 14: expect(startswith((const char *)(t + 8), "RSD PTR "), "ACPI old RSDP", 0); break;
@@ -233,8 +266,16 @@ static void check_info(uint32_t magic, const uint8_t *info)
 	}
 	uint32_t want = 1u << 1 | 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 |
 			1u << 9 | 1u << 14 | 1u << 21;
-	expect((seen & want) == want, "tags present (bit = type)", seen);
+	/* UEFI: the EFI system table and memory map tags come together. */
+	uint32_t uefi = (seen >> 12) & 1;
+	puts(uefi ? "firmware: UEFI\n" : "firmware: BIOS\n");
+	if (uefi)
+		want |= 1u << 17;
+	expect((seen & want) == want && uefi == ((seen >> 17) & 1), "tags present (bit = type)", seen);
 	expect(m.usable_1m, "memory map: usable RAM at 1 MiB", 0);
+	expect(mem_upper == m.upper_kib, "mem_upper as the memory map says", m.upper_kib);
+	if (fb)
+		check_framebuffer(fb, uefi);
 }
 #endif
 

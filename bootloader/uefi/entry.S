@@ -1,0 +1,154 @@
+/*
+ * The UEFI loader's assembly: memcpy and memset for the core, and the
+ * trampoline that leaves the firmware's world for the kernel's.
+ *
+ * Called from C with the Microsoft x64 convention (the firmware's, which
+ * clang uses for this target): arguments in RCX, RDX, R8; RAX the result;
+ * RBX, RBP, RDI, RSI, R12-R15 preserved.
+ */
+#include "handoff.h"
+
+	.text
+
+/* void *memcpy(void *dst, const void *src, size_t n)
+ * in: RCX dst, RDX src, R8 n; out: RAX dst; clobbers: RCX, flags */
+	.globl memcpy
+memcpy:
+	push %rdi
+	push %rsi
+	mov %rcx, %rax
+	mov %rcx, %rdi
+	mov %rdx, %rsi
+	mov %r8, %rcx
+	cld
+	rep movsb
+	pop %rsi
+	pop %rdi
+	ret
+
+/* void *memset(void *dst, int c, size_t n)
+ * in: RCX dst, EDX c, R8 n; out: RAX dst; clobbers: RCX, R9, flags */
+	.globl memset
+memset:
+	push %rdi
+	mov %rcx, %r9
+	mov %rcx, %rdi
+	mov %edx, %eax
+	mov %r8, %rcx
+	cld
+	rep stosb
+	mov %r9, %rax
+	pop %rdi
+	ret
+
+/*
+ * The trampoline: copied to a page below 4 GiB (main.c), where the
+ * firmware's page tables and the kernel's both map it to itself, and
+ * entered there after ExitBootServices. Position-independent. Its
+ * hand-off block (handoff.h) holds the GDT and the values below.
+ */
+	.globl trampoline_start, trampoline_multiboot, trampoline_end
+trampoline_start:
+
+/* Native kernel. in: RCX = the hand-off block.
+ * out, at the kernel's entry: long mode, CR3 = the core's page tables,
+ * CS = 64-bit code (0x08), DS = ES = FS = GS = SS = data (0x10), a null
+ * IDT, interrupts off, CR0.WP, NE, MP set and EM, TS clear, CR4.OSFXSR and
+ * OSXMMEXCPT set, EFER.NXE set when H_NX, x87 reset; RSP = H_STACK_TOP - 8
+ * (a null return address), RBP = 0, RDI = H_INFO; the other general
+ * registers zero. Does not return. */
+trampoline_native:
+	cli
+	lgdt H_GDTR(%rcx)
+	lidt H_IDTR(%rcx)
+	mov %rcx, %rsi
+	lea 1f(%rip), %rax
+	pushq $SEL_CODE64
+	push %rax
+	lretq
+1:	mov $SEL_DATA, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %fs
+	mov %eax, %gs
+	mov %eax, %ss
+	mov %cr4, %rax
+	or $((1 << 9) | (1 << 10)), %rax  /* OSFXSR, OSXMMEXCPT */
+	mov %rax, %cr4
+	mov %cr0, %rax
+	and $~((1 << 2) | (1 << 3)), %rax  /* EM, TS: SSE must not trap */
+	or $((1 << 16) | (1 << 5) | (1 << 1)), %rax /* WP, NE, MP */
+	mov %rax, %cr0
+	mov $0xc0000080, %ecx             /* EFER */
+	rdmsr
+	cmpq $0, H_NX(%rsi)
+	je 2f
+	or $(1 << 11), %eax               /* NXE, before tables that use NX */
+2:	wrmsr
+	mov H_PAGE_TABLES(%rsi), %rax
+	mov %rax, %cr3
+	fninit
+	mov H_STACK_TOP(%rsi), %rsp
+	pushq $0                          /* a null return address: RSP + 8 is 16-byte aligned */
+	mov H_INFO(%rsi), %rdi
+	mov H_ENTRY(%rsi), %rax
+	xor %ebx, %ebx
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %esi, %esi
+	xor %ebp, %ebp
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r11d, %r11d
+	xor %r12d, %r12d
+	xor %r13d, %r13d
+	xor %r14d, %r14d
+	xor %r15d, %r15d
+	jmp *%rax
+
+/* Multiboot kernel. in: RCX = the hand-off block (below 4 GiB).
+ * out, at the kernel's entry, as both Multiboot specifications require:
+ * 32-bit protected mode, paging and long mode off, CS = flat 32-bit code
+ * (0x18), DS = ES = FS = GS = SS = flat data (0x10), a null IDT,
+ * interrupts off, EFLAGS.VM and DF clear, EAX = H_MAGIC, EBX = H_INFO,
+ * ESP = H_STACK_TOP (the top of the trampoline's page). Does not return. */
+trampoline_multiboot:
+	cli
+	lgdt H_GDTR(%rcx)
+	lidt H_IDTR(%rcx)
+	mov %ecx, %esi
+	lea 3f(%rip), %rax
+	pushq $SEL_CODE32
+	push %rax
+	lretq                             /* to compatibility mode */
+	.code32
+3:	mov $SEL_DATA, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %fs
+	mov %eax, %gs
+	mov %eax, %ss
+	mov %cr0, %eax
+	and $0x7fffffff, %eax             /* PG off: the CPU leaves long mode */
+	mov %eax, %cr0
+	mov $0xc0000080, %ecx             /* EFER */
+	rdmsr
+	and $~(1 << 8), %eax              /* LME */
+	wrmsr
+	mov %cr4, %eax
+	and $~(1 << 5), %eax              /* PAE */
+	mov %eax, %cr4
+	mov H_STACK_TOP(%esi), %esp
+	pushl $2                          /* EFLAGS: only the always-one bit */
+	popfl
+	mov H_INFO(%esi), %ebx
+	mov H_ENTRY(%esi), %edx
+	mov H_MAGIC(%esi), %eax
+	xor %ecx, %ecx
+	xor %edi, %edi
+	xor %ebp, %ebp
+	xor %esi, %esi
+	jmp *%edx
+	.code64
+trampoline_end:

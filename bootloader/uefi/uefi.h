@@ -1,0 +1,89 @@
+/*
+ * The UEFI front-end's internals: BOOTX64.EFI, a PE32+ application built
+ * with clang for the firmware's (Microsoft x64) calling convention. The
+ * firmware identity-maps memory, so a physical address is a pointer.
+ */
+#ifndef MKB_UEFI_H
+#define MKB_UEFI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boot.h"
+#include "core.h"
+#include "efi.h"
+#include "handoff.h"
+#include "platform.h"
+
+/* main.c: the firmware's tables, for every file */
+extern struct efi_system_table *st;
+extern struct efi_boot_services *bs;
+extern int boot_services_exited;
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+int guid_equal(const struct efi_guid *a, const struct efi_guid *b);
+
+/* console.c: ConOut while boot services last, COM1 after */
+void console_init(void);
+void print(const char *fmt, ...);
+__attribute__((noreturn)) void fatal(const char *fmt, ...);
+
+/* disk.c: the boot disk, and platform_read */
+/* The whole disk the loader was loaded from; its size in 512-byte sectors. */
+void disk_open(efi_handle image, uint64_t *sectors);
+/* Where the manifest starts: LBA 34 when it is there, else after stage 2. */
+uint64_t disk_manifest_lba(void);
+
+/* memory.c: the memory map, allocations, ExitBootServices */
+/* Pages of EFI_LOADER_DATA (or code) ending at or below limit; 0 on failure. */
+uint64_t allocate_pages(uint64_t pages, uint64_t limit, uint32_t type);
+/* The firmware's map now, converted (conventional memory usable, the rest
+ * as its type says) into the facts' map. */
+void memory_read_map(struct boot_facts *f);
+/* Room for the final map, with its size as the most it may be. */
+void memory_prepare_exit(struct boot_facts *f);
+/* ExitBootServices with the final map, converted into the facts; what the
+ * kernel's map shows of the loader's own. Failing, it halts. */
+void memory_exit(efi_handle image, struct boot_facts *f);
+
+/* video.c: GOP */
+/* The current mode's framebuffer's end (0: no GOP), before the core runs. */
+uint64_t video_screen_end(void);
+/* The mode closest to width x height (0: keep the current one), described. */
+void video_set_mode(uint32_t width, uint32_t height, struct mkbootimg_framebuffer *fb);
+
+/* platform.c: CPU features and the firmware's configuration tables */
+void platform_facts(struct boot_facts *f);
+
+/* entry.S: the trampoline, copied below 4 GiB before it runs */
+extern const char trampoline_start[], trampoline_multiboot[], trampoline_end[];
+
+struct handoff {
+	uint64_t gdt[4];
+	uint16_t pad0[3];
+	uint16_t gdt_limit;
+	uint64_t gdt_base;
+	uint16_t pad1[3];
+	uint16_t idt_limit;
+	uint64_t idt_base;
+	uint64_t page_tables, entry, stack_top, info, nx, magic;
+};
+_Static_assert(offsetof(struct handoff, gdt) == H_GDT && offsetof(struct handoff, gdt_limit) == H_GDTR &&
+	       offsetof(struct handoff, idt_limit) == H_IDTR &&
+	       offsetof(struct handoff, page_tables) == H_PAGE_TABLES && offsetof(struct handoff, entry) == H_ENTRY &&
+	       offsetof(struct handoff, stack_top) == H_STACK_TOP && offsetof(struct handoff, info) == H_INFO &&
+	       offsetof(struct handoff, nx) == H_NX && offsetof(struct handoff, magic) == H_MAGIC &&
+	       sizeof(struct handoff) == H_SIZE, "handoff.h describes struct handoff");
+
+#endif
