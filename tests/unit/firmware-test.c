@@ -8,8 +8,6 @@
 #include "firmware.h"
 #include "util.h"
 
-#include <mkbootimg/image.h>
-
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,32 +187,15 @@ static void test_ovmf_copy_vars(void **state)
 
 static void test_image_firmwares(void **state)
 {
-	static unsigned char disk[(MKB_STAGE2_LBA + 1) * MKB_SECTOR_SIZE];
-	unsigned char *stage2 = disk + MKB_STAGE2_LBA * MKB_SECTOR_SIZE;
 	struct image_firmwares fw;
 
 	(void)state;
-	image_firmwares_of(disk, sizeof disk, &fw);
-	assert_int_equal(fw.bios + fw.uefi, 0);
-	disk[510] = 0x55;
-	disk[511] = 0xaa;
-	stage2[0] = 0x4d, stage2[1] = 0x4b, stage2[2] = 0x42, stage2[3] = 0x32; /* "MKB2" */
-	image_firmwares_of(disk, sizeof disk, &fw);
-	assert_int_equal(fw.bios, 1); /* --firmware bios */
-	assert_int_equal(fw.uefi, 0);
-	memcpy(disk + MKB_SECTOR_SIZE, "EFI PART", 8);
-	image_firmwares_of(disk, sizeof disk, &fw);
-	assert_int_equal(fw.bios, 1); /* hybrid */
-	assert_int_equal(fw.uefi, 1);
-	stage2[3] = 0x4d; /* "MKBM": the manifest at LBA 34, --firmware uefi */
-	image_firmwares_of(disk, sizeof disk, &fw);
-	assert_int_equal(fw.bios, 0);
-	assert_int_equal(fw.uefi, 1);
-	image_firmwares_of(disk, MKB_SECTOR_SIZE, &fw); /* a short file */
-	assert_int_equal(fw.bios + fw.uefi, 0);
-	disk[511] = 0;
-	image_firmwares_of(disk, sizeof disk, &fw);
-	assert_int_equal(fw.bios + fw.uefi, 0);
+	image_firmwares_of(IMAGE_LAYOUT_BIOS, &fw);
+	assert_true(fw.bios && !fw.uefi);
+	image_firmwares_of(IMAGE_LAYOUT_HYBRID, &fw);
+	assert_true(fw.bios && fw.uefi);
+	image_firmwares_of(IMAGE_LAYOUT_UEFI, &fw);
+	assert_true(!fw.bios && fw.uefi);
 }
 
 int main(void)

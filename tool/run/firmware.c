@@ -1,11 +1,9 @@
 #include "firmware.h"
+#include "info.h"
 #include "util.h"
-
-#include <mkbootimg/image.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -110,39 +108,26 @@ int ovmf_find(struct ovmf_files *out, const struct ovmf_search *where)
 	return mkb_fail("no UEFI firmware (OVMF) found: " OVMF_MISSING_HINT);
 }
 
-#define GPT_SIGNATURE "EFI PART"
-
-void image_firmwares_of(const unsigned char *start, unsigned long len, struct image_firmwares *out)
+void image_firmwares_of(enum image_layout layout, struct image_firmwares *out)
 {
-	const unsigned long stage2 = (unsigned long)MKB_STAGE2_LBA * MKB_SECTOR_SIZE;
-	uint32_t magic;
-
-	out->bios = out->uefi = 0;
-	if (len < MKB_SECTOR_SIZE || start[MKB_MBR_BOOT_SIGNATURE] != 0x55 ||
-	    start[MKB_MBR_BOOT_SIGNATURE + 1] != 0xaa)
-		return;
-	if (len >= 2 * MKB_SECTOR_SIZE && memcmp(start + MKB_SECTOR_SIZE, GPT_SIGNATURE, 8) == 0)
-		out->uefi = 1;
-	if (len >= stage2 + 4) {
-		magic = (uint32_t)start[stage2] | (uint32_t)start[stage2 + 1] << 8 |
-		        (uint32_t)start[stage2 + 2] << 16 | (uint32_t)start[stage2 + 3] << 24;
-		out->bios = magic == MKB_STAGE2_MAGIC;
-	}
+	out->bios = layout != IMAGE_LAYOUT_UEFI;
+	out->uefi = layout != IMAGE_LAYOUT_BIOS;
 }
 
 int image_firmwares_read(const char *path, struct image_firmwares *out)
 {
-	unsigned char start[(MKB_STAGE2_LBA + 1) * MKB_SECTOR_SIZE];
-	ssize_t n;
+	struct info_image im;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return mkb_fail("%s: %s", path, strerror(errno));
-	n = mkb_pread_full(fd, start, sizeof start, 0);
+	if (info_read_image(fd, &im) != 0) {
+		close(fd);
+		return mkb_fail("%s: %s", path, mkb_error());
+	}
 	close(fd);
-	if (n < 0)
-		return mkb_fail("%s: %s", path, strerror(errno));
-	image_firmwares_of(start, (unsigned long)n, out);
+	image_firmwares_of(im.layout, out);
+	info_image_free(&im);
 	return 0;
 }
 

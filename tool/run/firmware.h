@@ -7,6 +7,8 @@
 #ifndef MKB_FIRMWARE_H
 #define MKB_FIRMWARE_H
 
+#include "plan.h"
+
 #include <limits.h>
 
 enum run_firmware { RUN_FIRMWARE_UNSET, RUN_FIRMWARE_BIOS, RUN_FIRMWARE_UEFI };
@@ -51,14 +53,14 @@ int ovmf_copy_vars(const char *from, const char *to);
 
 /* What an image (a file or a device holding one) can boot from. */
 struct image_firmwares {
-	int bios;  /* stage 1 and the stage 2 it loads from LBA 34: "bios" and "hybrid" */
-	int uefi;  /* a GPT (its header at LBA 1), which carries the EFI system partition */
+	int bios;  /* stage 2, which stage 1 loads: --firmware bios and hybrid */
+	int uefi;  /* an EFI system partition holding BOOTX64.EFI: --firmware uefi and hybrid */
 };
 
-/* Look at path's first sectors. 0, or -1 with mkb_error() set ("PATH: why"). */
+/* The image's layout, as info reads it. 0, or -1 with mkb_error() set ("PATH: why"). */
 int image_firmwares_read(const char *path, struct image_firmwares *out);
 
-/* The same from the image's first 35 sectors (or fewer, when it is shorter). */
-void image_firmwares_of(const unsigned char *start, unsigned long len, struct image_firmwares *out);
+/* The same for a layout. */
+void image_firmwares_of(enum image_layout layout, struct image_firmwares *out);
 
 #endif

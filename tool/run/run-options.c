@@ -13,7 +13,7 @@
 enum {
 	OPT_TEST = 256, OPT_TIMEOUT, OPT_SUCCESS, OPT_MACHINE, OPT_MEMORY, OPT_ACCEL, OPT_QEMU,
 	OPT_GDB, OPT_HEADLESS, OPT_DRY_RUN,
-	OPT_SMP, OPT_SERIAL, OPT_FIRMWARE,
+	OPT_SMP, OPT_SERIAL,
 };
 
 static const struct option longopts[] = {
@@ -30,7 +30,6 @@ static const struct option longopts[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "smp", required_argument, NULL, OPT_SMP },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
-	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -69,8 +68,20 @@ static int parse_one(struct run_options *o, int c, const char *arg)
 	int taken = image_option(&o->plan, c, arg);
 	long v;
 
-	if (taken != 0)
-		return taken < 0 ? -1 : 0;
+	if (taken < 0)
+		return -1;
+	if (taken > 0) {
+		/*
+		 * --firmware is a kernel's image layout and the machine's firmware
+		 * at once; hybrid, which boots on both, leaves the machine's open.
+		 */
+		if (c == IMAGE_OPT_FIRMWARE) {
+			o->firmware = o->plan.layout == IMAGE_LAYOUT_BIOS ? RUN_FIRMWARE_BIOS :
+			              o->plan.layout == IMAGE_LAYOUT_UEFI ? RUN_FIRMWARE_UEFI : RUN_FIRMWARE_UNSET;
+			o->firmware_given = 1;
+		}
+		return 0;
+	}
 	switch (c) {
 	case OPT_TEST:
 		o->test = 1;
@@ -126,14 +137,6 @@ static int parse_one(struct run_options *o, int c, const char *arg)
 		if (arg[0] == '\0')
 			return mkb_fail("--serial: give a FILE, stdio or none");
 		o->serial = arg;
-		break;
-	case OPT_FIRMWARE:
-		/* "hybrid", the image layout that boots on both, leaves the machine's choice open. */
-		if (strcmp(arg, "hybrid") == 0)
-			o->firmware = RUN_FIRMWARE_UNSET;
-		else if (run_firmware_parse(arg, &o->firmware) != 0)
-			return mkb_fail("--firmware: '%s' is not bios, uefi or hybrid", arg);
-		o->firmware_given = 1;
 		break;
 	case OPT_DRY_RUN:
 		o->dry_run = 1;
