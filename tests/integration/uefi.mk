@@ -13,7 +13,7 @@ UEFI_LOAD_DIR := $(BUILD)/bench
 UEFI_TEST_DEPS := $(BUILD)/mkbootimg $(TEST_KERNELS)/entry-check-higher-half.elf \
 		  $(TEST_KERNELS)/entry-check-flat.elf $(TEST_KERNELS)/tiny.elf \
 		  $(MB_KERNELS)/mbcheck1.elf $(MB_KERNELS)/mbcheck2.elf $(MB_KERNELS)/module.txt \
-		  $(RUN_TEST_KERNEL_DIR)/fail.elf $(UEFI_LOAD_DIR)/load-16.elf
+		  $(RUN_TEST_KERNEL_DIR)/fail.elf $(RUN_TEST_KERNEL_DIR)/loop.elf $(UEFI_LOAD_DIR)/load-16.elf
 
 check-uefi: $(UEFI_TEST_DEPS)
 	$(PYTHON) tests/integration/uefi.py --qemu $(QEMU) --jobs $(UEFI_JOBS) --mkbootimg $(BUILD)/mkbootimg \

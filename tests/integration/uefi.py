@@ -20,6 +20,7 @@ failed. Without OVMF every boot is skipped ("ovmf" on the harness's list:
 `make deps` installs it, so CI never skips). Python 3 standard library only.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -163,19 +164,27 @@ def uefi_image_on_seabios(args, test, tmp):
     qemu.stop()
 
 
-def truncated_on_ovmf(args, test, tmp):
-    """An image without its last sectors (the backup GPT): OVMF still starts the loader from the
-    EFI system partition, and the loader, finding the disk shorter than the image, says so in
-    the BIOS loader's shape and halts."""
-    image = build(args, tmp, os.path.join(args.kernels, "entry-check-higher-half.elf"))
+def bad_checksum_on_ovmf(args, test, tmp):
+    """One byte of the payload flipped: the UEFI loader finds the checksum wrong and says so
+    on COM1 in the BIOS loader's shape, "mkbootimg: ..." to "The machine is halted."."""
+    image = build(args, tmp, os.path.join(args.kernels, "entry-check-higher-half.elf"), "--cmdline", args.cmdline)
+    info = subprocess.run([args.mkbootimg, "info", "--json", image], capture_output=True, text=True)
+    try:
+        offset = int(json.loads(info.stdout)["payload_lba"]) * h.SECTOR + 100
+    except (ValueError, KeyError) as e:
+        raise Failure("mkbootimg info --json gives no payload_lba: %s" % e, info.stdout + info.stderr)
     with open(image, "r+b") as f:
-        f.truncate(os.path.getsize(image) - 33 * h.SECTOR)
+        f.seek(offset)
+        byte = f.read(1)
+        f.seek(offset)
+        f.write(bytes([byte[0] ^ 0xFF]))
     qemu = h.Qemu(args, tmp, machine="q35", disks=sata(image), extra=ovmf_args(tmp))
     said = wait_for(qemu, ("The machine is halted.",), args.timeout)
+    com1 = qemu.com1()
     if qemu.proc.poll() == h.EXIT_PASS:
-        raise Failure("the kernel ran from a truncated image", qemu.details())
-    if said is None or "mkbootimg: " not in qemu.com1():
-        qemu.fail("no loader message ending in 'The machine is halted.' on COM1")
+        raise Failure("the kernel ran from an image whose payload does not match its checksum", qemu.details())
+    if said is None or "mkbootimg: the kernel in this image is damaged: payload checksum mismatch" not in com1:
+        qemu.fail("no loader message about the checksum, ending in 'The machine is halted.', on COM1")
     qemu.stop()
 
 
@@ -230,8 +239,8 @@ def run_test_mode(args, test, tmp):
     with open(mine, "rb") as f:
         before = f.read()
     run = Run(args, tmp)
-    run("--firmware", "uefi", "--test", os.path.join(args.kernels, "entry-check-higher-half.elf"),
-        env={"MKBOOTIMG_OVMF_CODE": code, "MKBOOTIMG_OVMF_VARS": mine}).expect(0)
+    run("--firmware", "uefi", "--test", "--cmdline", args.cmdline,
+        os.path.join(args.kernels, "entry-check-higher-half.elf"), env={"MKBOOTIMG_OVMF_CODE": code, "MKBOOTIMG_OVMF_VARS": mine}).expect(0)
     if ESC in run.stdout:
         raise Failure("an escape sequence reached stdout", run.details)
     if "BdsDxe: loading" in run.stdout:
@@ -253,6 +262,20 @@ def run_environment_fail(args, test, tmp):
                stdout=("---- screen: a framebuffer (UEFI), no text to read; COM1 follows ----",))
     if "---- VGA text screen" in run.stdout:
         raise Failure("a VGA text screen was printed for a UEFI machine", run.details)
+
+
+def run_idle_notice(args, test, tmp):
+    """A kernel that spins silently on UEFI: one notice, which says the screen is a framebuffer,
+    then COM1 in place of the screen; the run goes on to --timeout (status 124)."""
+    ovmf()
+    run = Run(args, tmp)
+    run("--firmware", "uefi", "--timeout", "20", os.path.join(args.run_kernels, "loop.elf"))
+    run.expect(124, "mkbootimg: the machine runs on with nothing new on COM1 for 3 s (the screen is a "
+               "framebuffer; COM1 follows)",
+               stdout=("---- screen (now, the machine still runs): a framebuffer (UEFI), no text to read; "
+                       "COM1 follows ----",))
+    if run.stderr.count("nothing new on COM1") != 1:
+        raise Failure("the idle notice is not given exactly once", run.details)
 
 
 def run_loader_stopped(args, test, tmp):
@@ -323,7 +346,7 @@ def install_then_boot(args, test, tmp):
     if loop.returncode != 0 or not device.startswith("/dev/loop"):
         raise h.Skip("loop", "losetup cannot make a loop device: %s" % loop.stderr.strip())
     try:
-        r = subprocess.run([args.mkbootimg, "install", "--yes", "--force",
+        r = subprocess.run([args.mkbootimg, "install", "--yes", "--force", "--cmdline", args.cmdline,
                             os.path.join(args.kernels, "entry-check-higher-half.elf"), device],
                            stdin=subprocess.DEVNULL, capture_output=True, text=True)
         if r.returncode != 0:
@@ -355,11 +378,12 @@ def all_tests(args):
                flags=cmdline + ("--firmware", "bios")),
         h.Test("layout/bios-not-on-ovmf", bios_image_on_ovmf),
         h.Test("layout/uefi-not-on-seabios", uefi_image_on_seabios),
-        h.Test("loader/truncated-image", truncated_on_ovmf),
+        h.Test("loader/bad-checksum", bad_checksum_on_ovmf),
         # mkbootimg run.
         h.Test("run/test-mode", run_test_mode),
         h.Test("run/environment-and-failure", run_environment_fail),
         h.Test("run/loader-stopped", run_loader_stopped),
+        h.Test("run/idle-notice", run_idle_notice),
         h.Test("run/refuses-layouts", run_refuses_layouts),
         h.Test("run/without-ovmf", run_without_ovmf),
         h.Test("run/gdb-dry-run", run_dry_gdb),

@@ -972,7 +972,7 @@ static int boot(const struct run_setup *s, const struct run_options *o, const ch
 	status = verdict(&out, s->test, s->success_exit_code, msg, msg_size);
 	if (s->test ? status != 0 : !o->quiet) {
 		when[0] = '\0';
-		if (!r.screen_final)
+		if (!r.screen_final && !r.uefi) /* a UEFI run prints COM1, which is complete */
 			snprintf(when, sizeof when, " (as last seen, %.2f s before QEMU exited)",
 			         (double)(r.exited_at - r.screen_saved_at) / 1000);
 		print_screen(&r, when);
