@@ -44,7 +44,7 @@ $(BENCH_DIR)/grub.iso: bench/multiboot2-tiny.asm bench/multiboot2-tiny.ld bench/
 	cp bench/grub.cfg $(BENCH_DIR)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BENCH_DIR)/iso 2>/dev/null
 
-.PRECIOUS: $(BENCH_DIR)/data-%.bin $(BENCH_DIR)/load-%.elf $(BENCH_DIR)/load-%.img
+.PRECIOUS: $(BENCH_DIR)/data-%.bin $(BENCH_DIR)/load-%.elf $(BENCH_DIR)/load-%.img $(BENCH_DIR)/efi-load-%.efi
 
 # The same Multiboot 2 kernel GRUB boots, through mkbootimg.
 $(BENCH_DIR)/multiboot2-tiny.img: $(BENCH_DIR)/grub.iso $(BUILD)/mkbootimg
