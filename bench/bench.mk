@@ -44,13 +44,35 @@ $(BENCH_DIR)/grub.iso: bench/multiboot2-tiny.asm bench/multiboot2-tiny.ld bench/
 	cp bench/grub.cfg $(BENCH_DIR)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BENCH_DIR)/iso 2>/dev/null
 
-.PRECIOUS: $(BENCH_DIR)/data-%.bin $(BENCH_DIR)/load-%.elf $(BENCH_DIR)/load-%.img
+.PRECIOUS: $(BENCH_DIR)/data-%.bin $(BENCH_DIR)/load-%.elf $(BENCH_DIR)/load-%.img $(BENCH_DIR)/efi-load-%.efi
 
 # The same Multiboot 2 kernel GRUB boots, through mkbootimg.
 $(BENCH_DIR)/multiboot2-tiny.img: $(BENCH_DIR)/grub.iso $(BUILD)/mkbootimg
 	$(BUILD)/mkbootimg -o $@ $(BENCH_DIR)/iso/boot/tiny.elf
 
 BENCH_GRUB := $(if $(shell command -v grub-mkrescue 2>/dev/null),$(BENCH_DIR)/grub.iso $(BENCH_DIR)/multiboot2-tiny.img)
+
+# The UEFI floors: EFI applications (bench/efi-floor.c) built as the UEFI
+# loader is (bootloader.mk's UEFI_CFLAGS), each put in place of BOOTX64.EFI
+# in a copy of the image it is compared with (bench/efi-floor.py).
+$(BENCH_DIR)/efi-exit.efi: bench/efi-floor.c $(FLAGS_DIR)/uefi
+	@mkdir -p $(@D)
+	$(UEFI_CC) $(UEFI_CFLAGS) -c $< -o $(@:.efi=.o)
+	$(UEFI_LD) $(UEFI_LDFLAGS) -out:$@ $(@:.efi=.o)
+
+# The load floor reads the payload of load-N.img: its place comes from mkbootimg info.
+$(BENCH_DIR)/efi-load-%.efi: bench/efi-floor.c bench/efi-floor.py $(BENCH_DIR)/load-%.img $(FLAGS_DIR)/uefi
+	$(UEFI_CC) $(UEFI_CFLAGS) $$($(PYTHON) bench/efi-floor.py --payload $(BENCH_DIR)/load-$*.img $(BUILD)/mkbootimg) \
+		-c $< -o $(@:.efi=.o)
+	$(UEFI_LD) $(UEFI_LDFLAGS) -out:$@ $(@:.efi=.o)
+
+$(BENCH_DIR)/uefi-floor-exit.img: $(BENCH_DIR)/efi-exit.efi $(TEST_KERNELS)/tiny.img bench/efi-floor.py
+	$(PYTHON) bench/efi-floor.py $(TEST_KERNELS)/tiny.img $< $@
+
+$(BENCH_DIR)/uefi-floor-load-%.img: $(BENCH_DIR)/efi-load-%.efi $(BENCH_DIR)/load-%.img bench/efi-floor.py
+	$(PYTHON) bench/efi-floor.py $(BENCH_DIR)/load-$*.img $< $@
+
+BENCH_UEFI := $(BENCH_DIR)/uefi-floor-exit.img $(BENCH_DIR)/uefi-floor-load-64.img
 
 .PHONY: bench
 bench:
@@ -60,5 +82,5 @@ bench:
 .PHONY: bench-run
 bench-run: $(BENCH_DIR)/floor-exit.img $(TEST_KERNELS)/tiny.img $(BENCH_GRUB) \
 	   $(BENCH_SIZES:%=$(BENCH_DIR)/floor-read-%.img) $(BENCH_SIZES:%=$(BENCH_DIR)/floor-copy-%.img) \
-	   $(BENCH_SIZES:%=$(BENCH_DIR)/load-%.img)
+	   $(BENCH_SIZES:%=$(BENCH_DIR)/load-%.img) $(BENCH_UEFI)
 	$(PYTHON) bench/bench.py $(BENCH_DIR) $(BUILD)/mkbootimg $(TEST_KERNELS)/tiny.img

@@ -7,8 +7,11 @@ so that noise on the machine hits both alike, and reports medians.
 usage: bench.py BENCH_DIR MKBOOTIMG TINY_IMAGE
 
 BENCH_DIR holds what bench.mk built: floor-exit.img, and for each size N
-(MiB) load-N.img, floor-read-N.img and floor-copy-N.img, load-64.elf, and
-grub.iso where GRUB is installed. Results go to BENCH_DIR/results.md and BENCH_DIR/load.svg.
+(MiB) load-N.img, floor-read-N.img and floor-copy-N.img, load-64.elf, the
+UEFI floors uefi-floor-exit.img and uefi-floor-load-64.img (the tiny and the
+64 MiB image with an EFI application in place of BOOTX64.EFI), and grub.iso
+where GRUB is installed. The UEFI rows boot OVMF (MKBOOTIMG_OVMF_CODE and
+MKBOOTIMG_OVMF_VARS, else Debian's 4 MiB build) on q35. Results go to BENCH_DIR/results.md and BENCH_DIR/load.svg.
 """
 import os
 import shutil
@@ -38,6 +41,36 @@ def boot(image, machine, cdrom=False):
     elapsed, status = seconds(cmd)
     if status != 33:  # 33: the guest wrote 0x10 (pass); a kernel's failed check writes 0x11
         sys.exit(f"bench: {image} on {machine}: QEMU exited {status}, expected 33")
+    return elapsed
+
+
+def ovmf():
+    code, vars_ = os.environ.get("MKBOOTIMG_OVMF_CODE"), os.environ.get("MKBOOTIMG_OVMF_VARS")
+    if code and vars_:
+        return code, vars_
+    for code, vars_ in (("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"),
+                        ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"),
+                        ("/usr/share/edk2/ovmf/OVMF_CODE.fd", "/usr/share/edk2/ovmf/OVMF_VARS.fd"),
+                        ("/usr/share/edk2/x64/OVMF_CODE.4m.fd", "/usr/share/edk2/x64/OVMF_VARS.4m.fd")):
+        if os.path.exists(code) and os.path.exists(vars_):
+            return code, vars_
+    sys.exit("bench: OVMF not found (apt install ovmf, or set MKBOOTIMG_OVMF_CODE and MKBOOTIMG_OVMF_VARS)")
+
+
+def boot_uefi(image, bench):
+    """Seconds from starting QEMU on OVMF (q35, no NIC) to the guest's exit through isa-debug-exit;
+    OVMF's variables are copied afresh before each run, outside the timing."""
+    code, template = ovmf()
+    vars_ = os.path.join(bench, "ovmf-vars.fd")
+    shutil.copyfile(template, vars_)
+    cmd = [QEMU, "-accel", "tcg", "-M", "q35", "-m", "512M", "-display", "none", "-serial", "none",
+           "-monitor", "none", "-no-reboot", "-nic", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+           "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
+           "-drive", f"if=pflash,format=raw,unit=1,file={vars_}",
+           "-drive", f"format=raw,file={image},snapshot=on"]
+    elapsed, status = seconds(cmd)
+    if status != 33:
+        sys.exit(f"bench: {image} on OVMF: QEMU exited {status}, expected 33")
     return elapsed
 
 
@@ -119,6 +152,13 @@ def main():
                             lambda: boot(path("load-64.img"), machine))
         row("load 64 MiB, checksummed (vs. int 13h reads alone)", machine, f, t, "<= 1.15")
         row("load 64 MiB, checksummed (vs. reads + rep movsd into place)", machine, c, t, "-")
+    f, t = alternate(lambda: boot_uefi(path("uefi-floor-exit.img"), bench), lambda: boot_uefi(tiny, bench))
+    row("UEFI: boot to kernel entry (tiny kernel vs. OVMF starting an EFI application that exits)",
+        "q35", f, t, "<= 1.10")
+    f, t = alternate(lambda: boot_uefi(path("uefi-floor-load-64.img"), bench),
+                     lambda: boot_uefi(path("load-64.img"), bench))
+    row("UEFI: load 64 MiB, checksummed (vs. an EFI application's one BlockIo read of it into place)",
+        "q35", f, t, "<= 1.10")
     if os.path.exists(path("grub.iso")):
         for machine in ("q35", "pc"):
             g, t = alternate(lambda: boot(path("grub.iso"), machine, cdrom=True),

@@ -6,10 +6,14 @@
 #                                 (make run and make check call it this way)
 #
 # Required: a C compiler (cc), make, nasm, pkg-config, libelf, cmocka,
-# qemu-system-x86_64, python3. Optional, for the tests that build kernels with
-# another compiler and linker: clang, ld.lld; for the tests of `mkbootimg
-# install` on loop devices: losetup, mkfs.ext4, sgdisk (gdisk); for the zsh
-# completion test: zsh.
+# qemu-system-x86_64, python3, and clang with lld-link (lld), which build the
+# UEFI loader (BOOTX64.EFI). Optional: OVMF, the UEFI firmware for QEMU, for
+# `mkbootimg run --firmware uefi` and the UEFI tests; for the tests that build
+# kernels with another linker: ld.lld; for the tests of `mkbootimg install`
+# on loop devices: losetup, mkfs.ext4; for the image layout checks: sgdisk
+# (gdisk), fsck.fat (dosfstools), mdir and mcopy (mtools); for the zsh
+# completion test: zsh. On Debian and Ubuntu the optional ones are installed
+# too, so that `make check` runs every test (CI relies on it).
 # With --bench, also what `make bench` uses: GRUB's grub-mkrescue (with
 # xorriso and mtools) for the comparison with GRUB, and gnuplot for the plot.
 #
@@ -26,7 +30,7 @@ for arg in "$@"; do
 	--if-missing) quiet=1 ;;
 	--bench) bench=1 ;;
 	-h | --help)
-		sed -n '2,18s/^# \{0,1\}//p' "$0"
+		sed -n '2,22s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	*)
@@ -49,18 +53,21 @@ libelf       pc:libelf              1    libelf-dev       elfutils-libelf-devel 
 cmocka       pc:cmocka              1    libcmocka-dev    libcmocka-devel      cmocka    cmocka
 qemu         cmd:qemu-system-x86_64 1    qemu-system-x86  qemu-system-x86      qemu-system-x86 qemu
 python3      cmd:python3            1    python3          python3              python    python
-clang        cmd:clang              0    clang            clang                clang     llvm
+clang        cmd:clang              1    clang            clang                clang     llvm
+lld-link     cmd:lld-link           1    lld              lld                  lld       lld
+ovmf         ovmf                   0    ovmf             edk2-ovmf            edk2-ovmf qemu
 ld.lld       cmd:ld.lld             0    lld              lld                  lld       lld
 losetup      cmd:losetup            0    mount            util-linux           util-linux -
 mkfs.ext4    cmd:mkfs.ext4          0    e2fsprogs        e2fsprogs            e2fsprogs -
 sgdisk       cmd:sgdisk             0    gdisk            gdisk                gptfdisk  gptfdisk
+fsck.fat     cmd:fsck.fat           0    dosfstools       dosfstools           dosfstools dosfstools
+mtools       cmd:mdir               0    mtools           mtools               mtools    mtools
 zsh          cmd:zsh                0    zsh              zsh                  zsh       zsh
 mandoc       cmd:mandoc             0    mandoc           mandoc               mandoc    mandoc
 cppcheck     cmd:cppcheck           0    cppcheck         cppcheck             cppcheck  cppcheck
 clang-tidy   cmd:clang-tidy         0    clang-tidy       clang-tools-extra    clang     llvm
 grub         cmd:grub-mkrescue      b    grub-pc-bin      grub2-tools-extra    grub      -
 xorriso      cmd:xorriso            b    xorriso          xorriso              libisoburn xorriso
-mtools       cmd:mformat            b    mtools           mtools               mtools    mtools
 gnuplot      cmd:gnuplot            b    gnuplot-nox      gnuplot              gnuplot   gnuplot
 '
 
@@ -70,10 +77,30 @@ say() {
 	fi
 }
 
+# OVMF's code file, where `mkbootimg run` looks for it (tool/run/firmware.c),
+# or where MKBOOTIMG_OVMF_CODE says.
+have_ovmf() {
+	if [ -n "${MKBOOTIMG_OVMF_CODE-}" ]; then
+		[ -r "$MKBOOTIMG_OVMF_CODE" ]
+		return
+	fi
+	for f in /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_CODE.fd \
+		/usr/share/edk2/ovmf/OVMF_CODE.fd /usr/share/edk2/x64/OVMF_CODE.4m.fd \
+		/usr/share/edk2-ovmf/x64/OVMF_CODE.fd /usr/share/qemu/edk2-x86_64-code.fd \
+		"${HOMEBREW_PREFIX:-/opt/homebrew}/share/qemu/edk2-x86_64-code.fd" \
+		/usr/local/share/qemu/edk2-x86_64-code.fd; do
+		if [ -r "$f" ]; then
+			return 0
+		fi
+	done
+	return 1
+}
+
 have() {
 	case "$1" in
 	cmd:*) command -v "${1#cmd:}" >/dev/null 2>&1 ;;
 	pc:*) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "${1#pc:}" ;;
+	ovmf) have_ovmf ;;
 	esac
 }
 

@@ -153,5 +153,6 @@ check-integration: $(BUILD)/mkbootimg $(BUILD)/sample-kernel.img \
 		--sample $(BUILD)/sample-kernel.img --mkbootimg $(BUILD)/mkbootimg \
 		--cc "$(CC)" --cxx "$(CXX)"
 include tests/integration/machines.mk
+include tests/integration/uefi.mk
 include tests/fuzz/fuzz.mk
 include tests/lint/lint.mk

@@ -173,6 +173,8 @@ static void run_help(void)
 	       "      --timeout SECONDS        kill QEMU after this long (test mode: 300; 0: never)\n"
 	       "      --success-exit-code N    the QEMU exit status that passes (default 33)\n"
 	       "      --machine pc|q35         the machine (default q35)\n"
+	       "      --firmware bios|uefi     SeaBIOS or OVMF (default $MKBOOTIMG_FIRMWARE, or what a\n"
+	       "                               ready image boots on, or bios); for a KERNEL, also its layout\n"
 	       "      --memory SIZE            RAM: MiB, or with K, M or G (default 256)\n"
 	       "      --smp N                  N CPUs (default 1)\n"
 	       "      --serial FILE|stdio|none where COM1 goes (default stdio: standard output)\n"

@@ -57,6 +57,7 @@ EXPECTED_SKIPS = {
     "network": "apt-get download cannot fetch a package (no network, or no apt)",
     "mandoc": "mandoc is not installed",
     "sgdisk": "sgdisk (gdisk) is not installed",
+    "ovmf": "OVMF, the UEFI firmware for QEMU, is not installed (Debian: ovmf; make deps installs it)",
     "mkfs": "mkfs.ext4 (e2fsprogs) is not installed",
     "shell": "bash or zsh is not installed",
 }

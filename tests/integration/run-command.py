@@ -288,10 +288,12 @@ def test_idle_notice(c):
 
 
 def test_loader_stopped(c):
-    # 5 MiB of kernel at 1 MiB in 4 MiB of RAM: the loader's own message, status 3, in both modes.
+    # 5 MiB of kernel in 4 MiB of RAM: the loader's own message, status 3, in both modes. (The
+    # loader may place a higher-half kernel elsewhere: its message then says there is not enough
+    # memory rather than naming the address.)
     for mode in ((), ("--test",)):
         result = c.run(*mode, "--memory", "4", c.args.big)
-        expect(result, status=3, stderr="mkbootimg: the loader stopped: the kernel needs memory at")
+        expect(result, status=3, stderr="mkbootimg: the loader stopped: ")
         expect(result, stderr="(mkbootimg run --memory SIZE, QEMU's -m)")
 
 

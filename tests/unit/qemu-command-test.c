@@ -51,7 +51,7 @@ static void use_cargo(const char *toml)
 /* The command for the files, its words joined by spaces. */
 static const char *build_with_log(const char *image, const char *socket, const char *com1_log)
 {
-	struct qemu_files f = { image, socket, com1_log };
+	struct qemu_files f = { image, socket, com1_log, NULL, NULL };
 	size_t n = 0;
 
 	if (qemu_command_build(&cmd, &s, &o, &c, &f) != 0)
@@ -190,7 +190,7 @@ static void test_qemu_command_smp_and_device(void **state)
 static void test_qemu_command_serial(void **state)
 {
 	char *args[] = { (char *)"-serial", (char *)"mon:stdio" };
-	struct qemu_files f = { "/k.img", "/t/qmp.sock", "/t/c,1.log" };
+	struct qemu_files f = { "/k.img", "/t/qmp.sock", "/t/c,1.log", NULL, NULL };
 
 	(void)state;
 	s.headless = s.watch = 1;
@@ -238,9 +238,44 @@ static void test_qemu_command_print_quotes(void **state)
 	assert_string_equal(buf, "qemu -append 'a b' 'it'\\''s' '' x=1,y:2\n");
 }
 
+/* UEFI: OVMF's code read-only and the run's copy of its variables, as pflash; never -bios. */
+static void test_qemu_command_uefi(void **state)
+{
+	struct qemu_files f = { "/t/kernel.img", NULL, NULL, "/usr/share/OVMF/OVMF_CODE_4M.fd", "/t/ovmf-vars.fd" };
+	char *words[] = { (char *)"-smp", (char *)"4" };
+
+	(void)state;
+	s.firmware = RUN_FIRMWARE_UEFI;
+	if (qemu_command_build(&cmd, &s, &o, &c, &f) != 0)
+		fail_msg("%s", mkb_error());
+	line[0] = '\0';
+	for (size_t i = 0, n = 0; i < cmd.argc; i++)
+		n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", i ? " " : "", cmd.argv[i]);
+	qemu_command_free(&cmd);
+	assert_string_equal(line, "qemu-system-x86_64 -M q35 -m 256M -accel tcg "
+	                    "-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd "
+	                    "-drive if=pflash,format=raw,unit=1,file=/t/ovmf-vars.fd "
+	                    "-drive format=raw,file=/t/kernel.img -serial stdio");
+	/* A firmware of the user's own, given after --, replaces OVMF's. */
+	o.qemu_args = words;
+	o.qemu_arg_count = 2;
+	words[0] = (char *)"-bios";
+	words[1] = (char *)"my.fd";
+	if (qemu_command_build(&cmd, &s, &o, &c, &f) != 0)
+		fail_msg("%s", mkb_error());
+	for (size_t i = 0; i < cmd.argc; i++)
+		assert_null(strstr(cmd.argv[i], "pflash"));
+	qemu_command_free(&cmd);
+	/* BIOS: none of it. */
+	o.qemu_arg_count = 0;
+	s.firmware = RUN_FIRMWARE_BIOS;
+	assert_null(strstr(build("/t/kernel.img", NULL), "pflash"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_qemu_command_uefi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_test_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_user_args_last, setup, teardown),

@@ -161,6 +161,7 @@ static void test_run_options_errors(void **state)
 	BAD("--stack-size: 4K is outside 64K..1G", "--stack-size", "4K", "k");
 	BAD("--module: '=x' names no file (FILE or FILE=STRING)", "--module", "=x", "k");
 	BAD("--framebuffer: 12 bits per pixel is not 8, 15, 16, 24 or 32", "--framebuffer", "1024x768x12", "k");
+	BAD("--firmware efi: not bios, hybrid or uefi", "--firmware", "efi", "k");
 	BAD(NULL, "--bogus", "k"); /* getopt has printed the reason */
 	BAD(NULL, "k", "--timeout");
 }
@@ -189,9 +190,30 @@ static void test_run_options_image(void **state)
 	assert_int_equal(o.plan.framebuffer.bpp, 0);
 }
 
+static void test_run_options_firmware(void **state)
+{
+	struct run_options o;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, "k.elf"), 0);
+	assert_int_equal(o.firmware, RUN_FIRMWARE_UNSET);
+	assert_int_equal(o.firmware_given, 0);
+	assert_int_equal(PARSE(&o, "--firmware", "uefi", "k.elf"), 0);
+	assert_int_equal(o.firmware, RUN_FIRMWARE_UEFI);
+	assert_int_equal(o.plan.layout, IMAGE_LAYOUT_UEFI); /* a kernel's image: UEFI only */
+	assert_int_equal(PARSE(&o, "--firmware=bios", "k.elf"), 0);
+	assert_int_equal(o.firmware, RUN_FIRMWARE_BIOS);
+	assert_int_equal(o.plan.layout, IMAGE_LAYOUT_BIOS);
+	assert_int_equal(PARSE(&o, "--firmware", "hybrid", "k.elf"), 0);
+	assert_int_equal(o.firmware, RUN_FIRMWARE_UNSET); /* the layout that boots on both */
+	assert_int_equal(o.firmware_given, 1);
+	run_options_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_options_firmware),
 		cmocka_unit_test(test_run_options_defaults),
 		cmocka_unit_test(test_run_options_all),
 		cmocka_unit_test(test_run_options_qemu_args),

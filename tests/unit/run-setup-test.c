@@ -200,9 +200,60 @@ static void test_run_setup_machine_memory(void **state)
 	assert_int_equal(s.memory_mib, 2048);
 }
 
+/* --firmware, then MKBOOTIMG_FIRMWARE, then what a ready image boots on, then BIOS. */
+static void test_run_setup_firmware(void **state)
+{
+	(void)state;
+	resolve();
+	assert_int_equal(s.firmware, RUN_FIRMWARE_BIOS);
+	e.firmware = "uefi";
+	resolve();
+	assert_int_equal(s.firmware, RUN_FIRMWARE_UEFI);
+	o.firmware = RUN_FIRMWARE_BIOS;
+	resolve();
+	assert_int_equal(s.firmware, RUN_FIRMWARE_BIOS);
+	o.firmware = RUN_FIRMWARE_UNSET;
+	e.firmware = "efi";
+	assert_int_equal(run_setup_resolve(&s, &o, &c, &e), -1);
+	assert_string_equal(mkb_error(), "MKBOOTIMG_FIRMWARE: 'efi' is not bios or uefi");
+	e.firmware = "";
+	resolve();
+	assert_int_equal(s.firmware, RUN_FIRMWARE_BIOS);
+}
+
+static void test_run_setup_firmware_of_image(void **state)
+{
+	(void)state;
+	o.target = "d.img";
+	e.image_known = 1;
+	e.image.bios = e.image.uefi = 1; /* hybrid: BIOS unless asked, which is faster */
+	resolve();
+	assert_int_equal(s.firmware, RUN_FIRMWARE_BIOS);
+	assert_int_equal(s.firmware_from_image, 0);
+	e.image.bios = 0; /* --firmware uefi: nothing else would boot it */
+	resolve();
+	assert_int_equal(s.firmware, RUN_FIRMWARE_UEFI);
+	assert_int_equal(s.firmware_from_image, 1);
+	o.firmware = RUN_FIRMWARE_BIOS;
+	assert_int_equal(run_setup_resolve(&s, &o, &c, &e), -1);
+	assert_string_equal(mkb_error(), "d.img: this image has no BIOS loader (it was made with --firmware uefi), "
+	                    "and --firmware asks for BIOS: run it with --firmware uefi, or make the image with "
+	                    "--firmware hybrid (the default)");
+	o.firmware = RUN_FIRMWARE_UNSET;
+	e.firmware = "uefi";
+	e.image.bios = 1;
+	e.image.uefi = 0; /* --firmware bios */
+	assert_int_equal(run_setup_resolve(&s, &o, &c, &e), -1);
+	assert_string_equal(mkb_error(), "d.img: this image has no UEFI loader (it was made with --firmware bios), "
+	                    "and MKBOOTIMG_FIRMWARE=uefi asks for UEFI: run it with --firmware bios, or make the "
+	                    "image with --firmware hybrid (the default)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_run_setup_firmware, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_setup_firmware_of_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_setup_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_setup_test_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_setup_cargo_and_flags, setup, teardown),

@@ -158,6 +158,35 @@ static void add_serial(struct qemu_command *cmd, const struct run_setup *s, cons
 	free(escaped);
 }
 
+/*
+ * OVMF as two flash devices: its code read-only, and a copy of its
+ * variables the firmware may write (boot entries it makes). Not -bios,
+ * which maps the code as ROM and is known to hang OVMF with -smp.
+ */
+static void add_ovmf(struct qemu_command *cmd, const struct run_setup *s, const struct user_args *u,
+                     const struct qemu_files *f)
+{
+	char *code, *vars;
+
+	if (s->firmware != RUN_FIRMWARE_UEFI || user_has(u, "bios", NULL) || user_has(u, "pflash", NULL) ||
+	    user_has(u, "drive", "if=pflash"))
+		return;
+	if (f->ovmf_code == NULL || f->ovmf_vars == NULL) {
+		cmd->oom = 1;
+		return;
+	}
+	code = double_commas(f->ovmf_code);
+	vars = double_commas(f->ovmf_vars);
+	if (code == NULL || vars == NULL)
+		cmd->oom = 1;
+	else {
+		add(cmd, "-drive"), add(cmd, "if=pflash,format=raw,unit=0,readonly=on,file=%s", code);
+		add(cmd, "-drive"), add(cmd, "if=pflash,format=raw,unit=1,file=%s", vars);
+	}
+	free(code);
+	free(vars);
+}
+
 int qemu_command_build(struct qemu_command *cmd, const struct run_setup *s, const struct run_options *o,
                        const struct cargo_config *c, const struct qemu_files *f)
 {
@@ -190,6 +219,7 @@ int qemu_command_build(struct qemu_command *cmd, const struct run_setup *s, cons
 	}
 	if (s->smp && !user_has(&u, "smp", NULL))
 		add(cmd, "-smp"), add(cmd, "%d", s->smp);
+	add_ovmf(cmd, s, &u, f);
 	/* A device (a written stick) is only read: QEMU's writes go to a temporary overlay. */
 	if (c->run_command.items == NULL)
 		add(cmd, "-drive"), add(cmd, "format=raw,file=%s%s", drive ? drive : "",

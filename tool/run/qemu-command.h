@@ -21,6 +21,8 @@ struct qemu_files {
 	const char *image;       /* the disk */
 	const char *qmp_socket;  /* QMP, when the run is watched */
 	const char *com1_log;    /* where QEMU also logs COM1, when it goes to stdout */
+	const char *ovmf_code;   /* UEFI: OVMF's code, mapped read-only */
+	const char *ovmf_vars;   /* UEFI: this run's copy of OVMF's variables */
 };
 
 struct qemu_command {

@@ -1,4 +1,5 @@
 #include "run-options.h"
+#include "firmware.h"
 #include "image-options.h"
 #include "plan.h"
 #include "util.h"
@@ -67,8 +68,20 @@ static int parse_one(struct run_options *o, int c, const char *arg)
 	int taken = image_option(&o->plan, c, arg);
 	long v;
 
-	if (taken != 0)
-		return taken < 0 ? -1 : 0;
+	if (taken < 0)
+		return -1;
+	if (taken > 0) {
+		/*
+		 * --firmware is a kernel's image layout and the machine's firmware
+		 * at once; hybrid, which boots on both, leaves the machine's open.
+		 */
+		if (c == IMAGE_OPT_FIRMWARE) {
+			o->firmware = o->plan.layout == IMAGE_LAYOUT_BIOS ? RUN_FIRMWARE_BIOS :
+			              o->plan.layout == IMAGE_LAYOUT_UEFI ? RUN_FIRMWARE_UEFI : RUN_FIRMWARE_UNSET;
+			o->firmware_given = 1;
+		}
+		return 0;
+	}
 	switch (c) {
 	case OPT_TEST:
 		o->test = 1;

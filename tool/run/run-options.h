@@ -5,6 +5,7 @@
 #ifndef MKB_RUN_OPTIONS_H
 #define MKB_RUN_OPTIONS_H
 
+#include "firmware.h"
 #include "plan.h"
 
 #include <stddef.h>
@@ -30,6 +31,8 @@ struct run_options {
 	int gdb_port;              /* 0: no --gdb */
 	int smp;                   /* --smp CPUs; 0 not given */
 	const char *serial;        /* --serial FILE|stdio|none; NULL not given */
+	enum run_firmware firmware; /* --firmware bios|uefi; UNSET for none, or hybrid */
+	int firmware_given;        /* --firmware, hybrid included */
 	struct plan_options plan;  /* for a KERNEL's image; all 0 when not given */
 	int headless, verbose, quiet, dry_run, help;
 };

@@ -3,7 +3,42 @@
 #include "run-options.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <string.h>
+
+/*
+ * The firmware: --firmware, else $MKBOOTIMG_FIRMWARE, else what a ready
+ * image boots on (BIOS when it can: faster), else BIOS. A choice the image
+ * cannot boot with is refused, naming who made it.
+ */
+static int resolve_firmware(struct run_setup *s, const struct run_options *o, const struct run_env *e)
+{
+	enum run_firmware fw = o->firmware;
+	const char *chosen_by = "--firmware";
+	char env_choice[64];
+
+	if (fw == RUN_FIRMWARE_UNSET && e->firmware != NULL && e->firmware[0] != '\0') {
+		if (run_firmware_parse(e->firmware, &fw) != 0)
+			return mkb_fail(RUN_FIRMWARE_ENV ": %s", mkb_error());
+		snprintf(env_choice, sizeof env_choice, RUN_FIRMWARE_ENV "=%s", run_firmware_name(fw));
+		chosen_by = env_choice;
+	}
+	s->firmware_from_image = 0;
+	if (e->image_known && fw == RUN_FIRMWARE_UNSET && !e->image.bios && e->image.uefi) {
+		fw = RUN_FIRMWARE_UEFI;
+		s->firmware_from_image = 1;
+	}
+	if (e->image_known && fw == RUN_FIRMWARE_BIOS && !e->image.bios)
+		return mkb_fail("%s: this image has no BIOS loader (it was made with --firmware uefi), and %s "
+		                "asks for BIOS: run it with --firmware uefi, or make the image with "
+		                "--firmware hybrid (the default)", o->target, chosen_by);
+	if (e->image_known && fw == RUN_FIRMWARE_UEFI && !e->image.uefi)
+		return mkb_fail("%s: this image has no UEFI loader (it was made with --firmware bios), and %s "
+		                "asks for UEFI: run it with --firmware bios, or make the image with "
+		                "--firmware hybrid (the default)", o->target, chosen_by);
+	s->firmware = fw == RUN_FIRMWARE_UNSET ? RUN_FIRMWARE_BIOS : fw;
+	return 0;
+}
 
 int run_setup_resolve(struct run_setup *s, const struct run_options *o, const struct cargo_config *c,
                       const struct run_env *e)
@@ -62,5 +97,5 @@ int run_setup_resolve(struct run_setup *s, const struct run_options *o, const st
 		s->serial_file = o->serial;
 	}
 	s->read_only_disk = e->block_device;
-	return 0;
+	return resolve_firmware(s, o, e);
 }

@@ -6,6 +6,8 @@
 #ifndef MKB_RUN_SETUP_H
 #define MKB_RUN_SETUP_H
 
+#include "firmware.h"
+
 #include <stdint.h>
 
 struct run_options;
@@ -25,6 +27,9 @@ struct run_env {
 	int test_binary;     /* the kernel lies in a deps/ or rustdoctest* folder */
 	int no_gui;          /* QEMU offers no graphical display (no gtk, sdl or cocoa) */
 	int block_device;    /* the target is a block device: booted read-only */
+	const char *firmware; /* $MKBOOTIMG_FIRMWARE, or NULL */
+	int image_known;     /* the target is an image (or a device holding one): image says what it boots on */
+	struct image_firmwares image;
 };
 
 /* Where COM1 goes. */
@@ -52,9 +57,14 @@ struct run_setup {
 	const char *serial_file; /* for RUN_SERIAL_FILE */
 	int no_gui_fallback;    /* a display is set, but QEMU has no GUI: headless instead */
 	int read_only_disk;     /* the disk is a device: QEMU writes to a snapshot only */
+	enum run_firmware firmware; /* BIOS (SeaBIOS) or UEFI (OVMF); never UNSET */
+	int firmware_from_image;    /* nothing chose it: the image boots on UEFI only */
 };
 
-/* 0, or -1 with mkb_error() set (a bad $MKBOOTIMG_ACCEL). */
+/*
+ * 0, or -1 with mkb_error() set: a bad $MKBOOTIMG_ACCEL or $MKBOOTIMG_FIRMWARE,
+ * or a firmware the image cannot boot on.
+ */
 int run_setup_resolve(struct run_setup *s, const struct run_options *o, const struct cargo_config *c,
                       const struct run_env *e);
 

@@ -4,6 +4,8 @@
 #include "run.h"
 #include "build.h"
 #include "cargo.h"
+#include "com1-filter.h"
+#include "firmware.h"
 #include "image-options.h"
 #include "info.h"
 #include "plan.h"
@@ -45,6 +47,8 @@
 #define QMP_TIMEOUT_MS 10000   /* for one answer of a running QEMU */
 #define QMP_START_MS 60000     /* for QEMU to start and greet (KVM can be slow to start) */
 #define STOP_GRACE_MS 3000     /* between asking QEMU to quit and killing it */
+#define UEFI_IDLE_AFTER_MS 10000 /* OVMF itself is silent for seconds under TCG: no idle notice before */
+#define UEFI_SCREEN_LINES 25   /* COM1's last lines, printed where a VGA text screen would be */
 
 #define QEMU_MISSING_HINT \
 	"install QEMU (Debian, Ubuntu: apt install qemu-system-x86; Fedora: dnf install " \
@@ -250,6 +254,11 @@ struct runner {
 	int err_fd, in_fd;
 	size_t err_len;
 	char err_buf[1024];
+	/* UEFI: the screen is a framebuffer; COM1 reaches the terminal through out_fd and the filter. */
+	int uefi, relay_stdout, out_fd;
+	int stdout_mid_line;        /* the last byte relayed was not a newline */
+	struct com1_filter filter;
+	long long started_at, com1_size, com1_changed_at;
 };
 
 /*
@@ -286,6 +295,30 @@ static void relay_qemu_stderr(struct runner *r, int flush)
 	fflush(stderr);
 }
 
+/* QEMU's standard output (COM1, on a UEFI run) on to ours, without OVMF's escape sequences. */
+static void relay_qemu_stdout(struct runner *r, int flush)
+{
+	char in[4096], out[sizeof in + COM1_FILTER_LINE_MAX];
+	ssize_t n;
+	size_t len;
+
+	if (r->out_fd < 0)
+		return;
+	for (;;) {
+		n = read(r->out_fd, in, sizeof in);
+		if (n < 0 && errno == EINTR)
+			continue;
+		len = com1_filter_feed(&r->filter, in, n > 0 ? (size_t)n : 0, out, flush && n <= 0);
+		if (len > 0 && fwrite(out, 1, len, stdout) != len)
+			break;
+		if (len > 0)
+			r->stdout_mid_line = out[len - 1] != '\n';
+		if (n <= 0)
+			break;
+	}
+	fflush(stdout);
+}
+
 static void reap(struct runner *r)
 {
 	if (!r->exited && waitpid(r->pid, &r->wait_status, WNOHANG) == r->pid) {
@@ -316,19 +349,23 @@ static void close_child_pipes(struct runner *r)
 		close(r->err_fd);
 	if (r->in_fd >= 0)
 		close(r->in_fd);
-	r->err_fd = r->in_fd = -1;
+	if (r->out_fd >= 0)
+		close(r->out_fd);
+	r->err_fd = r->in_fd = r->out_fd = -1;
 }
 
 /* Sleep up to ms, waking for signals; pass terminating ones on to QEMU. */
 static void wait_for_events(struct runner *r, int ms)
 {
-	struct pollfd p[4] = { { r->signals->pipe[0], POLLIN, 0 }, { r->qmp_up ? r->qmp.fd : -1, POLLIN, 0 },
-	                       { r->err_fd, POLLIN, 0 }, { r->in_fd >= 0 ? 0 : -1, POLLIN, 0 } };
+	struct pollfd p[5] = { { r->signals->pipe[0], POLLIN, 0 }, { r->qmp_up ? r->qmp.fd : -1, POLLIN, 0 },
+	                       { r->err_fd, POLLIN, 0 }, { r->in_fd >= 0 ? 0 : -1, POLLIN, 0 },
+	                       { r->out_fd, POLLIN, 0 } };
 	int child_changed = 0, sig;
 
 	if (ms > 0)
-		poll(p, 4, ms);
+		poll(p, 5, ms);
 	relay_qemu_stderr(r, 0);
+	relay_qemu_stdout(r, 0);
 	if (p[3].revents != 0)
 		relay_terminal_input(r);
 	sig = signals_take(r->signals, &child_changed);
@@ -361,13 +398,18 @@ static int pipe_for_child(int fds[2], int mine)
  */
 static pid_t spawn(char **argv, int *exec_errno, struct runner *r, int watched)
 {
-	int report[2], err[2] = { -1, -1 }, in[2] = { -1, -1 };
+	int report[2], err[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	pid_t pid;
 	ssize_t n;
 
 	*exec_errno = 0;
-	if (pipe(report) != 0)
+	if (r->relay_stdout && pipe_for_child(out, 0) != 0)
 		return -1;
+	if (pipe(report) != 0) {
+		if (out[0] >= 0)
+			close(out[0]), close(out[1]);
+		return -1;
+	}
 	/* Input is relayed only from a terminal we own: a background job reading it would stop. */
 	if (watched && (pipe_for_child(err, 0) != 0 ||
 	                (isatty(0) && tcgetpgrp(0) == getpgrp() && pipe_for_child(in, 1) != 0))) {
@@ -378,6 +420,8 @@ static pid_t spawn(char **argv, int *exec_errno, struct runner *r, int watched)
 				close(err[i]);
 			if (in[i] >= 0)
 				close(in[i]);
+			if (out[i] >= 0)
+				close(out[i]);
 		}
 		return -1;
 	}
@@ -386,6 +430,10 @@ static pid_t spawn(char **argv, int *exec_errno, struct runner *r, int watched)
 	if (pid == 0) {
 		sigset_t none;
 		close(report[0]);
+		if (out[1] >= 0) {
+			dup2(out[1], 1);
+			close(out[1]);
+		}
 		if (watched) {
 			setpgid(0, 0);
 			dup2(err[1], 2);
@@ -408,6 +456,8 @@ static pid_t spawn(char **argv, int *exec_errno, struct runner *r, int watched)
 		_exit(127);
 	}
 	close(report[1]);
+	if (out[1] >= 0)
+		close(out[1]);
 	if (err[1] >= 0)
 		close(err[1]);
 	if (in[0] >= 0)
@@ -417,6 +467,8 @@ static pid_t spawn(char **argv, int *exec_errno, struct runner *r, int watched)
 			close(err[0]);
 		if (in[1] >= 0)
 			close(in[1]);
+		if (out[0] >= 0)
+			close(out[0]);
 		close(report[0]);
 		return -1;
 	}
@@ -424,6 +476,7 @@ static pid_t spawn(char **argv, int *exec_errno, struct runner *r, int watched)
 		setpgid(pid, pid); /* as the child does: whichever runs first, no Ctrl-C slips through */
 	r->err_fd = err[0];
 	r->in_fd = in[1];
+	r->out_fd = out[0];
 	if (pid > 0) {
 		do
 			n = read(report[0], exec_errno, sizeof *exec_errno);
@@ -472,7 +525,8 @@ static void save_screen(struct runner *r, int final)
 	unsigned width = 0, height = 0;
 	int fd;
 
-	if (!r->qmp_up || qmp_json_escape(r->screen_path, escaped, sizeof escaped) != 0)
+	/* On UEFI the screen is a framebuffer: 0xB8000 holds nothing it shows. */
+	if (r->uefi || !r->qmp_up || qmp_json_escape(r->screen_path, escaped, sizeof escaped) != 0)
 		return;
 	snprintf(cmd, sizeof cmd, "{\"execute\":\"pmemsave\",\"arguments\":{\"val\":%d,\"size\":%d,"
 	         "\"filename\":\"%s\"}}", VGA_TEXT_ADDRESS, VGA_TEXT_BYTES, escaped);
@@ -594,8 +648,32 @@ static void stop_qemu(struct runner *r)
  */
 static void print_screen(const struct runner *r, const char *when);
 
+/* On UEFI, COM1 alone can tell: silent for IDLE_NOTICE_MS, once OVMF has had its time. */
+static void watch_idle_uefi(struct runner *r, long long now)
+{
+	struct stat st;
+
+	if (r->idle_said || r->com1_readback == NULL || stat(r->com1_readback, &st) != 0)
+		return;
+	if (st.st_size != r->com1_size || r->com1_changed_at == 0) {
+		r->com1_size = st.st_size;
+		r->com1_changed_at = now;
+		return;
+	}
+	if (now - r->started_at < UEFI_IDLE_AFTER_MS || now - r->com1_changed_at < IDLE_NOTICE_MS)
+		return;
+	r->idle_said = 1;
+	fprintf(stderr, "mkbootimg: the machine runs on with nothing new on COM1 for %d s (the screen is a "
+	        "framebuffer; COM1 follows); Ctrl-C or --timeout SECONDS ends the run\n", IDLE_NOTICE_MS / 1000);
+	print_screen(r, " (now, the machine still runs)");
+}
+
 static void watch_idle(struct runner *r, long long now)
 {
+	if (r->uefi) {
+		watch_idle_uefi(r, now);
+		return;
+	}
 	/* In a graphics mode 0xB8000 says nothing of what the screen shows. */
 	if (!r->screen_saved || r->idle_said || r->screen_graphics)
 		return;
@@ -675,11 +753,56 @@ static int supervise(struct runner *r, const char *socket_path, struct run_outco
 	return 0;
 }
 
+/*
+ * A UEFI machine's screen is a GOP framebuffer, with no text to read back:
+ * in its place, the last lines of COM1, without OVMF's escape sequences
+ * and routine lines (the loader and most kernels write there too).
+ */
+static void print_com1_tail(const struct runner *r, const char *when)
+{
+	static char raw[65536], text[sizeof raw + COM1_FILTER_LINE_MAX + 1];
+	struct com1_filter f;
+	struct stat st;
+	ssize_t n = -1;
+	size_t len, start;
+	int fd, lines = 0;
+
+	if (r->com1_readback != NULL && (fd = open(r->com1_readback, O_RDONLY | O_CLOEXEC)) >= 0) {
+		off_t from = fstat(fd, &st) == 0 && st.st_size > (off_t)sizeof raw ? st.st_size - (off_t)sizeof raw : 0;
+		n = mkb_pread_full(fd, raw, sizeof raw, from);
+		close(fd);
+	}
+	fflush(stdout);
+	if (r->stdout_mid_line)
+		putchar('\n'); /* the heading on a line of its own, after COM1's last words */
+	if (n < 0) {
+		printf("---- screen%s: a framebuffer (UEFI), no text to read; COM1 %s ----\n", when,
+		       r->com1_discarded ? "was not kept (--serial none)" : "cannot be read back");
+		fflush(stdout);
+		return;
+	}
+	com1_filter_init(&f, 0);
+	len = com1_filter_feed(&f, raw, (size_t)n, text, 1);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	text[len] = '\0';
+	for (start = len; start > 0; start--)
+		if (text[start - 1] == '\n' && ++lines == UEFI_SCREEN_LINES)
+			break;
+	printf("---- screen%s: a framebuffer (UEFI), no text to read; COM1 follows ----\n%s%s", when,
+	       text + start, len > start ? "\n" : "");
+	fflush(stdout);
+}
+
 /* when: what the heading adds, "" for the screen the machine stopped with. */
 static void print_screen(const struct runner *r, const char *when)
 {
 	char text[VGA_TEXT_ROWS * (VGA_TEXT_COLUMNS + 1) + 1];
 
+	if (r->uefi) {
+		print_com1_tail(r, when);
+		return;
+	}
 	if (!r->screen_saved)
 		return;
 	if (r->screen_graphics) {
@@ -710,6 +833,7 @@ static int find_loader_message(const struct runner *r, char *msg, size_t n)
 	}
 	if (len > 0) {
 		com1[len] = '\0';
+		com1_strip_escapes(com1); /* OVMF's console mirror puts them before the loader's lines */
 		if (verdict_loader_message(com1, msg, n))
 			return 1;
 	}
@@ -781,6 +905,9 @@ static void look_around(struct run_env *e, const struct run_options *o, enum run
 	e->accel = getenv("MKBOOTIMG_ACCEL");
 	e->test_binary = kind == RUN_TARGET_KERNEL && run_is_test_binary(o->target);
 	e->block_device = kind == RUN_TARGET_DEVICE;
+	e->firmware = getenv(RUN_FIRMWARE_ENV);
+	/* A ready image says what it can boot on; unreadable, it is refused later with info's words. */
+	e->image_known = kind != RUN_TARGET_KERNEL && image_firmwares_read(o->target, &e->image) == 0;
 	/* Only a run that would open a window asks QEMU what it can show. */
 	if (e->display && !o->headless && !o->test && !e->test_binary && !o->dry_run)
 		e->no_gui = !qemu_has_gui(o->qemu != NULL ? o->qemu : RUN_DEFAULT_QEMU);
@@ -797,7 +924,12 @@ static int boot(const struct run_setup *s, const struct run_options *o, const ch
 	int exec_errno, status;
 
 	memset(&r, 0, sizeof r);
-	r.err_fd = r.in_fd = -1;
+	r.err_fd = r.in_fd = r.out_fd = -1;
+	r.uefi = s->firmware == RUN_FIRMWARE_UEFI;
+	/* OVMF's escape sequences would clear and garble the terminal COM1 is shown on. */
+	r.relay_stdout = r.uefi && s->serial == RUN_SERIAL_STDIO;
+	com1_filter_init(&r.filter, o->verbose);
+	r.started_at = mkb_now_ms();
 	/* No screendump in the first moments: a test that ends at once pays nothing for it. */
 	r.last_mode_check = mkb_now_ms();
 	r.next_mode_check = r.last_mode_check + MODE_CHECK_MS;
@@ -828,6 +960,7 @@ static int boot(const struct run_setup *s, const struct run_options *o, const ch
 	status = supervise(&r, f->qmp_socket, &out);
 	qmp_close(&r.qmp);
 	relay_qemu_stderr(&r, 1);
+	relay_qemu_stdout(&r, 1);
 	close_child_pipes(&r);
 	if (status != 0) {
 		snprintf(msg, msg_size, "%s", mkb_error());
@@ -839,7 +972,7 @@ static int boot(const struct run_setup *s, const struct run_options *o, const ch
 	status = verdict(&out, s->test, s->success_exit_code, msg, msg_size);
 	if (s->test ? status != 0 : !o->quiet) {
 		when[0] = '\0';
-		if (!r.screen_final)
+		if (!r.screen_final && !r.uefi) /* a UEFI run prints COM1, which is complete */
 			snprintf(when, sizeof when, " (as last seen, %.2f s before QEMU exited)",
 			         (double)(r.exited_at - r.screen_saved_at) / 1000);
 		print_screen(&r, when);
@@ -857,6 +990,8 @@ static void say_setup(const struct run_setup *s, const struct run_env *e)
 	if (s->no_gui_fallback)
 		fprintf(stderr, "mkbootimg: QEMU here has no graphical display (gtk or sdl: Debian's "
 		        "qemu-system-gui): running headless\n");
+	if (s->firmware_from_image)
+		fprintf(stderr, "mkbootimg: firmware: UEFI (OVMF), as this image has no BIOS loader\n");
 	if (!s->watch)
 		return;
 	if (s->test)
@@ -872,7 +1007,8 @@ static void say_setup(const struct run_setup *s, const struct run_env *e)
 /* The files of a run, in its private folder (or that folder's name pattern, for a dry run). */
 struct run_paths {
 	char image[PATH_MAX + 32], socket[PATH_MAX + 32], screen[PATH_MAX + 32];
-	char dump[PATH_MAX + 32], com1[PATH_MAX + 32];
+	char dump[PATH_MAX + 32], com1[PATH_MAX + 32], ovmf_vars[PATH_MAX + 32];
+	struct ovmf_files ovmf;  /* UEFI: where OVMF was found */
 };
 
 static void run_paths_in(struct run_paths *p, const char *folder)
@@ -882,6 +1018,19 @@ static void run_paths_in(struct run_paths *p, const char *folder)
 	snprintf(p->screen, sizeof p->screen, "%s/screen.bin", folder);
 	snprintf(p->dump, sizeof p->dump, "%s/screen.ppm", folder);
 	snprintf(p->com1, sizeof p->com1, "%s/com1.log", folder);
+	snprintf(p->ovmf_vars, sizeof p->ovmf_vars, "%s/ovmf-vars.fd", folder);
+}
+
+/* OVMF for a UEFI run: found, and for a real run its variables copied into the run's folder. */
+static int prepare_ovmf(const struct run_setup *s, struct run_paths *p, int copy)
+{
+	struct ovmf_search where = { "", getenv(OVMF_CODE_ENV), getenv(OVMF_VARS_ENV), getenv("HOMEBREW_PREFIX") };
+
+	if (s->firmware != RUN_FIRMWARE_UEFI)
+		return 0;
+	if (ovmf_find(&p->ovmf, &where) != 0)
+		return -1;
+	return copy ? ovmf_copy_vars(p->ovmf.vars, p->ovmf_vars) : 0;
 }
 
 /* What QEMU gets: the kernel's image or the target itself, and the watched run's files. */
@@ -889,7 +1038,8 @@ static struct qemu_files files_of(const struct run_options *o, enum run_target k
                                   const struct run_setup *s, const struct run_paths *p)
 {
 	return (struct qemu_files){ kind == RUN_TARGET_KERNEL ? p->image : o->target,
-	                            s->watch ? p->socket : NULL, s->watch ? p->com1 : NULL };
+	                            s->watch ? p->socket : NULL, s->watch ? p->com1 : NULL,
+	                            p->ovmf.code, p->ovmf_vars };
 }
 
 /* Check the target, read Cargo.toml, decide the setup. 0, or the exit status with mkb_error() set. */
@@ -925,6 +1075,8 @@ static int dry_run(const struct run_options *o, enum run_target kind, const stru
 
 	snprintf(folder, sizeof folder, "%s/mkbootimg-run.XXXXXX", tmp);
 	run_paths_in(&paths, folder);
+	if (prepare_ovmf(s, &paths, 0) != 0)
+		return 1;
 	files = files_of(o, kind, s, &paths);
 	if ((kind == RUN_TARGET_KERNEL && build_image(o->target, NULL, &o->plan, loader, NULL) != 0) ||
 	    qemu_command_build(&cmd, s, o, cargo, &files) != 0)
@@ -959,9 +1111,11 @@ static int run_qemu(const struct run_options *o, enum run_target kind, const str
 		snprintf(message, n, "%s", mkb_error());
 		return 1;
 	}
-	if ((kind == RUN_TARGET_KERNEL || s->watch) && workdir_make(&dir) != 0)
+	if ((kind == RUN_TARGET_KERNEL || s->watch || s->firmware == RUN_FIRMWARE_UEFI) && workdir_make(&dir) != 0)
 		goto out_signals;
 	run_paths_in(&paths, dir.path);
+	if (prepare_ovmf(s, &paths, 1) != 0)
+		goto out_dir;
 	files = files_of(o, kind, s, &paths);
 	if ((kind == RUN_TARGET_KERNEL &&
 	     build_image_warn(o->target, paths.image, &o->plan, loader, NULL, o->quiet ? NULL : stderr) != 0) ||
