@@ -28,6 +28,14 @@ static enum core_status damaged(struct core_error *e)
 /* The advice of every stop for want of memory, kept once in stage 2. */
 static const char more_memory[] = "Give it more memory\n(mkbootimg run --memory SIZE, QEMU's -m)";
 
+/* The stop for want of memory: for what, and the pages of the allocation
+ * that failed. */
+static enum core_status no_memory(struct core_boot *b, const char *what, uint32_t pages)
+{
+	return core_fail(b->err, CORE_NO_MEMORY, "not enough free memory below 4 GiB for %s (%u KiB more). %s.",
+			 what, pages * 4, more_memory);
+}
+
 /* Pages claimed as type for the kernel's map, below 4 GiB (every address
  * the hand-off passes is 32-bit), zeroed when type has CLEAR. */
 static enum core_status allocate(struct core_boot *b, uint32_t pages, uint32_t type, uint64_t *address)
@@ -38,10 +46,7 @@ static enum core_status allocate(struct core_boot *b, uint32_t pages, uint32_t t
 
 	if (platform_alloc_pages(pages, PLATFORM_BELOW_4GIB, &r.base) != 0 ||
 	    !(p = platform_pointer(r.base, bytes)))
-		return core_fail(b->err, CORE_NO_MEMORY,
-				 "not enough free memory below 4 GiB for the modules, page tables and boot\n"
-				 "information (%u KiB more). %s.",
-				 pages * 4, more_memory);
+		return no_memory(b, "the modules, page tables and boot\ninformation", pages);
 	r.end = r.base + bytes;
 	r.type = type & ~CLEAR;
 	if (mm_append(b->claims.range, &b->claims.count, MM_MAX_CLAIMS, &r) != 0)
@@ -138,15 +143,37 @@ static enum core_status move_kernel(struct core_boot *b, struct mkb_segment *seg
 	if (platform_alloc_pages(pages + slack, PLATFORM_BELOW_4GIB, &to) == 0)
 		to += (low - to) & (2 * MiB - 1);
 	else if (platform_alloc_pages(pages, PLATFORM_BELOW_4GIB, &to) != 0)
-		return core_fail(b->err, CORE_NO_MEMORY,
-				 "not enough free memory below 4 GiB for the kernel (%u KiB). %s.",
-				 (uint32_t)pages * 4, more_memory);
+		return no_memory(b, "the kernel", (uint32_t)pages);
 	for (uint32_t i = 0; i < n; i++)
 		seg[i].paddr = seg[i].paddr - low + to;
 	core_format(line, sizeof line, "the kernel's memory at 0x%lx-0x%lx is in use: moved to 0x%lx",
 		    low, high - 1, to);
 	platform_log(line);
 	return CORE_OK;
+}
+
+/*
+ * The stop for a segment whose planned range, up to end (a page boundary),
+ * the kernel cannot have; taken: the platform said the firmware uses it.
+ * One sentence names the range, then why and what to do.
+ */
+static enum core_status misplaced(struct core_boot *b, const struct mkb_segment *s, uint64_t end, int taken)
+{
+	char why[224];
+	uint64_t top;
+	uint32_t mib = usable_mib(b, &top);
+
+	/* What is not usable RAM in a UEFI map, below its top, the firmware uses. */
+	if (taken || (end <= top && b->facts->firmware == MKBOOTIMG_FIRMWARE_UEFI))
+		core_format(why, sizeof why, "which the\nfirmware uses on this machine. Link the kernel at another "
+			    "physical address%s", b->m->protocol == MKB_PROTOCOL_NATIVE ?
+			    ",\nor higher-half: the loader places such a kernel where memory is free" : "");
+	else /* Past the end of RAM: the machine is too small, not the link wrong. */
+		core_format(why, sizeof why, "%s: this machine\nhas %s%u MiB usable. %s, or link the kernel %s",
+			    end > top ? "beyond the\nend of RAM" : "which is\nnot usable RAM here",
+			    end > top ? "only " : "", mib, more_memory, end > top ? "lower" : "elsewhere");
+	return core_fail(b->err, CORE_PLACEMENT, "the kernel needs memory at 0x%lx-0x%lx (%s %u), %s.",
+			 s->paddr, s->paddr + s->memsz - 1, SEGMENT_NAME(*s), why);
 }
 
 /*
@@ -161,8 +188,8 @@ static enum core_status check_placement(struct core_boot *b)
 {
 	const struct mkb_manifest *m = b->m;
 	struct mkb_segment *seg = (struct mkb_segment *)(void *)((uint8_t *)b->manifest + m->segment_offset);
-	uint64_t base = 0, end = 0, top;
-	uint32_t i, mib;
+	uint64_t base = 0, end = 0;
+	uint32_t i;
 	int rc = 0;
 
 	for (i = 0; i < m->segment_count; i++) {
@@ -173,27 +200,11 @@ static enum core_status check_placement(struct core_boot *b)
 		if (rc != 0)
 			goto too_many;
 	}
-	if (i < m->segment_count && movable(m, seg)) {
-		enum core_status moved = move_kernel(b, seg, m->segment_count);
-		if (moved != CORE_OK)
-			return moved;
-	} else if (i < m->segment_count) {
-		mib = usable_mib(b, &top);
-		/* What is not usable RAM in a UEFI map, below its top, the firmware uses. */
-		if (rc == PLATFORM_TAKEN || (end <= top && b->facts->firmware == MKBOOTIMG_FIRMWARE_UEFI))
-			return core_fail(b->err, CORE_PLACEMENT,
-				"the kernel needs memory at 0x%lx-0x%lx (%s %u), which the\n"
-				"firmware uses on this machine. Link the kernel at another physical address%s.",
-				seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, SEGMENT_NAME(seg[i]),
-				m->protocol == MKB_PROTOCOL_NATIVE ?
-				",\nor higher-half: the loader places such a kernel where memory is free" : "");
-		/* Past the end of RAM: the machine is too small, not the link wrong. */
-		return core_fail(b->err, CORE_PLACEMENT,
-			"the kernel needs memory at 0x%lx-0x%lx (%s %u), %s: this machine\n"
-			"has %s%u MiB usable. %s, or link the kernel %s.",
-			seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, SEGMENT_NAME(seg[i]),
-			end > top ? "beyond the\nend of RAM" : "which is\nnot usable RAM here",
-			end > top ? "only " : "", mib, more_memory, end > top ? "lower" : "elsewhere");
+	if (i < m->segment_count) {
+		enum core_status placed = movable(m, seg) ? move_kernel(b, seg, m->segment_count) :
+			misplaced(b, &seg[i], end, rc == PLATFORM_TAKEN);
+		if (placed != CORE_OK)
+			return placed;
 	}
 	/* A virtual range the firmware uses needs no keeping out: nothing of
 	 * the loader's goes there. */

@@ -368,6 +368,17 @@ static void test_boot_higher_half_moved(void **state)
 	assert_string_equal(fake.log, "the kernel's memory at 0x200000-0x300fff is in use: moved to 0x400000");
 }
 
+/* No free room for the moved kernel: the stop says how much it needed. */
+static void test_boot_higher_half_no_room(void **state)
+{
+	(void)state;
+	firmware[3].end = 0x200000;
+	firmware[5] = (struct mm_range){ 0x200000, RAM_END, MKBOOTIMG_MEM_RESERVED };
+	facts.memory_map_count = 6;
+	expect_stop(CORE_NO_MEMORY, "not enough free memory below 4 GiB for the kernel (1028 KiB more). "
+	                            "Give it more memory\n(mkbootimg run --memory SIZE, QEMU's -m).");
+}
+
 /* Reserving the planned range fails (a UEFI firmware took it since its map):
  * a higher-half kernel moves... */
 static void test_boot_taken_range_moves(void **state)
@@ -510,6 +521,7 @@ int main(void)
 		T(test_boot_placement_beyond_ram),
 		T(test_boot_placement_names_a_section),
 		T(test_boot_higher_half_moved),
+		T(test_boot_higher_half_no_room),
 		T(test_boot_taken_range_moves),
 		T(test_boot_taken_range_identity),
 		T(test_boot_taken_range_multiboot),
