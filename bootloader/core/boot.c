@@ -164,7 +164,7 @@ static enum core_status misplaced(struct core_boot *b, const struct mkb_segment 
 	uint32_t mib = usable_mib(b, &top);
 
 	/* What is not usable RAM in a UEFI map, below its top, the firmware uses. */
-	if (taken || (end <= top && b->facts->firmware == MKBOOTIMG_FIRMWARE_UEFI))
+	if (!CORE_BIOS_ONLY && (taken || (end <= top && b->facts->firmware == MKBOOTIMG_FIRMWARE_UEFI)))
 		core_format(why, sizeof why, "which the\nfirmware uses on this machine. Link the kernel at another "
 			    "physical address%s", b->m->protocol == MKB_PROTOCOL_NATIVE ?
 			    ",\nor higher-half: the loader places such a kernel where memory is free" : "");
