@@ -218,16 +218,19 @@ too_many:
 	return core_fail(b->err, CORE_TOO_MANY, "too many kernel segments (at most %u).", MKB_MAX_SEGMENTS);
 }
 
-/* size payload bytes at payload_offset (a whole sector) to dst, summed.
- * Below 4 GiB: size_t holds the size. */
-static CORE_NOINLINE enum core_status load_bytes(struct core_boot *b, uint64_t payload_offset,
-						 size_t size, uint8_t *dst, struct mkb_checksum *sum)
+/* size payload bytes at payload_offset (a whole sector) to dst, summed,
+ * and the rest of dst's room bytes zeroed (.bss, a module's last page).
+ * Below 4 GiB: size_t holds the sizes. */
+static CORE_NOINLINE enum core_status load_bytes(struct core_boot *b, uint64_t payload_offset, size_t size,
+						 uint8_t *dst, size_t room, struct mkb_checksum *sum)
 {
 	enum core_status rc;
 
 	rc = platform_read(b->m->payload_lba + (payload_offset >> 9), dst, size, b->err);
-	if (rc == CORE_OK)
+	if (rc == CORE_OK) {
 		mkb_checksum_add(sum, dst, size);
+		memset(dst + size, 0, room - size);
+	}
 	return rc;
 }
 
@@ -245,9 +248,9 @@ static enum core_status load_payload(struct core_boot *b)
 	for (uint32_t i = 0; i < m->segment_count; i++) {
 		/* The manifest's rules put it below 4 GiB, where every loader reaches. */
 		uint8_t *dst = platform_pointer(seg[i].paddr, seg[i].memsz);
-		if ((rc = load_bytes(b, seg[i].payload_offset, (size_t)seg[i].filesz, dst, &sum)) != CORE_OK)
+		if ((rc = load_bytes(b, seg[i].payload_offset, (size_t)seg[i].filesz, dst, (size_t)seg[i].memsz,
+				     &sum)) != CORE_OK)
 			return rc;
-		memset(dst + seg[i].filesz, 0, (size_t)(seg[i].memsz - seg[i].filesz));
 	}
 	for (uint32_t i = 0; i < m->module_count; i++) {
 		uint64_t bytes = page_up(mod[i].size);
@@ -257,9 +260,9 @@ static enum core_status load_payload(struct core_boot *b)
 		if ((rc = allocate(b, (uint32_t)(bytes / PAGE_SIZE), MKBOOTIMG_MEM_MODULES, &b->module_address[i])))
 			return rc;
 		uint8_t *dst = platform_pointer(b->module_address[i], bytes);
-		if ((rc = load_bytes(b, mod[i].payload_offset, (size_t)mod[i].size, dst, &sum)) != CORE_OK)
+		if ((rc = load_bytes(b, mod[i].payload_offset, (size_t)mod[i].size, dst, (size_t)bytes,
+				     &sum)) != CORE_OK)
 			return rc;
-		memset(dst + mod[i].size, 0, (size_t)(bytes - mod[i].size));
 	}
 	if (mkb_checksum_value(&sum) != m->payload_checksum)
 		return core_fail(b->err, CORE_CHECKSUM,
@@ -329,19 +332,20 @@ enum core_status core_load(struct core_boot *b, struct core_error *err)
 		return rc;
 
 	fill_request(b);
-	if (m->protocol != MKB_PROTOCOL_NATIVE) { /* 32-bit, paging off: no stack or page tables */
+	if (m->protocol == MKB_PROTOCOL_NATIVE) {
+		if ((rc = allocate(b, (uint32_t)(m->stack_size / PAGE_SIZE), MKBOOTIMG_MEM_KERNEL_STACK | CLEAR,
+				   &b->stack)))
+			return rc;
+		b->request.stack_physical = b->stack;
+		b->info_size = bootinfo_size(m, CORE_MAX_MAP);
+	} else {
 		b->info_size = multiboot_size(&b->request);
-		return allocate(b, (uint32_t)(page_up(b->info_size) / PAGE_SIZE), MKBOOTIMG_MEM_BOOT_INFO | CLEAR,
-				&b->info);
 	}
-	if ((rc = allocate(b, (uint32_t)(m->stack_size / PAGE_SIZE), MKBOOTIMG_MEM_KERNEL_STACK | CLEAR,
-			   &b->stack)))
-		return rc;
-	b->request.stack_physical = b->stack;
-	b->info_size = bootinfo_size(m, CORE_MAX_MAP);
 	if ((rc = allocate(b, (uint32_t)(page_up(b->info_size) / PAGE_SIZE), MKBOOTIMG_MEM_BOOT_INFO | CLEAR,
 			   &b->info)))
 		return rc;
+	if (m->protocol != MKB_PROTOCOL_NATIVE) /* 32-bit, paging off: no stack or page tables */
+		return CORE_OK;
 	b->paging.gib_pages = f->gib_pages;
 	b->paging.alloc_table = alloc_table;
 	b->paging.ctx = b;
