@@ -382,12 +382,11 @@ static void multiboot_ram(struct core_boot *b)
 {
 	const struct boot_facts *f = b->facts;
 
-	for (size_t i = 0; i < f->memory_map_count; i++) {
-		b->map_input[i] = f->memory_map[i];
+	memcpy(b->map_input, f->memory_map, f->memory_map_count * sizeof *b->map_input);
+	for (size_t i = 0; i < f->memory_map_count; i++)
 		if (b->map_input[i].type >= MKBOOTIMG_MEM_LOADER_RECLAIMABLE &&
 		    b->map_input[i].type <= MKBOOTIMG_MEM_MODULES)
 			b->map_input[i].type = MKBOOTIMG_MEM_USABLE;
-	}
 	b->request.ram_count = b->ram_count = memmap_sanitize(b->ram, CORE_MAX_RAM, b->map_input,
 							      f->memory_map_count);
 }
