@@ -273,11 +273,12 @@ static enum core_status load_payload(struct core_boot *b)
 }
 
 /* Highest end of anything that is memory rather than a hole or MMIO, and
- * of a framebuffer the map lacks, rounded up to whole GiB, and at least
- * 4 GiB: what the direct map covers. */
+ * of a framebuffer the map lacks (UEFI's GOP: a VBE framebuffer's address
+ * is 32-bit), rounded up to whole GiB, and at least 4 GiB: what the direct
+ * map covers. */
 static uint64_t memory_top(const struct core_boot *b)
 {
-	uint64_t top = b->facts->screen_end > 4 * GiB ? b->facts->screen_end : 4 * GiB;
+	uint64_t top = !CORE_BIOS_ONLY && b->facts->screen_end > 4 * GiB ? b->facts->screen_end : 4 * GiB;
 	for (size_t i = 0; i < b->ram_count; i++)
 		if (b->ram[i].type != MKBOOTIMG_MEM_RESERVED && b->ram[i].end > top)
 			top = b->ram[i].end;

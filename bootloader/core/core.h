@@ -7,9 +7,14 @@
  * CORE_BIOS_ONLY is 1 in stage 2 only (bootloader.mk defines it), 0 in
  * every other build: stage 2 never runs on UEFI, and every byte of it
  * counts. It leaves out, as `if (!CORE_BIOS_ONLY && ...)`, what only a UEFI
- * firmware can reach: the Multiboot 2 EFI tags (multiboot.c: they need an
- * EFI system table and memory map) and the stop for a range the firmware
- * uses (boot.c: PLATFORM_TAKEN and a UEFI map). Nowhere else.
+ * firmware's facts reach, and nothing else:
+ *   - the EFI system table and memory map handed to the kernel: the boot
+ *     information's efi_* fields (bootinfo.c; on a BIOS they stay 0) and
+ *     the Multiboot 2 EFI tags, types 12 and 17 (multiboot.c);
+ *   - the stop for a range the firmware uses (boot.c: PLATFORM_TAKEN and
+ *     a UEFI memory map);
+ *   - a framebuffer above 4 GiB for the direct map (boot.c: a GOP's; a
+ *     VBE framebuffer's address is 32-bit).
  *
  * Rules for every file in core/: no firmware calls, no assembly, no halting.
  * Physical addresses are uint64_t; memory is reached through platform.h.
