@@ -28,14 +28,6 @@ static enum core_status damaged(struct core_error *e)
 /* The advice of every stop for want of memory, kept once in stage 2. */
 static const char more_memory[] = "Give it more memory\n(mkbootimg run --memory SIZE, QEMU's -m)";
 
-/* The stop for want of memory: for what, and the pages of the allocation
- * that failed. */
-static enum core_status no_memory(struct core_boot *b, const char *what, uint32_t pages)
-{
-	return core_fail(b->err, CORE_NO_MEMORY, "not enough free memory below 4 GiB for %s (%u KiB more). %s.",
-			 what, pages * 4, more_memory);
-}
-
 /* Pages claimed as type for the kernel's map, below 4 GiB (every address
  * the hand-off passes is 32-bit), zeroed when type has CLEAR. */
 static enum core_status allocate(struct core_boot *b, uint32_t pages, uint32_t type, uint64_t *address)
@@ -46,7 +38,10 @@ static enum core_status allocate(struct core_boot *b, uint32_t pages, uint32_t t
 
 	if (platform_alloc_pages(pages, PLATFORM_BELOW_4GIB, &r.base) != 0 ||
 	    !(p = platform_pointer(r.base, bytes)))
-		return no_memory(b, "the modules, page tables and boot\ninformation", pages);
+		return core_fail(b->err, CORE_NO_MEMORY,
+				 "not enough free memory below 4 GiB for the modules, page tables and boot\n"
+				 "information (%u KiB more). %s.",
+				 pages * 4, more_memory);
 	r.end = r.base + bytes;
 	r.type = type & ~CLEAR;
 	if (mm_append(b->claims.range, &b->claims.count, MM_MAX_CLAIMS, &r) != 0)
@@ -127,9 +122,10 @@ static int movable(const struct mkb_manifest *m, const struct mkb_segment *seg)
  * offset in the block, and the block its offset in 2 MiB when there is
  * room for that. The segment table (the copy read from the disk) then
  * says where each segment is, for the loading, the page tables, the
- * memory map and the boot information alike.
+ * memory map and the boot information alike. 0, or -1 when no free block
+ * is large enough.
  */
-static enum core_status move_kernel(struct core_boot *b, struct mkb_segment *seg, uint32_t n)
+static int move_kernel(struct mkb_segment *seg, uint32_t n)
 {
 	uint64_t low = UINT64_MAX, high = 0, base, end, to;
 	char line[96];
@@ -143,19 +139,20 @@ static enum core_status move_kernel(struct core_boot *b, struct mkb_segment *seg
 	if (platform_alloc_pages(pages + slack, PLATFORM_BELOW_4GIB, &to) == 0)
 		to += (low - to) & (2 * MiB - 1);
 	else if (platform_alloc_pages(pages, PLATFORM_BELOW_4GIB, &to) != 0)
-		return no_memory(b, "the kernel", (uint32_t)pages);
+		return -1;
 	for (uint32_t i = 0; i < n; i++)
 		seg[i].paddr = seg[i].paddr - low + to;
 	core_format(line, sizeof line, "the kernel's memory at 0x%lx-0x%lx is in use: moved to 0x%lx",
 		    low, high - 1, to);
 	platform_log(line);
-	return CORE_OK;
+	return 0;
 }
 
 /*
  * The stop for a segment whose planned range, up to end (a page boundary),
- * the kernel cannot have; taken: the platform said the firmware uses it.
- * One sentence names the range, then why and what to do.
+ * the kernel cannot have, and which could not move; taken: the platform
+ * said the firmware uses it. One sentence names the range, then why and
+ * what to do: linking it higher-half only helps an identity-linked one.
  */
 static enum core_status misplaced(struct core_boot *b, const struct mkb_segment *s, uint64_t end, int taken)
 {
@@ -166,7 +163,8 @@ static enum core_status misplaced(struct core_boot *b, const struct mkb_segment 
 	/* What is not usable RAM in a UEFI map, below its top, the firmware uses. */
 	if (!CORE_BIOS_ONLY && (taken || (end <= top && b->facts->firmware == MKBOOTIMG_FIRMWARE_UEFI)))
 		core_format(why, sizeof why, "which the\nfirmware uses on this machine. Link the kernel at another "
-			    "physical address%s", b->m->protocol == MKB_PROTOCOL_NATIVE ?
+			    "physical address%s", b->m->protocol == MKB_PROTOCOL_NATIVE &&
+			    !movable(b->m, mkb_manifest_segments(b->m)) ?
 			    ",\nor higher-half: the loader places such a kernel where memory is free" : "");
 	else /* Past the end of RAM: the machine is too small, not the link wrong. */
 		core_format(why, sizeof why, "%s: this machine\nhas %s%u MiB usable. %s, or link the kernel %s",
@@ -178,11 +176,11 @@ static enum core_status misplaced(struct core_boot *b, const struct mkb_segment 
 
 /*
  * Every planned range must be RAM that nothing uses before a byte is
- * written to it. A kernel whose place is taken (the firmware's memory on
- * UEFI) is moved when it can be (move_kernel), and stops with a message
- * naming the range when it cannot. Then the identity-mapped addresses a
- * segment's virtual range takes over are kept out of the loader's
- * allocations too.
+ * written to it. A kernel whose place is not (the firmware's memory on
+ * UEFI, a hole, past the end of RAM) is moved when it can be
+ * (move_kernel), and stops with a message naming the range when it
+ * cannot. Then the identity-mapped addresses a segment's virtual range
+ * takes over are kept out of the loader's allocations too.
  */
 static enum core_status check_placement(struct core_boot *b)
 {
@@ -200,12 +198,8 @@ static enum core_status check_placement(struct core_boot *b)
 		if (rc != 0)
 			goto too_many;
 	}
-	if (i < m->segment_count) {
-		enum core_status placed = movable(m, seg) ? move_kernel(b, seg, m->segment_count) :
-			misplaced(b, &seg[i], end, rc == PLATFORM_TAKEN);
-		if (placed != CORE_OK)
-			return placed;
-	}
+	if (i < m->segment_count && (!movable(m, seg) || move_kernel(seg, m->segment_count) != 0))
+		return misplaced(b, &seg[i], end, rc == PLATFORM_TAKEN);
 	/* A virtual range the firmware uses needs no keeping out: nothing of
 	 * the loader's goes there. */
 	for (i = 0; i < m->segment_count; i++)

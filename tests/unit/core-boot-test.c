@@ -368,15 +368,31 @@ static void test_boot_higher_half_moved(void **state)
 	assert_string_equal(fake.log, "the kernel's memory at 0x200000-0x300fff is in use: moved to 0x400000");
 }
 
-/* No free room for the moved kernel: the stop says how much it needed. */
+/* No free block large enough to move it to: the stop names the planned
+ * range, as for a kernel that cannot move... */
 static void test_boot_higher_half_no_room(void **state)
 {
 	(void)state;
 	firmware[3].end = 0x200000;
 	firmware[5] = (struct mm_range){ 0x200000, RAM_END, MKBOOTIMG_MEM_RESERVED };
 	facts.memory_map_count = 6;
-	expect_stop(CORE_NO_MEMORY, "not enough free memory below 4 GiB for the kernel (1028 KiB more). "
-	                            "Give it more memory\n(mkbootimg run --memory SIZE, QEMU's -m).");
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x200000-0x202fff (segment 0), beyond the\n"
+	                            "end of RAM: this machine\nhas only 1 MiB usable. Give it more memory\n"
+	                            "(mkbootimg run --memory SIZE, QEMU's -m), or link the kernel lower.");
+}
+
+/* ...and on UEFI, where the firmware's memory is, without advising the
+ * higher half it already has. */
+static void test_boot_higher_half_no_room_uefi(void **state)
+{
+	(void)state;
+	facts.firmware = MKBOOTIMG_FIRMWARE_UEFI;
+	firmware[3].end = 0x200000;
+	firmware[5] = (struct mm_range){ 0x200000, 0x400000, MKBOOTIMG_MEM_RESERVED };
+	firmware[6] = (struct mm_range){ 0x400000, 0x500000, MKBOOTIMG_MEM_USABLE };
+	facts.memory_map_count = 7;
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x200000-0x202fff (segment 0), which the\n"
+	                            "firmware uses on this machine. Link the kernel at another physical address.");
 }
 
 /* Reserving the planned range fails (a UEFI firmware took it since its map):
@@ -522,6 +538,7 @@ int main(void)
 		T(test_boot_placement_names_a_section),
 		T(test_boot_higher_half_moved),
 		T(test_boot_higher_half_no_room),
+		T(test_boot_higher_half_no_room_uefi),
 		T(test_boot_taken_range_moves),
 		T(test_boot_taken_range_identity),
 		T(test_boot_taken_range_multiboot),
