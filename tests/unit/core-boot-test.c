@@ -436,6 +436,45 @@ static void test_boot_taken_range_multiboot(void **state)
 	                            "firmware uses on this machine. Link the kernel at another physical address.");
 }
 
+/* A UEFI map: 2-4 MiB is not usable RAM (the firmware's runtime services,
+ * say) though RAM goes on above it; nothing reserved at run time. */
+static void uefi_uses_2_to_4_mib(void)
+{
+	facts.firmware = MKBOOTIMG_FIRMWARE_UEFI;
+	firmware[3].end = 0x200000;
+	firmware[5] = (struct mm_range){ 0x200000, 0x400000, MKBOOTIMG_MEM_RESERVED };
+	firmware[6] = (struct mm_range){ 0x400000, RAM_END, MKBOOTIMG_MEM_USABLE };
+	facts.memory_map_count = 7;
+}
+
+/* The firmware's map, not a refused reservation, says an identity-linked
+ * kernel's range is the firmware's: the stop says so, and what to do... */
+static void test_boot_uefi_map_identity(void **state)
+{
+	(void)state;
+	identity_linked();
+	uefi_uses_2_to_4_mib();
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x200000-0x202fff (segment 0), which the\n"
+	                            "firmware uses on this machine. Link the kernel at another physical address,\n"
+	                            "or higher-half: the loader places such a kernel where memory is free.");
+	assert_string_equal(fake.log, ""); /* nothing moved */
+}
+
+/* ...and the same for a Multiboot kernel, which no link makes movable. */
+static void test_boot_uefi_map_multiboot(void **state)
+{
+	struct mkb_multiboot *mb = (void *)((uint8_t *)m + 512);
+
+	(void)state;
+	m->protocol = MKB_PROTOCOL_MULTIBOOT2;
+	m->multiboot_offset = 512;
+	*mb = (struct mkb_multiboot){ .load_base = 0x200000 };
+	identity_linked();
+	uefi_uses_2_to_4_mib();
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x200000-0x202fff (segment 0), which the\n"
+	                            "firmware uses on this machine. Link the kernel at another physical address.");
+}
+
 static void test_boot_no_long_mode(void **state)
 {
 	(void)state;
@@ -542,6 +581,8 @@ int main(void)
 		T(test_boot_taken_range_moves),
 		T(test_boot_taken_range_identity),
 		T(test_boot_taken_range_multiboot),
+		T(test_boot_uefi_map_identity),
+		T(test_boot_uefi_map_multiboot),
 		T(test_boot_no_long_mode),
 		T(test_boot_checksum_mismatch),
 		T(test_boot_checksum_pads_the_last_word),
