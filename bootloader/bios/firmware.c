@@ -32,6 +32,15 @@ struct vbe_mode_info {
 	uint8_t rest[256 - 52];
 } __attribute__((packed));
 
+/* Each color's size, then its shift, red, green, blue: the same six bytes
+ * in protocol.h's framebuffer. */
+#define COLOR_BYTES 6
+_Static_assert(offsetof(struct vbe_mode_info, blue_shift) - offsetof(struct vbe_mode_info, red_size) + 1 ==
+	       COLOR_BYTES, "VBE: sizes and shifts in six bytes");
+_Static_assert(offsetof(struct mkbootimg_framebuffer, blue_shift) -
+	       offsetof(struct mkbootimg_framebuffer, red_size) + 1 == COLOR_BYTES,
+	       "protocol.h: sizes and shifts in six bytes, in VBE's order");
+
 #define VBE_OK 0x004f
 #define MODE_USABLE ((1u << 0) | (1u << 4) | (1u << 7))
 #define MODEL_PACKED 4
@@ -98,12 +107,7 @@ void vbe_set_mode(uint32_t width, uint32_t height, uint32_t bpp, struct mkbootim
 	fb->height = mode.height;
 	fb->pitch = info.version >= 0x300 && mode.linear_pitch ? mode.linear_pitch : mode.pitch;
 	fb->bpp = mode.bpp;
-	fb->red_size = mode.red_size;
-	fb->red_shift = mode.red_shift;
-	fb->green_size = mode.green_size;
-	fb->green_shift = mode.green_shift;
-	fb->blue_size = mode.blue_size;
-	fb->blue_shift = mode.blue_shift;
+	memcpy(&fb->red_size, &mode.red_size, COLOR_BYTES);
 }
 
 uint32_t vbe_blocks(const void **control, const void **mode_block)

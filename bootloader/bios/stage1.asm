@@ -24,11 +24,8 @@
 STAGE2_ADDR     equ STAGE2_BASE
 STAGE2_ENTRY    equ STAGE2_ADDR + STAGE2_HEADER_SIZE ; after struct mkb_stage2_header
 
-; Variables live below the MBR, in memory the stack does not reach yet.
+; A variable below the MBR, in memory the stack does not reach yet.
 drive           equ 0x0600
-spt             equ 0x0602
-heads           equ 0x0604
-lba             equ 0x0606
 
 bits 16
 org 0x7c00
@@ -68,62 +65,49 @@ main:
 	test cl, 1                      ; bit 0: extended disk access (AH=42h)
 	jz chs_read
 
-	mov di, 3                       ; tries
-.lba_retry:
 	mov si, dap
-	mov ah, 0x42
-	mov dl, [drive]
-	int 0x13
-	jnc loaded
-	call reset_disk
-	dec di
-	jnz .lba_retry
-	jmp disk_error
+	mov ax, 0x4200
+	call read
+	jmp loaded
 
-; No extensions: read sector by sector with CHS addressing.
+; No extensions: read sector by sector with CHS addressing. int 13h keeps
+; every register but the ones a function returns: the geometry is on the
+; stack at BP, SI holds the next LBA, ES:BX where it goes.
 chs_read:
 	mov ah, 0x08                    ; get drive geometry
 	mov dl, [drive]
 	xor di, di                      ; ES:DI = 0:0 guards against BIOS bugs
 	int 0x13
 	jc disk_error
-	push 0
+	push ds
 	pop es                          ; AH=08h may change ES
 	and cx, 0x3f                    ; sectors per track
 	jz disk_error
-	mov [spt], cx
 	movzx dx, dh
 	inc dx                          ; heads
-	mov [heads], dx
+	push dx
+	push cx
+	mov bp, sp                      ; [bp]: sectors per track, [bp + 2]: heads
 
 	mov bx, STAGE2_ADDR
-	mov word [lba], STAGE2_LBA
+	mov si, STAGE2_LBA
 .next:
-	mov ax, [lba]
+	mov ax, si
 	xor dx, dx
-	div word [spt]                  ; ax = track, dx = sector - 1
+	div word [bp]                   ; ax = track, dx = sector - 1
 	mov cl, dl
 	inc cl
 	xor dx, dx
-	div word [heads]                ; ax = cylinder, dx = head
+	div word [bp + 2]               ; ax = cylinder, dx = head
 	mov ch, al
 	shl ah, 6
 	or cl, ah                       ; cylinder bits 8-9 in CL bits 6-7
 	mov dh, dl
-	mov di, 3
-.chs_retry:
 	mov ax, 0x0201
-	mov dl, [drive]
-	int 0x13
-	jnc .chs_ok
-	call reset_disk
-	dec di
-	jnz .chs_retry
-	jmp disk_error
-.chs_ok:
-	add bx, 512
-	inc word [lba]
-	cmp word [lba], STAGE2_LBA + STAGE2_SECTORS
+	call read
+	add bh, 2                       ; 512 bytes on
+	inc si
+	cmp si, STAGE2_LBA + STAGE2_SECTORS
 	jb .next
 
 loaded:
@@ -132,23 +116,35 @@ loaded:
 	mov dl, [drive]
 	jmp 0:STAGE2_ENTRY
 
-; in: DL ignored; out: nothing; clobbers: AX, DL
-reset_disk:
-	xor ax, ax
+; int 13h function AX on the boot drive, tried 3 times with a disk reset
+; after each failure; returns when one worked, else fails.
+; in: AX, and the function's registers but DL; clobbers: DL, DI
+read:
+	mov di, 3
+.try:
+	push ax
 	mov dl, [drive]
 	int 0x13
-	ret
-
+	jnc read_done
+	xor ax, ax                      ; reset the disk (DL: still the drive)
+	int 0x13
+	pop ax
+	dec di
+	jnz .try
 disk_error:
 	mov si, msg_disk
 	jmp fail
+read_done:
+	pop ax
+	ret
+
 no_stage2:
 	mov si, msg_stage2
 
 ; Print the NUL-terminated string at DS:SI on screen and COM1, then halt.
 fail:
-	mov dx, 0                       ; COM1
 	mov ax, 0x00e3                  ; init: 9600 baud, 8N1
+	cwd                             ; DX = 0 (AX < 0x8000): COM1
 	int 0x14
 .char:
 	lodsb
@@ -158,7 +154,7 @@ fail:
 	xor bx, bx
 	int 0x10
 	mov ah, 0x01                    ; send AL to COM1
-	mov dx, 0
+	cwd                             ; DX = 0: COM1
 	int 0x14
 	jmp .char
 .halt:
@@ -167,7 +163,9 @@ fail:
 	jmp .halt
 
 msg_disk:   db "mkbootimg: cannot read the boot disk.", 13, 10, 0
-msg_stage2: db "mkbootimg: no loader: rewrite the image.", 13, 10, 0
+; No stage 2 at LBA 34: an image for UEFI only (--firmware uefi: its
+; manifest is there), or one written incompletely or damaged.
+msg_stage2: db "mkbootimg: no BIOS loader: boot with UEFI, or rebuild with --firmware hybrid.", 13, 10, 0
 
 dap:
 	db 16, 0

@@ -122,9 +122,10 @@ static int movable(const struct mkb_manifest *m, const struct mkb_segment *seg)
  * offset in the block, and the block its offset in 2 MiB when there is
  * room for that. The segment table (the copy read from the disk) then
  * says where each segment is, for the loading, the page tables, the
- * memory map and the boot information alike.
+ * memory map and the boot information alike. 0, or -1 when no free block
+ * is large enough.
  */
-static enum core_status move_kernel(struct core_boot *b, struct mkb_segment *seg, uint32_t n)
+static int move_kernel(struct mkb_segment *seg, uint32_t n)
 {
 	uint64_t low = UINT64_MAX, high = 0, base, end, to;
 	char line[96];
@@ -138,31 +139,55 @@ static enum core_status move_kernel(struct core_boot *b, struct mkb_segment *seg
 	if (platform_alloc_pages(pages + slack, PLATFORM_BELOW_4GIB, &to) == 0)
 		to += (low - to) & (2 * MiB - 1);
 	else if (platform_alloc_pages(pages, PLATFORM_BELOW_4GIB, &to) != 0)
-		return core_fail(b->err, CORE_NO_MEMORY,
-				 "not enough free memory below 4 GiB for the kernel (%u KiB). %s.",
-				 (uint32_t)pages * 4, more_memory);
+		return -1;
 	for (uint32_t i = 0; i < n; i++)
 		seg[i].paddr = seg[i].paddr - low + to;
 	core_format(line, sizeof line, "the kernel's memory at 0x%lx-0x%lx is in use: moved to 0x%lx",
 		    low, high - 1, to);
 	platform_log(line);
-	return CORE_OK;
+	return 0;
+}
+
+/*
+ * The stop for a segment whose planned range, up to end (a page boundary),
+ * the kernel cannot have, and which could not move; taken: the platform
+ * said the firmware uses it. One sentence names the range, then why and
+ * what to do: linking it higher-half only helps an identity-linked one.
+ */
+static enum core_status misplaced(struct core_boot *b, const struct mkb_segment *s, uint64_t end, int taken)
+{
+	char why[224];
+	uint64_t top;
+	uint32_t mib = usable_mib(b, &top);
+
+	/* What is not usable RAM in a UEFI map, below its top, the firmware uses. */
+	if (!CORE_BIOS_ONLY && (taken || (end <= top && b->facts->firmware == MKBOOTIMG_FIRMWARE_UEFI)))
+		core_format(why, sizeof why, "which the\nfirmware uses on this machine. Link the kernel at another "
+			    "physical address%s", b->m->protocol == MKB_PROTOCOL_NATIVE &&
+			    !movable(b->m, mkb_manifest_segments(b->m)) ?
+			    ",\nor higher-half: the loader places such a kernel where memory is free" : "");
+	else /* Past the end of RAM: the machine is too small, not the link wrong. */
+		core_format(why, sizeof why, "%s: this machine\nhas %s%u MiB usable. %s, or link the kernel %s",
+			    end > top ? "beyond the\nend of RAM" : "which is\nnot usable RAM here",
+			    end > top ? "only " : "", mib, more_memory, end > top ? "lower" : "elsewhere");
+	return core_fail(b->err, CORE_PLACEMENT, "the kernel needs memory at 0x%lx-0x%lx (%s %u), %s.",
+			 s->paddr, s->paddr + s->memsz - 1, SEGMENT_NAME(*s), why);
 }
 
 /*
  * Every planned range must be RAM that nothing uses before a byte is
- * written to it. A kernel whose place is taken (the firmware's memory on
- * UEFI) is moved when it can be (move_kernel), and stops with a message
- * naming the range when it cannot. Then the identity-mapped addresses a
- * segment's virtual range takes over are kept out of the loader's
- * allocations too.
+ * written to it. A kernel whose place is not (the firmware's memory on
+ * UEFI, a hole, past the end of RAM) is moved when it can be
+ * (move_kernel), and stops with a message naming the range when it
+ * cannot. Then the identity-mapped addresses a segment's virtual range
+ * takes over are kept out of the loader's allocations too.
  */
 static enum core_status check_placement(struct core_boot *b)
 {
 	const struct mkb_manifest *m = b->m;
 	struct mkb_segment *seg = (struct mkb_segment *)(void *)((uint8_t *)b->manifest + m->segment_offset);
-	uint64_t base = 0, end = 0, top;
-	uint32_t i, mib;
+	uint64_t base = 0, end = 0;
+	uint32_t i;
 	int rc = 0;
 
 	for (i = 0; i < m->segment_count; i++) {
@@ -173,28 +198,8 @@ static enum core_status check_placement(struct core_boot *b)
 		if (rc != 0)
 			goto too_many;
 	}
-	if (i < m->segment_count && movable(m, seg)) {
-		enum core_status moved = move_kernel(b, seg, m->segment_count);
-		if (moved != CORE_OK)
-			return moved;
-	} else if (i < m->segment_count) {
-		mib = usable_mib(b, &top);
-		/* What is not usable RAM in a UEFI map, below its top, the firmware uses. */
-		if (rc == PLATFORM_TAKEN || (end <= top && b->facts->firmware == MKBOOTIMG_FIRMWARE_UEFI))
-			return core_fail(b->err, CORE_PLACEMENT,
-				"the kernel needs memory at 0x%lx-0x%lx (%s %u), which the\n"
-				"firmware uses on this machine. Link the kernel at another physical address%s.",
-				seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, SEGMENT_NAME(seg[i]),
-				m->protocol == MKB_PROTOCOL_NATIVE ?
-				",\nor higher-half: the loader places such a kernel where memory is free" : "");
-		/* Past the end of RAM: the machine is too small, not the link wrong. */
-		return core_fail(b->err, CORE_PLACEMENT,
-			"the kernel needs memory at 0x%lx-0x%lx (%s %u), %s: this machine\n"
-			"has %s%u MiB usable. %s, or link the kernel %s.",
-			seg[i].paddr, seg[i].paddr + seg[i].memsz - 1, SEGMENT_NAME(seg[i]),
-			end > top ? "beyond the\nend of RAM" : "which is\nnot usable RAM here",
-			end > top ? "only " : "", mib, more_memory, end > top ? "lower" : "elsewhere");
-	}
+	if (i < m->segment_count && (!movable(m, seg) || move_kernel(seg, m->segment_count) != 0))
+		return misplaced(b, &seg[i], end, rc == PLATFORM_TAKEN);
 	/* A virtual range the firmware uses needs no keeping out: nothing of
 	 * the loader's goes there. */
 	for (i = 0; i < m->segment_count; i++)
@@ -207,16 +212,19 @@ too_many:
 	return core_fail(b->err, CORE_TOO_MANY, "too many kernel segments (at most %u).", MKB_MAX_SEGMENTS);
 }
 
-/* size payload bytes at payload_offset (a whole sector) to dst, summed.
- * Below 4 GiB: size_t holds the size. */
-static CORE_NOINLINE enum core_status load_bytes(struct core_boot *b, uint64_t payload_offset,
-						 size_t size, uint8_t *dst, struct mkb_checksum *sum)
+/* size payload bytes at payload_offset (a whole sector) to dst, summed,
+ * and the rest of dst's room bytes zeroed (.bss, a module's last page).
+ * Below 4 GiB: size_t holds the sizes. */
+static CORE_NOINLINE enum core_status load_bytes(struct core_boot *b, uint64_t payload_offset, size_t size,
+						 uint8_t *dst, size_t room, struct mkb_checksum *sum)
 {
 	enum core_status rc;
 
 	rc = platform_read(b->m->payload_lba + (payload_offset >> 9), dst, size, b->err);
-	if (rc == CORE_OK)
+	if (rc == CORE_OK) {
 		mkb_checksum_add(sum, dst, size);
+		memset(dst + size, 0, room - size);
+	}
 	return rc;
 }
 
@@ -234,9 +242,9 @@ static enum core_status load_payload(struct core_boot *b)
 	for (uint32_t i = 0; i < m->segment_count; i++) {
 		/* The manifest's rules put it below 4 GiB, where every loader reaches. */
 		uint8_t *dst = platform_pointer(seg[i].paddr, seg[i].memsz);
-		if ((rc = load_bytes(b, seg[i].payload_offset, (size_t)seg[i].filesz, dst, &sum)) != CORE_OK)
+		if ((rc = load_bytes(b, seg[i].payload_offset, (size_t)seg[i].filesz, dst, (size_t)seg[i].memsz,
+				     &sum)) != CORE_OK)
 			return rc;
-		memset(dst + seg[i].filesz, 0, (size_t)(seg[i].memsz - seg[i].filesz));
 	}
 	for (uint32_t i = 0; i < m->module_count; i++) {
 		uint64_t bytes = page_up(mod[i].size);
@@ -246,9 +254,9 @@ static enum core_status load_payload(struct core_boot *b)
 		if ((rc = allocate(b, (uint32_t)(bytes / PAGE_SIZE), MKBOOTIMG_MEM_MODULES, &b->module_address[i])))
 			return rc;
 		uint8_t *dst = platform_pointer(b->module_address[i], bytes);
-		if ((rc = load_bytes(b, mod[i].payload_offset, (size_t)mod[i].size, dst, &sum)) != CORE_OK)
+		if ((rc = load_bytes(b, mod[i].payload_offset, (size_t)mod[i].size, dst, (size_t)bytes,
+				     &sum)) != CORE_OK)
 			return rc;
-		memset(dst + mod[i].size, 0, (size_t)(bytes - mod[i].size));
 	}
 	if (mkb_checksum_value(&sum) != m->payload_checksum)
 		return core_fail(b->err, CORE_CHECKSUM,
@@ -259,11 +267,12 @@ static enum core_status load_payload(struct core_boot *b)
 }
 
 /* Highest end of anything that is memory rather than a hole or MMIO, and
- * of a framebuffer the map lacks, rounded up to whole GiB, and at least
- * 4 GiB: what the direct map covers. */
+ * of a framebuffer the map lacks (UEFI's GOP: a VBE framebuffer's address
+ * is 32-bit), rounded up to whole GiB, and at least 4 GiB: what the direct
+ * map covers. */
 static uint64_t memory_top(const struct core_boot *b)
 {
-	uint64_t top = b->facts->screen_end > 4 * GiB ? b->facts->screen_end : 4 * GiB;
+	uint64_t top = !CORE_BIOS_ONLY && b->facts->screen_end > 4 * GiB ? b->facts->screen_end : 4 * GiB;
 	for (size_t i = 0; i < b->ram_count; i++)
 		if (b->ram[i].type != MKBOOTIMG_MEM_RESERVED && b->ram[i].end > top)
 			top = b->ram[i].end;
@@ -318,19 +327,20 @@ enum core_status core_load(struct core_boot *b, struct core_error *err)
 		return rc;
 
 	fill_request(b);
-	if (m->protocol != MKB_PROTOCOL_NATIVE) { /* 32-bit, paging off: no stack or page tables */
+	if (m->protocol == MKB_PROTOCOL_NATIVE) {
+		if ((rc = allocate(b, (uint32_t)(m->stack_size / PAGE_SIZE), MKBOOTIMG_MEM_KERNEL_STACK | CLEAR,
+				   &b->stack)))
+			return rc;
+		b->request.stack_physical = b->stack;
+		b->info_size = bootinfo_size(m, CORE_MAX_MAP);
+	} else {
 		b->info_size = multiboot_size(&b->request);
-		return allocate(b, (uint32_t)(page_up(b->info_size) / PAGE_SIZE), MKBOOTIMG_MEM_BOOT_INFO | CLEAR,
-				&b->info);
 	}
-	if ((rc = allocate(b, (uint32_t)(m->stack_size / PAGE_SIZE), MKBOOTIMG_MEM_KERNEL_STACK | CLEAR,
-			   &b->stack)))
-		return rc;
-	b->request.stack_physical = b->stack;
-	b->info_size = bootinfo_size(m, CORE_MAX_MAP);
 	if ((rc = allocate(b, (uint32_t)(page_up(b->info_size) / PAGE_SIZE), MKBOOTIMG_MEM_BOOT_INFO | CLEAR,
 			   &b->info)))
 		return rc;
+	if (m->protocol != MKB_PROTOCOL_NATIVE) /* 32-bit, paging off: no stack or page tables */
+		return CORE_OK;
 	b->paging.gib_pages = f->gib_pages;
 	b->paging.alloc_table = alloc_table;
 	b->paging.ctx = b;
@@ -367,12 +377,11 @@ static void multiboot_ram(struct core_boot *b)
 {
 	const struct boot_facts *f = b->facts;
 
-	for (size_t i = 0; i < f->memory_map_count; i++) {
-		b->map_input[i] = f->memory_map[i];
+	memcpy(b->map_input, f->memory_map, f->memory_map_count * sizeof *b->map_input);
+	for (size_t i = 0; i < f->memory_map_count; i++)
 		if (b->map_input[i].type >= MKBOOTIMG_MEM_LOADER_RECLAIMABLE &&
 		    b->map_input[i].type <= MKBOOTIMG_MEM_MODULES)
 			b->map_input[i].type = MKBOOTIMG_MEM_USABLE;
-	}
 	b->request.ram_count = b->ram_count = memmap_sanitize(b->ram, CORE_MAX_RAM, b->map_input,
 							      f->memory_map_count);
 }

@@ -94,11 +94,13 @@ void bootinfo_build(void *area, uint64_t address, size_t map_capacity, const str
 	info->framebuffer = *r->framebuffer;
 	info->firmware = r->firmware;
 	info->smbios = r->smbios;
-	info->efi_system_table = r->efi->system_table;
-	info->efi_memory_map = r->efi->memory_map;
-	info->efi_memory_map_size = r->efi->memory_map_size;
-	info->efi_memory_map_descriptor_size = r->efi->descriptor_size;
-	info->efi_memory_map_descriptor_version = r->efi->descriptor_version;
+	if (!CORE_BIOS_ONLY) { /* UEFI only (core.h): on a BIOS they stay 0 */
+		info->efi_system_table = r->efi->system_table;
+		info->efi_memory_map = r->efi->memory_map;
+		info->efi_memory_map_size = r->efi->memory_map_size;
+		info->efi_memory_map_descriptor_size = r->efi->descriptor_size;
+		info->efi_memory_map_descriptor_version = r->efi->descriptor_version;
+	}
 
 	struct mkbootimg_memory_region *regions = (void *)(l.area + l.regions);
 	info->memory_map = address + l.regions;

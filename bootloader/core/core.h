@@ -1,7 +1,20 @@
 /*
- * The loader's core: what every front-end (BIOS today) shares. Plain C,
- * built three ways: gcc -m16 for the BIOS stage 2, for the host's unit
- * tests, and -m64 -ffreestanding as a build check (make check-core64).
+ * The loader's core: what every front-end (BIOS and UEFI) shares. Plain C,
+ * built four ways: gcc -m16 for the BIOS stage 2, clang for BOOTX64.EFI,
+ * for the host's unit tests, and -m64 -ffreestanding as a build check
+ * (make check-core64).
+ *
+ * CORE_BIOS_ONLY is 1 in stage 2 only (bootloader.mk defines it), 0 in
+ * every other build: stage 2 never runs on UEFI, and every byte of it
+ * counts. It leaves out, as `if (!CORE_BIOS_ONLY && ...)`, what only a UEFI
+ * firmware's facts reach, and nothing else:
+ *   - the EFI system table and memory map handed to the kernel: the boot
+ *     information's efi_* fields (bootinfo.c; on a BIOS they stay 0) and
+ *     the Multiboot 2 EFI tags, types 12 and 17 (multiboot.c);
+ *   - the stop for a range the firmware uses (boot.c: PLATFORM_TAKEN and
+ *     a UEFI memory map);
+ *   - a framebuffer above 4 GiB for the direct map (boot.c: a GOP's; a
+ *     VBE framebuffer's address is 32-bit).
  *
  * Rules for every file in core/: no firmware calls, no assembly, no halting.
  * Physical addresses are uint64_t; memory is reached through platform.h.
@@ -16,6 +29,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifndef CORE_BIOS_ONLY
+#define CORE_BIOS_ONLY 0
+#endif
 
 #define PAGE_SIZE 4096u
 #define MiB (UINT64_C(1) << 20)

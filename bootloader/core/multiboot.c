@@ -234,6 +234,27 @@ static int string_tag(struct area *a, uint32_t type, const char *s, uint32_t len
 	return 0;
 }
 
+/* The EFI system table (type 12) and the final EFI memory map (17), when
+ * the firmware is UEFI. */
+static int efi_tags(struct area *a, const struct mkb_efi_facts *e)
+{
+	if (e->system_table) {
+		struct mb2_efi64_tag *efi;
+		NEED(efi = tag(a, MB2_EFI64, sizeof *efi));
+		efi->pointer = e->system_table;
+	}
+	if (e->memory_map) {
+		struct mb2_efi_mmap_tag *map;
+		uint32_t bytes = (uint32_t)e->memory_map_size;
+		const void *src = platform_pointer(e->memory_map, bytes);
+		NEED(src && (map = tag(a, MB2_EFI_MMAP, sizeof *map + bytes)));
+		map->descriptor_size = (uint32_t)e->descriptor_size;
+		map->descriptor_version = e->descriptor_version;
+		memcpy(map->map, src, bytes);
+	}
+	return 0;
+}
+
 static int build_mb2(struct area *a, const struct info_request *r)
 {
 	const struct mkb_manifest *m = r->m;
@@ -302,20 +323,8 @@ static int build_mb2(struct area *a, const struct info_request *r)
 			memcpy(acpi->rsdp, r->rsdp_bytes, length);
 		}
 	}
-	if (r->efi->system_table) {
-		struct mb2_efi64_tag *efi;
-		NEED(efi = tag(a, MB2_EFI64, sizeof *efi));
-		efi->pointer = r->efi->system_table;
-	}
-	if (r->efi->memory_map) {
-		struct mb2_efi_mmap_tag *efi_map;
-		uint32_t bytes = (uint32_t)r->efi->memory_map_size;
-		const void *src = platform_pointer(r->efi->memory_map, bytes);
-		NEED(src && (efi_map = tag(a, MB2_EFI_MMAP, sizeof *efi_map + bytes)));
-		efi_map->descriptor_size = (uint32_t)r->efi->descriptor_size;
-		efi_map->descriptor_version = r->efi->descriptor_version;
-		memcpy(efi_map->map, src, bytes);
-	}
+	if (!CORE_BIOS_ONLY)
+		NEED(!efi_tags(a, r->efi));
 	NEED(base = tag(a, MB2_LOAD_BASE, sizeof *base));
 	base->load_base_addr = mb->load_base;
 	NEED(tag(a, MB2_END, sizeof(struct mb2_tag)));

@@ -368,6 +368,33 @@ static void test_boot_higher_half_moved(void **state)
 	assert_string_equal(fake.log, "the kernel's memory at 0x200000-0x300fff is in use: moved to 0x400000");
 }
 
+/* No free block large enough to move it to: the stop names the planned
+ * range, as for a kernel that cannot move... */
+static void test_boot_higher_half_no_room(void **state)
+{
+	(void)state;
+	firmware[3].end = 0x200000;
+	firmware[5] = (struct mm_range){ 0x200000, RAM_END, MKBOOTIMG_MEM_RESERVED };
+	facts.memory_map_count = 6;
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x200000-0x202fff (segment 0), beyond the\n"
+	                            "end of RAM: this machine\nhas only 1 MiB usable. Give it more memory\n"
+	                            "(mkbootimg run --memory SIZE, QEMU's -m), or link the kernel lower.");
+}
+
+/* ...and on UEFI, where the firmware's memory is, without advising the
+ * higher half it already has. */
+static void test_boot_higher_half_no_room_uefi(void **state)
+{
+	(void)state;
+	facts.firmware = MKBOOTIMG_FIRMWARE_UEFI;
+	firmware[3].end = 0x200000;
+	firmware[5] = (struct mm_range){ 0x200000, 0x400000, MKBOOTIMG_MEM_RESERVED };
+	firmware[6] = (struct mm_range){ 0x400000, 0x500000, MKBOOTIMG_MEM_USABLE };
+	facts.memory_map_count = 7;
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x200000-0x202fff (segment 0), which the\n"
+	                            "firmware uses on this machine. Link the kernel at another physical address.");
+}
+
 /* Reserving the planned range fails (a UEFI firmware took it since its map):
  * a higher-half kernel moves... */
 static void test_boot_taken_range_moves(void **state)
@@ -405,6 +432,45 @@ static void test_boot_taken_range_multiboot(void **state)
 	identity_linked();
 	fake.taken_base = 0x200000;
 	fake.taken_end = 0x201000;
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x200000-0x202fff (segment 0), which the\n"
+	                            "firmware uses on this machine. Link the kernel at another physical address.");
+}
+
+/* A UEFI map: 2-4 MiB is not usable RAM (the firmware's runtime services,
+ * say) though RAM goes on above it; nothing reserved at run time. */
+static void uefi_uses_2_to_4_mib(void)
+{
+	facts.firmware = MKBOOTIMG_FIRMWARE_UEFI;
+	firmware[3].end = 0x200000;
+	firmware[5] = (struct mm_range){ 0x200000, 0x400000, MKBOOTIMG_MEM_RESERVED };
+	firmware[6] = (struct mm_range){ 0x400000, RAM_END, MKBOOTIMG_MEM_USABLE };
+	facts.memory_map_count = 7;
+}
+
+/* The firmware's map, not a refused reservation, says an identity-linked
+ * kernel's range is the firmware's: the stop says so, and what to do... */
+static void test_boot_uefi_map_identity(void **state)
+{
+	(void)state;
+	identity_linked();
+	uefi_uses_2_to_4_mib();
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x200000-0x202fff (segment 0), which the\n"
+	                            "firmware uses on this machine. Link the kernel at another physical address,\n"
+	                            "or higher-half: the loader places such a kernel where memory is free.");
+	assert_string_equal(fake.log, ""); /* nothing moved */
+}
+
+/* ...and the same for a Multiboot kernel, which no link makes movable. */
+static void test_boot_uefi_map_multiboot(void **state)
+{
+	struct mkb_multiboot *mb = (void *)((uint8_t *)m + 512);
+
+	(void)state;
+	m->protocol = MKB_PROTOCOL_MULTIBOOT2;
+	m->multiboot_offset = 512;
+	*mb = (struct mkb_multiboot){ .load_base = 0x200000 };
+	identity_linked();
+	uefi_uses_2_to_4_mib();
 	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x200000-0x202fff (segment 0), which the\n"
 	                            "firmware uses on this machine. Link the kernel at another physical address.");
 }
@@ -510,9 +576,13 @@ int main(void)
 		T(test_boot_placement_beyond_ram),
 		T(test_boot_placement_names_a_section),
 		T(test_boot_higher_half_moved),
+		T(test_boot_higher_half_no_room),
+		T(test_boot_higher_half_no_room_uefi),
 		T(test_boot_taken_range_moves),
 		T(test_boot_taken_range_identity),
 		T(test_boot_taken_range_multiboot),
+		T(test_boot_uefi_map_identity),
+		T(test_boot_uefi_map_multiboot),
 		T(test_boot_no_long_mode),
 		T(test_boot_checksum_mismatch),
 		T(test_boot_checksum_pads_the_last_word),

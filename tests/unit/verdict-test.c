@@ -106,9 +106,9 @@ static void test_verdict_loader_message_found(void **state)
 	assert_int_equal(verdict_loader_message("", out, sizeof out), 0);
 	/* A kernel's line that only starts like the loader's: no closing line, not stage 1's. */
 	assert_int_equal(verdict_loader_message("mkbootimg: my kernel says hello\n", out, sizeof out), 0);
-	assert_int_equal(verdict_loader_message("mkbootimg: no loader: rewrite the image.\r\n", out,
-	                                        sizeof out), 1);
-	assert_string_equal(out, "no loader: rewrite the image.");
+	assert_int_equal(verdict_loader_message("mkbootimg: no BIOS loader: boot with UEFI, or rebuild with "
+	                                        "--firmware hybrid.\r\n", out, sizeof out), 1);
+	assert_string_equal(out, "no BIOS loader: boot with UEFI, or rebuild with --firmware hybrid.");
 	/* Cut to the buffer, still terminated. */
 	assert_int_equal(verdict_loader_message("mkbootimg: 0123456789\nThe machine is halted.\n", out, 5), 1);
 	assert_string_equal(out, "0123");

@@ -6,7 +6,7 @@
 #define LOADER_PREFIX "mkbootimg: "
 #define LOADER_CLOSING "The machine is halted."
 #define STAGE1_DISK "cannot read the boot disk."       /* bootloader/bios/stage1.asm */
-#define STAGE1_NO_LOADER "no loader: rewrite the image."
+#define STAGE1_NO_LOADER "no BIOS loader: boot with UEFI, or rebuild with --firmware hybrid."
 
 int verdict_loader_message(const char *text, char *out, size_t n)
 {
