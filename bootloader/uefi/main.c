@@ -27,7 +27,8 @@ efi_status efi_main(efi_handle image, struct efi_system_table *system_table);
  * tables, executable in both: the trampoline and its hand-off block. */
 static struct handoff *trampoline_page(void **native, void **multiboot)
 {
-	size_t code = (size_t)(trampoline_end - trampoline_start);
+	/* Labels in one section of entry.S: their addresses' difference is the length. */
+	size_t code = (uintptr_t)trampoline_end - (uintptr_t)trampoline_start;
 	uint8_t *page = (uint8_t *)(uintptr_t)allocate_pages(1, PLATFORM_BELOW_4GIB, EFI_LOADER_CODE);
 
 	if (!page || code > TRAMPOLINE_DATA)
@@ -35,7 +36,7 @@ static struct handoff *trampoline_page(void **native, void **multiboot)
 		      "This machine's firmware is not supported.");
 	memcpy(page, trampoline_start, code);
 	*native = page;
-	*multiboot = page + (trampoline_multiboot - trampoline_start);
+	*multiboot = page + ((uintptr_t)trampoline_multiboot - (uintptr_t)trampoline_start);
 	struct handoff *h = (void *)(page + TRAMPOLINE_DATA);
 	memset(h, 0, sizeof *h);
 	h->gdt[SEL_CODE64 / 8] = UINT64_C(0x00af9a000000ffff); /* 64-bit code */
