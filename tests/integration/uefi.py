@@ -120,6 +120,32 @@ def boot_uefi(args, test, tmp):
                       % FIRMWARE_LINE, qemu.details())
 
 
+def prebuilt_image(path):
+    """An image tests.mk built (the default layout, as a user gets it); a Skip where tests.mk
+    left a .skip file saying why it could not build the kernel."""
+    if os.path.exists(path):
+        return path
+    skip = os.path.splitext(path)[0] + ".skip"
+    if os.path.exists(skip):
+        with open(skip) as f:
+            kind, _, why = f.read().strip().partition(": ")
+        raise h.Skip(kind, why)
+    raise Failure("%s not found: build it with make check-uefi" % path)
+
+
+def boot_default_image(args, test, tmp):
+    """A test kernel's default image, exactly as check-integration boots it on SeaBIOS: on
+    OVMF it must pass too (the kernel checks its promises), or show what it prints."""
+    image = prebuilt_image(test.image)
+    qemu = h.Qemu(args, tmp, machine="q35", memory="256M", disks=sata(image), extra=ovmf_args(tmp))
+    if test.get("expect"):
+        if wait_for(qemu, (test.expect,), args.timeout) is None:
+            qemu.fail("COM1 never showed %r" % test.expect)
+        qemu.stop()
+    else:
+        h.boot_verdict(args, qemu)
+
+
 def boot_seabios(args, test, tmp):
     image = kernel_image(args, test, tmp)
     h.boot_verdict(args, h.Qemu(args, tmp, machine="q35", disks=sata(image)))
@@ -152,15 +178,18 @@ def bios_image_on_ovmf(args, test, tmp):
     qemu.stop()
 
 
+STAGE1_NO_BIOS_LOADER = "mkbootimg: no BIOS loader: boot with UEFI, or rebuild with --firmware hybrid."
+
+
 def uefi_image_on_seabios(args, test, tmp):
     """--firmware uefi: stage 1 is there (the protective MBR's code) and says why it stops."""
     image = build(args, tmp, os.path.join(args.kernels, "tiny.elf"), "--firmware", "uefi")
     qemu = h.Qemu(args, tmp, machine="q35", disks=sata(image))
-    said = wait_for(qemu, ("mkbootimg: ",), 20)
+    said = wait_for(qemu, (STAGE1_NO_BIOS_LOADER,), 20)
     if qemu.proc.poll() == h.EXIT_PASS:
         raise Failure("the UEFI-only image reached the kernel on SeaBIOS", qemu.details())
     if said is None:
-        qemu.fail("no message of stage 1 on COM1")
+        qemu.fail("no %r from stage 1 on COM1" % STAGE1_NO_BIOS_LOADER)
     qemu.stop()
 
 
@@ -370,6 +399,12 @@ def all_tests(args):
         h.Test("boot/multiboot1/sata", boot_uefi, kernel=mb("mbcheck1.elf"), flags=mb_flags(args), disk=sata),
         h.Test("boot/multiboot2/virtio-blk", boot_uefi, kernel=mb("mbcheck2.elf"), flags=mb_flags(args),
                disk=virtio),
+        # Every other test kernel's default image (what check-integration boots on SeaBIOS),
+        # and the sample kernel, on OVMF too.
+        *[h.Test("default-image/%s" % name, boot_default_image, image=os.path.join(args.kernels, name + ".img"))
+          for name in ("entry-check-noat", "entry-check-segments", "entry-check-bigstack", "entry-check-clang",
+                       "rust-check", "tiny")],
+        h.Test("default-image/sample-kernel", boot_default_image, image=args.sample, expect="Hello World!"),
         # The layouts: each boots where it should, and only there.
         h.Test("layout/uefi-on-ovmf", boot_uefi, kernel=kernel("entry-check-higher-half"),
                flags=cmdline + ("--firmware", "uefi"), disk=sata),
@@ -400,6 +435,7 @@ def main():
     parser.add_argument("--bench", default="build/bench", help="where bench.mk built load-16.elf")
     parser.add_argument("--cmdline", default="mkbootimg-test root=/dev/sda1 a=1 b=two",
                         help="the command line the entry-check kernels expect (TEST_CMDLINE)")
+    parser.add_argument("--sample", default="build/sample-kernel.img", help="the sample kernel's image")
     parser.add_argument("--cc", default="cc")
     args = parser.parse_args()
     return h.main(args, all_tests(args), "UEFI tests")
