@@ -676,8 +676,11 @@ static void print_text(FILE *f, const struct view *v)
 	if (v->fb_bpp != 0 || v->fb_width != 0)
 		fprintf(f, "  framebuffer    %" PRIu32 "x%" PRIu32 "x%" PRIu32 " (requested)\n",
 		        v->fb_width, v->fb_height, v->fb_bpp);
-	else
-		fprintf(f, "  framebuffer    none (VGA text mode)\n");
+	else /* UEFI has no text mode: its loader describes the GOP mode it finds */
+		fprintf(f, "  framebuffer    none (%s)\n",
+		        v->layout == IMAGE_LAYOUT_BIOS ? "VGA text mode"
+		        : v->layout == IMAGE_LAYOUT_UEFI ? "the firmware's GOP mode"
+		        : "VGA text mode on BIOS, the firmware's GOP mode on UEFI");
 	fprintf(f, "  segments       %zu (numbered by ELF program header)\n", v->segment_count);
 	if (v->segment_count != 0)
 		fprintf(f, "    #    flags  virtual             physical     file size   memory size\n");
