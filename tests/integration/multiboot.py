@@ -234,6 +234,9 @@ def test_xen(args, test, tmp):
     r = build(args, kernel, image, "--cmdline", "console=com1 com1=115200,8n1")
     if r.returncode != 0:
         raise h.Failure("mkbootimg failed: " + r.stderr.strip())
+    # Xen asks to keep EFI boot services (Multiboot 2 tag 7), which the UEFI loader ends.
+    if "asks to keep EFI boot services" not in r.stderr:
+        raise h.Failure("no warning that Xen stops on UEFI: " + r.stderr.strip())
     qemu = h.Qemu(args, tmp, machine=test.machine, memory="512M", image=image)
     # Xen drops the first word (our file name) as from any loader but GRUB 2.
     want = ["(XEN) Command line: console=com1 com1=115200,8n1", "Bootloader: mkbootimg",

@@ -772,6 +772,23 @@ static void test_multiboot_open_mb2_unknown_optional_tag(void **state)
 	kernel_close(&k);
 }
 
+/* Tag 7 is accepted, and remembered: the plan warns that UEFI boot services end before entry. */
+static void test_multiboot_open_mb2_efi_boot_services(void **state)
+{
+	struct kernel k;
+	struct tags t = { .n = 0 };
+
+	(void)state;
+	tag(&t, 7, 1, NULL, 0);
+	tags_load(&t, 0x40);
+	mb2(img, 0x40, 0, &t);
+	expect_one_segment(&k, 0x2000, KERNEL_PROTOCOL_AUTO, 0x100000, 0x2000, 0x10000, 0,
+	                   0x100400);
+	assert_non_null(k.multiboot);
+	assert_int_equal(k.multiboot->keeps_boot_services, 1);
+	kernel_close(&k);
+}
+
 static void test_multiboot_open_mb2_info_request_unsupported(void **state)
 {
 	struct tags t = { .n = 0 };
@@ -924,6 +941,7 @@ int main(void)
 		T(test_multiboot_open_mb2_bad_checksum),
 		T(test_multiboot_open_mb2_unknown_required_tag),
 		T(test_multiboot_open_mb2_unknown_optional_tag),
+		T(test_multiboot_open_mb2_efi_boot_services),
 		T(test_multiboot_open_mb2_info_request_unsupported),
 		T(test_multiboot_open_mb2_info_request_optional),
 		T(test_multiboot_open_mb2_info_request_supported),

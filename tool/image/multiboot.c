@@ -238,10 +238,14 @@ static int check_mb2(struct kernel *k, const uint8_t *h, size_t avail, struct he
 			request_framebuffer(k, get32(t + 8), get32(t + 12), get32(t + 16));
 			mb->info.flags |= MKB_MB_VIDEO_INFO;
 			break;
+		case MB2_EFI_BS:
+			/* The UEFI loader exits boot services before any Multiboot entry:
+			 * the plan warns (a kernel that needs them stops on UEFI). */
+			mb->keeps_boot_services = 1;
+			break;
 		case MB2_MODULE_ALIGN: /* modules are always page-aligned */
 		case MB2_RELOCATABLE:  /* loaded where linked, which is inside its range */
-		case MB2_EFI_BS:       /* EFI only: nothing to do on a BIOS */
-		case MB2_ENTRY_EFI32:
+		case MB2_ENTRY_EFI32:  /* entries with boot services kept: not taken */
 		case MB2_ENTRY_EFI64:
 			break;
 		default:

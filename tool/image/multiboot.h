@@ -37,6 +37,7 @@ struct multiboot_kernel {
 	long header_offset;
 	uint32_t mb1_flags;         /* Multiboot 1: the header's flags */
 	int address_fields;         /* 1: loaded by the header's address fields (a.out kludge) */
+	int keeps_boot_services;    /* Multiboot 2: the header asks to keep EFI boot services */
 	struct mkb_multiboot info;  /* as the headers ask; the hand-off block has the final one */
 	void *shdrs;                /* ELF section headers while reading, then in the hand-off block */
 	size_t shdr_bytes;

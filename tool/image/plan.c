@@ -2,6 +2,7 @@
 #include "fat.h"
 #include "gpt.h"
 #include "kernel.h"
+#include "multiboot.h"
 #include "util.h"
 
 #include <mkbootimg/image.h>
@@ -407,6 +408,10 @@ static int find_warnings(struct plan *p, const struct kernel *k, const char *pat
 	if (native && k->entry_not_function)
 		r |= warn(p, path, "the entry point 0x%" PRIx64 " is not where a function of the symbol "
 		          "table starts: check ENTRY() in the linker script", p->entry);
+	if (k->multiboot && k->multiboot->keeps_boot_services && p->layout != IMAGE_LAYOUT_BIOS)
+		r |= warn(p, path, "the Multiboot 2 header asks to keep EFI boot services, but on UEFI "
+		          "mkbootimg leaves them before the kernel's entry, which such a kernel may not "
+		          "survive (Xen stops): --firmware bios makes an image that boots the BIOS way only");
 	if (p->stack_size > MKB_MIB)
 		r |= warn(p, path, "a stack of %" PRIu64 " KiB (above 1 MiB): the loader must find it in "
 		          "one piece of free RAM below 4 GiB, and a machine with little memory may have "
