@@ -61,6 +61,7 @@ static int good_header(void **state)
 	put16(img + 0x20e, 0x100);           /* kernel_version: at 0x300 */
 	strcpy((char *)img + 0x300, "6.1.0-test (mkbootimg unit test)");
 	img[0x211] = 0x01;                   /* LOADED_HIGH */
+	put32(img + 0x214, 0x100000);        /* code32_start */
 	put32(img + 0x22c, 0x7fffffff);      /* initrd_addr_max */
 	put32(img + 0x230, 0x200000);        /* kernel_alignment */
 	img[0x234] = 1;                      /* relocatable */
@@ -222,6 +223,17 @@ static void test_linux_refuses_header_cut_off(void **state)
 	expect_check_refused(0x240, 0x240, "the file ends at 576 bytes, inside its protocol 2.15 setup "
 	                     "header (which reaches 0x264): the kernel is truncated");
 	expect_check_refused(0x100, 0x100, "the file ends at 256 bytes, before a Linux setup header");
+}
+
+/* iPXE's .lkrn: no 64-bit entry, and code32_start 0: only the real-mode entry. */
+static void test_linux_refuses_real_mode_only(void **state)
+{
+	(void)state;
+	put16(img + 0x206, 0x0207);
+	put32(img + 0x214, 0);
+	expect_refused("Linux setup header: code32_start is 0: the kernel has no protected-mode entry, "
+	               "only its real-mode setup code (iPXE's .lkrn is such a kernel), which mkbootimg "
+	               "does not run");
 }
 
 static void test_linux_refuses_alignment(void **state)
@@ -462,6 +474,7 @@ int main(void)
 		T(test_linux_refuses_not_loaded_high),
 		T(test_linux_refuses_setup_beyond_file),
 		T(test_linux_refuses_header_cut_off),
+		T(test_linux_refuses_real_mode_only),
 		T(test_linux_refuses_alignment),
 		T(test_linux_refuses_window_beyond_4g),
 		T(test_linux_refuses_window_below_1m),
