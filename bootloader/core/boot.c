@@ -381,7 +381,9 @@ enum core_status core_load(struct core_boot *b, struct core_error *err)
 	if ((rc = allocate(b, (uint32_t)(page_up(b->info_size) / PAGE_SIZE), MKBOOTIMG_MEM_BOOT_INFO | CLEAR,
 			   &b->info)))
 		return rc;
-	int linux64 = m->protocol == MKB_PROTOCOL_LINUX && (linux_block(m)->flags & MKB_LINUX_ENTRY64);
+	/* Without long mode, a 64-bit Linux kernel's 32-bit entry says what it needs. */
+	int linux64 = m->protocol == MKB_PROTOCOL_LINUX && (linux_block(m)->flags & MKB_LINUX_ENTRY64) &&
+		      f->long_mode;
 	if (m->protocol != MKB_PROTOCOL_NATIVE && !linux64) /* 32-bit, paging off: no page tables */
 		return CORE_OK;
 	b->paging.gib_pages = f->gib_pages;
@@ -448,8 +450,8 @@ enum core_status core_finish(struct core_boot *b, struct core_handoff *h, struct
 		uint64_t kernel = mkb_manifest_segments(m)->paddr; /* where it is, moved or not */
 		multiboot_ram(b);
 		linux_build(area, b->info, r, kernel, b->initrd);
-		h->entry = kernel + (linux_block(m)->flags & MKB_LINUX_ENTRY64 ? LINUX_ENTRY64_OFFSET : 0);
 		h->page_tables = b->paging.root; /* 0 for the 32-bit entry: paging off */
+		h->entry = kernel + (h->page_tables ? LINUX_ENTRY64_OFFSET : 0);
 		h->stack_top = b->info + b->info_size;
 		return CORE_OK;
 	}

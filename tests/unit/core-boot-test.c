@@ -650,11 +650,22 @@ static void test_boot_linux64(void **state)
 	assert_int_equal(bp32(bp, 0x2d0 + 4 * 20 + 16), 2);
 }
 
-/* The 32-bit entry: at the load address, paging off. */
+/* The 32-bit entry: at the load address, paging off; a 64-bit kernel's too
+ * on a CPU without long mode, where the kernel says what it needs. */
 static void test_boot_linux32(void **state)
 {
 	(void)state;
 	linux_kernel(MKB_LINUX_RELOCATABLE);
+	boot();
+	assert_int_equal(handoff.entry, 0x200000);
+	assert_int_equal(handoff.page_tables, 0);
+}
+
+static void test_boot_linux64_without_long_mode(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	facts.long_mode = 0;
 	boot();
 	assert_int_equal(handoff.entry, 0x200000);
 	assert_int_equal(handoff.page_tables, 0);
@@ -762,6 +773,7 @@ int main(void)
 		T(test_boot_fragmented),
 		T(test_boot_linux64),
 		T(test_boot_linux32),
+		T(test_boot_linux64_without_long_mode),
 		T(test_boot_linux_moved),
 		T(test_boot_linux_not_relocatable),
 		T(test_boot_linux_initrd_no_room),
