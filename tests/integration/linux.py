@@ -364,8 +364,21 @@ def main():
     parser.add_argument("--marker", default="mkbootimg-initramfs: /init runs", help="what /init prints")
     parser.add_argument("--reference", action="store_true",
                         help="boot with QEMU's own -kernel, not mkbootimg's images (checks the checks)")
+    parser.add_argument("--fetch-linux", metavar="PATH",
+                        help="only fetch Debian's Linux and copy its vmlinuz to PATH (bench.mk)")
     args = parser.parse_args()
+    if args.fetch_linux:
+        return fetch_only(args, args.fetch_linux)
     return h.main(args, all_tests(args), "linux tests")
+
+
+def fetch_only(args, path):
+    try:
+        shutil.copyfile(fetch(args, "linux"), path)
+    except (h.Skip, Failure) as e:
+        print("linux.py: cannot fetch Debian's Linux: %s" % e, file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
