@@ -268,6 +268,13 @@ def wait_for(qemu, seconds, seen):
     return seen(qemu)
 
 
+def how_it_ended(qemu, seconds):
+    status = qemu.proc.poll()
+    if status is None:
+        return " within %d s" % seconds
+    return " (QEMU exited %d%s)" % (status, ": a triple fault or a reset" if status == 0 else "")
+
+
 def test_memtest(args, test, tmp):
     """memtest86+ (console=ttyS0) draws its banner on COM1; it tests memory forever: stopped then."""
     kernel = fetch(args, "memtest")
@@ -278,7 +285,7 @@ def test_memtest(args, test, tmp):
         image = build(args, tmp, kernel, "--cmdline", "console=ttyS0", name="memtest.img")
         qemu = h.Qemu(args, tmp, machine=test.machine, image=image, extra=machine_args(tmp, test.firmware))
     if not wait_for(qemu, args.timeout, lambda q: MEMTEST_BANNER in q.com1()):
-        qemu.fail("no %r on COM1" % MEMTEST_BANNER)
+        qemu.fail("no %r on COM1%s" % (MEMTEST_BANNER, how_it_ended(qemu, args.timeout)))
     qemu.stop()
 
 
@@ -297,7 +304,7 @@ def test_ipxe(args, test, tmp):
         screen = q.screen() or screen
         return h.contains(screen, IPXE_BANNER)
     if not wait_for(qemu, args.timeout, seen):
-        qemu.fail("no %r on the screen" % IPXE_BANNER, screen)
+        qemu.fail("no %r on the screen%s" % (IPXE_BANNER, how_it_ended(qemu, args.timeout)), screen)
     qemu.stop()
 
 
@@ -307,7 +314,7 @@ def refused(args, tmp, kernel, flags, *messages):
     """mkbootimg refuses: status 1, one line naming the kernel file and each of messages, no image."""
     image = os.path.join(tmp, "refused.img")
     r = mkbootimg(args, kernel, *flags, "-o", image)
-    why = h.refusal(r.returncode, r.stderr, 1, "mkbootimg: %s: " % kernel, *messages)
+    why = h.refusal(r.returncode, r.stderr, 1, "mkbootimg: %s: " % kernel, *messages, one_line=True)
     if why:
         raise Failure(why, h.indent("stderr", r.stderr))
     if os.path.exists(image):
@@ -316,11 +323,12 @@ def refused(args, tmp, kernel, flags, *messages):
 
 def test_linux_with_module(args, test, tmp):
     refused(args, tmp, fetch(args, "linux"), ["--module", os.path.join(args.files, "initrd.cpio")],
-            "--module", "--initrd")
+            "--module is for native and Multiboot kernels", "--initrd")
 
 
 def test_initrd_with_native(args, test, tmp):
-    refused(args, tmp, args.native, ["--initrd", os.path.join(args.files, "initrd.cpio")], "--initrd")
+    refused(args, tmp, args.native, ["--initrd", os.path.join(args.files, "initrd.cpio")],
+            "--initrd is for Linux kernels", "--module")
 
 
 def test_cmdline_size(args, test, tmp):
@@ -331,7 +339,7 @@ def test_cmdline_size(args, test, tmp):
     size = setup_header(kernel, HEADER_CMDLINE_SIZE, 4)
     longest = ("console=ttyS0 " + "x" * size)[:size]
     build(args, tmp, kernel, "--cmdline", longest, name="longest.img")
-    refused(args, tmp, kernel, ["--cmdline", longest + "y"], str(size))
+    refused(args, tmp, kernel, ["--cmdline", longest + "y"], "%d bytes" % (size + 1), "cmdline_size (%d)" % size)
 
 
 def all_tests(args):
