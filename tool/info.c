@@ -4,6 +4,7 @@
 #include "image-options.h"
 #include "source.h"
 #include "kernel.h"
+#include "linux.h"
 #include "multiboot.h"
 #include "plan.h"
 #include "util.h"
@@ -50,36 +51,41 @@ static int read_exact(int fd, void *buf, size_t n, uint64_t off, const char *wha
 	return 0;
 }
 
+/* One run of payload bytes (a segment's, a module's, the initrd) into the sum. */
+static int sum_run(int fd, uint64_t at, uint64_t left, uint8_t *buf, struct mkb_checksum *sum)
+{
+	while (left > 0) {
+		size_t chunk = left > CHUNK ? CHUNK : (size_t)left;
+		if (read_exact(fd, buf, chunk, at, "payload") != 0)
+			return -1;
+		mkb_checksum_add(sum, buf, chunk);
+		at += chunk;
+		left -= chunk;
+	}
+	return 0;
+}
+
 /* The payload checksum, as the tool computes it and the loader checks it. */
 static int checksum_payload(int fd, const struct info_image *im, uint64_t *out)
 {
 	uint64_t base = im->m.payload_lba * MKB_SECTOR_SIZE;
 	struct mkb_checksum sum;
 	uint8_t *buf = malloc(CHUNK);
+	int rc = 0;
 
 	if (buf == NULL)
 		return mkb_fail("%s", strerror(ENOMEM));
 	mkb_checksum_init(&sum);
-	for (int pass = 0; pass < 2; pass++) {
-		uint32_t n = pass == 0 ? im->m.segment_count : im->m.module_count;
-		for (uint32_t i = 0; i < n; i++) {
-			uint64_t off = pass == 0 ? im->segments[i].payload_offset : im->modules[i].payload_offset;
-			uint64_t left = pass == 0 ? im->segments[i].filesz : im->modules[i].size;
-			while (left > 0) {
-				size_t chunk = left > CHUNK ? CHUNK : (size_t)left;
-				if (read_exact(fd, buf, chunk, base + off, "payload") != 0) {
-					free(buf);
-					return -1;
-				}
-				mkb_checksum_add(&sum, buf, chunk);
-				off += chunk;
-				left -= chunk;
-			}
-		}
-	}
+	for (uint32_t i = 0; rc == 0 && i < im->m.segment_count; i++)
+		rc = sum_run(fd, base + im->segments[i].payload_offset, im->segments[i].filesz, buf, &sum);
+	for (uint32_t i = 0; rc == 0 && i < im->m.module_count; i++)
+		rc = sum_run(fd, base + im->modules[i].payload_offset, im->modules[i].size, buf, &sum);
+	if (rc == 0 && im->m.protocol == MKB_PROTOCOL_LINUX)
+		rc = sum_run(fd, base + im->linux_block.initrd_payload_offset, im->linux_block.initrd_size,
+		             buf, &sum);
 	free(buf);
 	*out = mkb_checksum_value(&sum);
-	return 0;
+	return rc;
 }
 
 /*
@@ -180,7 +186,8 @@ static int read_loader(int fd, struct info_image *im)
 	if (read_exact(fd, mbr, sizeof mbr, 0, "boot sector") != 0)
 		return -1;
 	if (mbr[MKB_MBR_BOOT_SIGNATURE] != 0x55 || mbr[MKB_MBR_BOOT_SIGNATURE + 1] != 0xaa)
-		return mkb_fail("not a mkbootimg image, nor an ELF kernel: no boot signature");
+		return mkb_fail("not a mkbootimg image, nor an ELF kernel or a Linux bzImage: no boot "
+		                "signature");
 	gpt = has_protective_entry(mbr);
 	if (read_exact(fd, &h, sizeof h, (uint64_t)MKB_STAGE2_LBA * MKB_SECTOR_SIZE, "loader") != 0)
 		return -1;
@@ -320,6 +327,8 @@ static int copy_tables(struct info_image *im, const uint8_t *man)
 	if (im->segments == NULL || im->modules == NULL || im->module_strings == NULL || im->cmdline == NULL)
 		return mkb_fail("%s", strerror(ENOMEM));
 	memcpy(im->segments, man + m->segment_offset, m->segment_count * sizeof(struct mkb_segment));
+	if (m->protocol == MKB_PROTOCOL_LINUX)
+		memcpy(&im->linux_block, man + m->multiboot_offset, sizeof im->linux_block);
 	memcpy(im->modules, man + m->module_offset, m->module_count * sizeof(struct mkb_module));
 	for (uint32_t i = 0; i < m->module_count; i++) {
 		const struct mkb_module *d = &im->modules[i];
@@ -551,7 +560,100 @@ struct view {
 	size_t file_count;
 	int efi_loader;                /* 1: BOOTX64.EFI is there, of efi_loader_size bytes */
 	uint64_t efi_loader_size;
+	const struct mkb_linux *lx;    /* protocol linux: the Linux block */
+	const char *kernel_version;    /* a Linux kernel file's version string, or NULL */
 };
+
+static void json_hex(FILE *f, const char *sep, const char *key, uint64_t v);
+
+/* The setup header's field at file offset off, as the Linux block holds it; 0 beyond it. */
+static uint64_t setup_field(const struct mkb_linux *lx, unsigned off, unsigned size)
+{
+	uint64_t v = 0;
+
+	if (off < MKB_LINUX_HEADER_OFFSET || off + size > MKB_LINUX_HEADER_OFFSET + (unsigned)lx->header_size)
+		return 0;
+	memcpy(&v, lx->header + (off - MKB_LINUX_HEADER_OFFSET), size);
+	return v;
+}
+
+/* What a Linux kernel's setup header says, read back from the block, for text and JSON alike. */
+struct linux_view {
+	char version[8];
+	int relocatable, entry64;
+	uint64_t pref_address;
+	uint32_t kernel_alignment, init_size, cmdline_size, initrd_addr_max, xloadflags;
+};
+
+static void linux_view(const struct mkb_linux *lx, struct linux_view *l)
+{
+	linux_version_string(l->version, lx->version);
+	l->relocatable = (lx->flags & MKB_LINUX_RELOCATABLE) != 0;
+	l->entry64 = (lx->flags & MKB_LINUX_ENTRY64) != 0;
+	l->kernel_alignment = l->relocatable ? lx->kernel_alignment : 0;
+	l->pref_address = lx->version >= 0x20a ? setup_field(lx, 0x258, 8) : MKB_MIB; /* as linux.c */
+	l->init_size = (uint32_t)setup_field(lx, 0x260, 4);
+	l->cmdline_size = lx->cmdline_size;
+	l->initrd_addr_max = lx->initrd_addr_max;
+	l->xloadflags = lx->xloadflags;
+}
+
+static void print_linux_text(FILE *f, const struct view *v)
+{
+	const struct mkb_segment *w = &v->segments[0];
+	struct linux_view l;
+
+	linux_view(v->lx, &l);
+	fprintf(f, "  boot protocol  %s, %s entry at 0x%" PRIx64 "\n", l.version,
+	        l.entry64 ? "64-bit" : "32-bit", v->entry);
+	if (v->kernel_version != NULL && *v->kernel_version)
+		fprintf(f, "  kernel         %s\n", v->kernel_version);
+	fprintf(f, "  setup header   %s", l.relocatable ? "relocatable" : "not relocatable");
+	if (l.relocatable)
+		fprintf(f, ", kernel_alignment 0x%" PRIx32, l.kernel_alignment);
+	fprintf(f, ", pref_address 0x%" PRIx64 ",\n                 init_size 0x%" PRIx32
+	        ", cmdline_size %" PRIu32 ", initrd_addr_max 0x%" PRIx32 ",\n"
+	        "                 xloadflags 0x%" PRIx32 "%s\n", l.pref_address, l.init_size,
+	        l.cmdline_size, l.initrd_addr_max, l.xloadflags,
+	        l.xloadflags & MKB_LINUX_XLF_KERNEL_64 ? " (64-bit entry)" : "");
+	fprintf(f, "  kernel window  0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 " KiB%s)\n", w->paddr,
+	        w->paddr + w->memsz - 1, w->memsz / 1024,
+	        l.relocatable ? "; moved when not free" : "");
+	if (v->lx->initrd_size)
+		fprintf(f, "  initrd         %" PRIu64 " bytes, placed by the loader below 0x%" PRIx32 "\n",
+		        v->lx->initrd_size, l.initrd_addr_max);
+	else
+		fprintf(f, "  initrd         none\n");
+}
+
+static void print_linux_json(FILE *f, const struct view *v)
+{
+	struct linux_view l;
+
+	fprintf(f, ",\n  \"linux\": ");
+	if (v->lx == NULL) {
+		fprintf(f, "null");
+		return;
+	}
+	linux_view(v->lx, &l);
+	fprintf(f, "{\"boot_protocol\": \"%s\", \"relocatable\": %s, \"entry64\": %s", l.version,
+	        l.relocatable ? "true" : "false", l.entry64 ? "true" : "false");
+	json_hex(f, ", ", "kernel_alignment", l.kernel_alignment);
+	json_hex(f, ", ", "pref_address", l.pref_address);
+	json_hex(f, ", ", "init_size", l.init_size);
+	fprintf(f, ", \"cmdline_size\": %" PRIu32, l.cmdline_size);
+	json_hex(f, ", ", "initrd_addr_max", l.initrd_addr_max);
+	json_hex(f, ", ", "xloadflags", l.xloadflags);
+	json_hex(f, ", ", "load_address", v->segments[0].paddr);
+	json_hex(f, ", ", "window_size", v->segments[0].memsz);
+	json_hex(f, ", ", "initrd_size", v->lx->initrd_size);
+	fprintf(f, ", \"kernel_version\": ");
+	if (v->kernel_version != NULL && *v->kernel_version)
+		info_json_string(f, v->kernel_version);
+	else
+		fprintf(f, "null");
+	fputc('}', f);
+}
 
 static const char *layout_sentence(enum image_layout layout)
 {
@@ -650,9 +752,14 @@ static void print_memory_map(FILE *f, const struct view *v)
 		if (r[i].used_end > prev_used)
 			prev_used = r[i].used_end;
 	}
-	fprintf(f, "  0x%09" PRIx64 "-0x%09" PRIx64 "  .... free RAM: the loader puts the stack, page\n"
-	           "                           tables, boot information%s here at boot\n",
-	        prev, PLAN_HIGH_LIMIT - 1, v->module_count ? " and modules" : "");
+	if (v->lx != NULL)
+		fprintf(f, "  0x%09" PRIx64 "-0x%09" PRIx64 "  .... free RAM: the loader puts boot_params, the\n"
+		           "                           command line, page tables%s here at boot\n",
+		        prev, PLAN_HIGH_LIMIT - 1, v->lx->initrd_size ? " and the initrd" : "");
+	else
+		fprintf(f, "  0x%09" PRIx64 "-0x%09" PRIx64 "  .... free RAM: the loader puts the stack, page\n"
+		           "                           tables, boot information%s here at boot\n",
+		        prev, PLAN_HIGH_LIMIT - 1, v->module_count ? " and modules" : "");
 }
 
 static void print_text(FILE *f, const struct view *v)
@@ -666,10 +773,14 @@ static void print_text(FILE *f, const struct view *v)
 	fprintf(f, "  firmware       %s: %s\n", plan_layout_name(v->layout), layout_sentence(v->layout));
 	print_loaders_text(f, v);
 	fprintf(f, "  protocol       %s\n", multiboot_protocol_name(v->protocol));
-	fprintf(f, "  entry          0x%016" PRIx64 "\n", v->entry);
-	fprintf(f, "  stack          0x%016" PRIx64 "-0x%016" PRIx64 " (%" PRIu64 " KiB)\n",
-	        v->stack_top - v->stack_size, v->stack_top, v->stack_size / 1024);
-	fprintf(f, "  direct map     0x%016" PRIx64 "\n", v->direct_map);
+	if (v->lx != NULL) {
+		print_linux_text(f, v);
+	} else {
+		fprintf(f, "  entry          0x%016" PRIx64 "\n", v->entry);
+		fprintf(f, "  stack          0x%016" PRIx64 "-0x%016" PRIx64 " (%" PRIu64 " KiB)\n",
+		        v->stack_top - v->stack_size, v->stack_top, v->stack_size / 1024);
+		fprintf(f, "  direct map     0x%016" PRIx64 "\n", v->direct_map);
+	}
 	fprintf(f, "  command line   ");
 	text_string(f, v->cmdline);
 	fputc('\n', f);
@@ -804,6 +915,7 @@ static void print_json(FILE *f, const struct view *v)
 		        v->fb_width, v->fb_height, v->fb_bpp);
 	else
 		fprintf(f, "null");
+	print_linux_json(f, v);
 	fprintf(f, ",\n  \"segments\": [");
 	for (size_t i = 0; i < v->segment_count; i++) {
 		const struct mkb_segment *s = &v->segments[i];
@@ -887,6 +999,8 @@ int info_print_image(FILE *f, const char *path, const struct info_image *im, int
 	};
 	if (im->layout == IMAGE_LAYOUT_UEFI)
 		v.loader_version = NULL; /* no stage 2 */
+	if (im->m.protocol == MKB_PROTOCOL_LINUX)
+		v.lx = &im->linux_block;
 	print_view(f, &v, json);
 	return nw != 0;
 }
@@ -954,6 +1068,10 @@ static int info_kernel(FILE *f, const char *path, const struct plan_options *opt
 		.manifest_lba = p->manifest_lba, .warnings = (const char **)p->warnings,
 		.warning_count = p->warning_count, .layout = p->layout,
 	};
+	if (p->protocol == MKB_PROTOCOL_LINUX && p->handoff != NULL) {
+		v.lx = p->handoff;
+		v.kernel_version = b.kernel.linux_kernel->kernel_version;
+	}
 	if (p->layout != IMAGE_LAYOUT_BIOS) {
 		planned_disk(p, loader, parts, files);
 		v.parts = parts;

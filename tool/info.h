@@ -43,6 +43,7 @@ struct info_image {
 	struct mkb_module *modules;   /* m.module_count entries */
 	char *cmdline;                /* NUL-terminated copy */
 	char **module_strings;        /* m.module_count NUL-terminated copies */
+	struct mkb_linux linux_block; /* protocol linux: the manifest's Linux block */
 	int truncated;                /* 1: the file is shorter than m.image_sectors */
 	int checksum_checked;         /* 0 when the payload is not all in the file */
 	uint64_t checksum;            /* computed over the payload, when checked */

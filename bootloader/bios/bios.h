@@ -64,6 +64,7 @@ void bios_call(uint32_t intno, struct bios_regs *regs);
  * protected mode for a Multiboot kernel. */
 __attribute__((noreturn)) void enter_kernel(const struct core_handoff *h);
 __attribute__((noreturn)) void enter_multiboot(const struct core_handoff *h);
+__attribute__((noreturn)) void enter_linux(const struct core_handoff *h);
 
 /* console.c: COM1 and the VGA text screen */
 void console_init(void);

@@ -15,6 +15,8 @@
 CODE64_SEL    equ 0x08
 DATA_SEL      equ 0x10
 CODE32_SEL    equ 0x18
+LINUX_CODE_SEL equ 0x10                 ; in linux_gdt: boot.rst's __BOOT_CS
+LINUX_DATA_SEL equ 0x18                 ; ... and __BOOT_DS
 
 extern loader_main
 extern __bss_start, __bss_end
@@ -303,6 +305,83 @@ bits 32
 	jmp esi
 
 bits 16
+
+; void enter_linux(const struct core_handoff *h)  -- does not return
+; in: EAX = the hand-off, below 64 KiB: info (boot_params), entry
+;     (physical), page_tables (0: the 32-bit entry) and stack_top, each
+;     below 4 GiB.
+; out, at the kernel's entry, as Linux's boot.rst requires: CS = flat code
+;     at 0x10, DS = ES = FS = GS = SS = flat data at 0x18 (linux_gdt),
+;     interrupts off, the IDT null, A20 on (main.c did it).
+;     64-bit entry (page_tables set): long mode, CR3 = page_tables (the
+;     first 4 GiB identity-mapped), RSP = stack_top, RSI = info.
+;     32-bit entry: protected mode, paging off, ESI = info, EBX = EDI =
+;     EBP = 0, ESP still the loader's stack (below LOW_STACK_TOP).
+global enter_linux
+enter_linux:
+	cli
+	mov esi, eax
+	o32 lidt [idt_null]
+	mov eax, [esi + HANDOFF_PAGE_TABLES]
+	test eax, eax
+	jz .entry32
+	mov cr3, eax
+	mov eax, cr4
+	or eax, 1 << 5                  ; PAE
+	mov cr4, eax
+	mov ecx, 0xc0000080             ; EFER
+	rdmsr
+	or ax, 1 << 8                   ; LME
+	wrmsr
+	o32 lgdt [linux_gdt64_descriptor]
+	mov eax, cr0
+	or eax, (1 << 31) | 1           ; PG, PE: straight to long mode
+	mov cr0, eax
+	jmp dword LINUX_CODE_SEL:.long_mode
+
+bits 64
+.long_mode:
+	mov eax, LINUX_DATA_SEL
+	mov ds, ax
+	mov es, ax
+	mov ss, ax
+	mov fs, ax
+	mov gs, ax
+	mov esi, esi                    ; upper halves are undefined after the switch
+	mov rsp, [rsi + HANDOFF_STACK_TOP]
+	mov rax, [rsi + HANDOFF_ENTRY]
+	mov rsi, [rsi + HANDOFF_INFO]
+	jmp rax
+
+bits 16
+.entry32:
+	o32 lgdt [linux_gdt32_descriptor]
+	mov edx, [esi + HANDOFF_ENTRY]
+	mov esi, [esi + HANDOFF_INFO]
+	mov eax, cr0
+	or al, 1                        ; PE; PG is off
+	mov cr0, eax
+	jmp dword LINUX_CODE_SEL:.protected
+
+bits 32
+.protected:
+	mov ax, LINUX_DATA_SEL
+	mov ds, ax
+	mov es, ax
+	mov fs, ax
+	mov gs, ax
+	mov ss, ax
+	and esp, 0xffff
+	push dword 0x2                  ; EFLAGS: only the always-one bit (IF, DF, VM clear)
+	popfd
+	xor eax, eax
+	xor ebx, ebx
+	xor ecx, ecx
+	xor edi, edi
+	xor ebp, ebp
+	jmp edx
+
+bits 16
 section .note.GNU-stack noalloc noexec nowrite progbits
 section .data
 
@@ -315,6 +394,21 @@ gdt:
 gdt_descriptor:
 	dw gdt_descriptor - gdt - 1
 	dd gdt
+; Linux's boot.rst wants code at 0x10 and data at 0x18: two tables in one
+; array, the 32-bit one starting 16 bytes in (its first two entries, never
+; loaded, are the 64-bit table's last two).
+linux_gdt:
+	dq 0, 0
+	dq 0x00af9a000000ffff           ; 0x10: 64-bit code (the 64-bit entry)
+	dq 0x00cf92000000ffff           ; 0x18: flat 4 GiB data
+	dq 0x00cf9a000000ffff           ; 0x10 of the 32-bit table: flat 4 GiB 32-bit code
+	dq 0x00cf92000000ffff           ; 0x18 of the 32-bit table: flat 4 GiB data
+linux_gdt64_descriptor:
+	dw 31
+	dd linux_gdt
+linux_gdt32_descriptor:
+	dw 31
+	dd linux_gdt + 16
 idt_null:
 	dw 0
 	dd 0

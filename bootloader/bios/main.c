@@ -4,7 +4,7 @@
  *   CPU, A20, E820, disk, RSDP: the facts --> the core loads the image
  *   (core_load) --> VBE, the last BIOS call --> the core writes the boot
  *   information (core_finish) --> long mode, or 32-bit protected mode for
- *   a Multiboot kernel, and the jump.
+ *   a Multiboot kernel, or Linux's 64- or 32-bit entry, and the jump.
  */
 #include <mkbootimg/image.h>
 #include <mkbootimg/protocol.h>
@@ -60,6 +60,8 @@ void loader_main(uint32_t drive)
 	facts.vbe_mode = vbe_blocks(&facts.vbe_control, &facts.vbe_mode_info);
 	if (core_finish(&mem->core, &handoff, &error) != CORE_OK)
 		stop();
+	if (handoff.protocol == MKB_PROTOCOL_LINUX)
+		enter_linux(&handoff);
 	if (handoff.protocol != MKB_PROTOCOL_NATIVE)
 		enter_multiboot(&handoff);
 	enter_kernel(&handoff);

@@ -4,6 +4,7 @@
 #include <mkbootimg/protocol.h>
 
 #include "bootinfo.h"
+#include "linux.h"
 #include "manifest.h"
 #include "multiboot.h"
 
@@ -12,6 +13,7 @@ void core_init(struct core_boot *b, const struct boot_facts *f)
 	b->facts = f;
 	b->m = 0;
 	b->claims.count = 0;
+	b->paging.root = 0; /* stays 0 without page tables (Linux's 32-bit entry) */
 	b->ram_count = memmap_sanitize(b->ram, CORE_MAX_RAM, f->memory_map, f->memory_map_count);
 }
 
@@ -28,20 +30,23 @@ static enum core_status damaged(struct core_error *e)
 /* The advice of every stop for want of memory, kept once in stage 2. */
 static const char more_memory[] = "Give it more memory\n(mkbootimg run --memory SIZE, QEMU's -m)";
 
-/* Pages claimed as type for the kernel's map, below 4 GiB (every address
- * the hand-off passes is 32-bit), zeroed when type has CLEAR. */
-static enum core_status allocate(struct core_boot *b, uint32_t pages, uint32_t type, uint64_t *address)
+/* Pages claimed as type for the kernel's map, ending at or below limit (at
+ * most 4 GiB: every address the hand-off passes is 32-bit), zeroed when
+ * type has CLEAR. */
+static CORE_NOINLINE enum core_status allocate_below(struct core_boot *b, uint32_t pages, uint32_t type,
+						     uint64_t limit, uint64_t *address)
 {
 	uint64_t bytes = (uint64_t)pages * PAGE_SIZE;
 	struct mm_range r;
 	void *p;
 
-	if (platform_alloc_pages(pages, PLATFORM_BELOW_4GIB, &r.base) != 0 ||
+	if (platform_alloc_pages(pages, limit, &r.base) != 0 ||
 	    !(p = platform_pointer(r.base, bytes)))
 		return core_fail(b->err, CORE_NO_MEMORY,
-				 "not enough free memory below 4 GiB for the modules, page tables and boot\n"
-				 "information (%u KiB more). %s.",
-				 pages * 4, more_memory);
+				 "not enough free memory below %s for the %s (%u KiB more). %s.",
+				 limit < PLATFORM_BELOW_4GIB ? "initrd_addr_max" : "4 GiB",
+				 limit < PLATFORM_BELOW_4GIB ? "initrd"
+				 : "modules, page tables and boot\ninformation", pages * 4, more_memory);
 	r.end = r.base + bytes;
 	r.type = type & ~CLEAR;
 	if (mm_append(b->claims.range, &b->claims.count, MM_MAX_CLAIMS, &r) != 0)
@@ -51,6 +56,11 @@ static enum core_status allocate(struct core_boot *b, uint32_t pages, uint32_t t
 		memset(p, 0, (size_t)bytes);
 	*address = r.base;
 	return CORE_OK;
+}
+
+static enum core_status allocate(struct core_boot *b, uint32_t pages, uint32_t type, uint64_t *address)
+{
+	return allocate_below(b, pages, type, PLATFORM_BELOW_4GIB, address);
 }
 
 static int alloc_table(void *ctx, uint64_t *address)
@@ -105,9 +115,12 @@ static uint32_t usable_mib(const struct core_boot *b, uint64_t *top)
 	((s).elf_index >= MKB_SECTION_INDEX ? (s).elf_index - MKB_SECTION_INDEX : (s).elf_index)
 
 /* A native kernel none of whose segments is identity-linked runs at its
- * virtual addresses wherever its bytes are: its physical image may move. */
+ * virtual addresses wherever its bytes are: its physical image may move.
+ * So may a relocatable Linux kernel, to another multiple of its alignment. */
 static int movable(const struct mkb_manifest *m, const struct mkb_segment *seg)
 {
+	if (m->protocol == MKB_PROTOCOL_LINUX)
+		return (linux_block(m)->flags & MKB_LINUX_RELOCATABLE) != 0;
 	if (m->protocol != MKB_PROTOCOL_NATIVE)
 		return 0;
 	for (uint32_t i = 0; i < m->segment_count; i++)
@@ -119,13 +132,14 @@ static int movable(const struct mkb_manifest *m, const struct mkb_segment *seg)
 /*
  * Move the kernel's physical image, from its lowest page to its highest
  * end, as one block to free pages below 4 GiB: each segment keeps its
- * offset in the block, and the block its offset in 2 MiB when there is
- * room for that. The segment table (the copy read from the disk) then
+ * offset in the block, and the block its offset in align (a power of two)
+ * when there is room for that, or always when strict (a Linux kernel's
+ * kernel_alignment). The segment table (the copy read from the disk) then
  * says where each segment is, for the loading, the page tables, the
  * memory map and the boot information alike. 0, or -1 when no free block
  * is large enough.
  */
-static int move_kernel(struct mkb_segment *seg, uint32_t n)
+static int move_kernel(struct mkb_segment *seg, uint32_t n, uint64_t align, int strict)
 {
 	uint64_t low = UINT64_MAX, high = 0, base, end, to;
 	char line[96];
@@ -135,10 +149,10 @@ static int move_kernel(struct mkb_segment *seg, uint32_t n)
 		low = base < low ? base : low;
 		high = end > high ? end : high;
 	}
-	uint64_t pages = (high - low) / PAGE_SIZE, slack = 2 * MiB / PAGE_SIZE - 1;
+	uint64_t pages = (high - low) / PAGE_SIZE, slack = align / PAGE_SIZE - 1;
 	if (platform_alloc_pages(pages + slack, PLATFORM_BELOW_4GIB, &to) == 0)
-		to += (low - to) & (2 * MiB - 1);
-	else if (platform_alloc_pages(pages, PLATFORM_BELOW_4GIB, &to) != 0)
+		to += (low - to) & (align - 1);
+	else if (strict || platform_alloc_pages(pages, PLATFORM_BELOW_4GIB, &to) != 0)
 		return -1;
 	for (uint32_t i = 0; i < n; i++)
 		seg[i].paddr = seg[i].paddr - low + to;
@@ -198,11 +212,15 @@ static enum core_status check_placement(struct core_boot *b)
 		if (rc != 0)
 			goto too_many;
 	}
-	if (i < m->segment_count && (!movable(m, seg) || move_kernel(seg, m->segment_count) != 0))
+	int is_linux = m->protocol == MKB_PROTOCOL_LINUX;
+	if (i < m->segment_count &&
+	    (!movable(m, seg) || move_kernel(seg, m->segment_count, is_linux ? linux_block(m)->kernel_alignment
+					     : 2 * MiB, is_linux) != 0))
 		return misplaced(b, &seg[i], end, rc == PLATFORM_TAKEN);
 	/* A virtual range the firmware uses needs no keeping out: nothing of
-	 * the loader's goes there. */
-	for (i = 0; i < m->segment_count; i++)
+	 * the loader's goes there. Only a native kernel's differs from its
+	 * physical one. */
+	for (i = 0; m->protocol == MKB_PROTOCOL_NATIVE && i < m->segment_count; i++)
 		if (seg[i].vaddr < 4 * GiB &&
 		    (rc = platform_reserve(page_down(seg[i].vaddr), page_up(seg[i].vaddr + seg[i].memsz))) != 0 &&
 		    rc != PLATFORM_TAKEN)
@@ -228,8 +246,26 @@ static CORE_NOINLINE enum core_status load_bytes(struct core_boot *b, uint64_t p
 	return rc;
 }
 
+/* A Linux kernel's initrd, page-aligned below initrd_addr_max: pages of its
+ * own, clear of the kernel's window (reserved before). */
+static enum core_status load_initrd(struct core_boot *b, struct mkb_checksum *sum)
+{
+	const struct mkb_linux *lx = linux_block(b->m);
+	uint64_t bytes = page_up(lx->initrd_size), limit = (uint64_t)lx->initrd_addr_max + 1;
+	enum core_status rc;
+
+	b->initrd = 0;
+	if (!bytes)
+		return CORE_OK;
+	if ((rc = allocate_below(b, (uint32_t)(bytes / PAGE_SIZE), MKBOOTIMG_MEM_MODULES,
+				 limit < PLATFORM_BELOW_4GIB ? page_down(limit) : PLATFORM_BELOW_4GIB, &b->initrd)))
+		return rc;
+	return load_bytes(b, lx->initrd_payload_offset, (size_t)lx->initrd_size,
+			  platform_pointer(b->initrd, bytes), (size_t)bytes, sum);
+}
+
 /* Segments to their planned places (.bss zeroed), modules to fresh pages
- * marked as modules; then the checksum over all of it. */
+ * marked as modules, a Linux kernel's initrd; then the checksum over all of it. */
 static enum core_status load_payload(struct core_boot *b)
 {
 	const struct mkb_manifest *m = b->m;
@@ -240,9 +276,11 @@ static enum core_status load_payload(struct core_boot *b)
 
 	mkb_checksum_init(&sum);
 	for (uint32_t i = 0; i < m->segment_count; i++) {
-		/* The manifest's rules put it below 4 GiB, where every loader reaches. */
+		/* The manifest's rules put it below 4 GiB, where every loader reaches. A
+		 * Linux kernel's window is not zeroed: it clears what it uses itself. */
 		uint8_t *dst = platform_pointer(seg[i].paddr, seg[i].memsz);
-		if ((rc = load_bytes(b, seg[i].payload_offset, (size_t)seg[i].filesz, dst, (size_t)seg[i].memsz,
+		uint64_t room = m->protocol == MKB_PROTOCOL_LINUX ? seg[i].filesz : seg[i].memsz;
+		if ((rc = load_bytes(b, seg[i].payload_offset, (size_t)seg[i].filesz, dst, (size_t)room,
 				     &sum)) != CORE_OK)
 			return rc;
 	}
@@ -258,6 +296,8 @@ static enum core_status load_payload(struct core_boot *b)
 				     &sum)) != CORE_OK)
 			return rc;
 	}
+	if (m->protocol == MKB_PROTOCOL_LINUX && (rc = load_initrd(b, &sum)) != CORE_OK)
+		return rc;
 	if (mkb_checksum_value(&sum) != m->payload_checksum)
 		return core_fail(b->err, CORE_CHECKSUM,
 				 "the kernel in this image is damaged: payload checksum mismatch\n"
@@ -333,18 +373,24 @@ enum core_status core_load(struct core_boot *b, struct core_error *err)
 			return rc;
 		b->request.stack_physical = b->stack;
 		b->info_size = bootinfo_size(m, CORE_MAX_MAP);
+	} else if (m->protocol == MKB_PROTOCOL_LINUX) {
+		b->info_size = linux_size(m);
 	} else {
 		b->info_size = multiboot_size(&b->request);
 	}
 	if ((rc = allocate(b, (uint32_t)(page_up(b->info_size) / PAGE_SIZE), MKBOOTIMG_MEM_BOOT_INFO | CLEAR,
 			   &b->info)))
 		return rc;
-	if (m->protocol != MKB_PROTOCOL_NATIVE) /* 32-bit, paging off: no stack or page tables */
+	int linux64 = m->protocol == MKB_PROTOCOL_LINUX && (linux_block(m)->flags & MKB_LINUX_ENTRY64);
+	if (m->protocol != MKB_PROTOCOL_NATIVE && !linux64) /* 32-bit, paging off: no page tables */
 		return CORE_OK;
 	b->paging.gib_pages = f->gib_pages;
 	b->paging.alloc_table = alloc_table;
 	b->paging.ctx = b;
-	if (paging_build(&b->paging, m, mkb_manifest_segments(m), b->stack, f->nx, memory_top(b)) != 0)
+	/* Linux's 64-bit entry: the first 4 GiB identity-mapped hold the kernel,
+	 * boot_params, the command line and the initrd. */
+	if (linux64 ? paging_init(&b->paging) != 0 || paging_map(&b->paging, 0, 0, 4 * GiB, PTE_W) != 0
+		    : paging_build(&b->paging, m, mkb_manifest_segments(m), b->stack, f->nx, memory_top(b)) != 0)
 		return err->code;
 	return CORE_OK;
 }
@@ -398,6 +444,15 @@ enum core_status core_finish(struct core_boot *b, struct core_handoff *h, struct
 	h->protocol = m->protocol;
 	h->entry = m->entry;
 	h->info = b->info;
+	if (m->protocol == MKB_PROTOCOL_LINUX) {
+		uint64_t kernel = mkb_manifest_segments(m)->paddr; /* where it is, moved or not */
+		multiboot_ram(b);
+		linux_build(area, b->info, r, kernel, b->initrd);
+		h->entry = kernel + (linux_block(m)->flags & MKB_LINUX_ENTRY64 ? LINUX_ENTRY64_OFFSET : 0);
+		h->page_tables = b->paging.root; /* 0 for the 32-bit entry: paging off */
+		h->stack_top = b->info + b->info_size;
+		return CORE_OK;
+	}
 	if (m->protocol != MKB_PROTOCOL_NATIVE) {
 		multiboot_ram(b);
 		r->vbe_mode = f->vbe_mode;

@@ -7,7 +7,7 @@
  *                 against the map and reserved, segments and modules loaded
  *                 and checksummed, then the stack, page tables and the
  *                 boot information's pages: everything that can fail
- *   core_finish   the boot information (native or Multiboot), written
+ *   core_finish   the boot information (native, Multiboot or Linux), written
  *                 after the front-end's last firmware call, and the hand-off
  *
  * The front-end places struct core_boot (large: it holds the manifest and
@@ -33,10 +33,10 @@
 struct core_handoff {
 	uint32_t protocol;    /* MKB_PROTOCOL_*: how the kernel is entered */
 	uint32_t magic;       /* Multiboot: EAX */
-	uint64_t entry;       /* native: virtual; Multiboot: physical, below 4 GiB */
-	uint64_t info;        /* native: RDI; Multiboot: EBX */
-	uint64_t page_tables; /* native: CR3 */
-	uint64_t stack_top;   /* native: RSP before the null return address */
+	uint64_t entry;       /* native: virtual; Multiboot, Linux: physical, below 4 GiB */
+	uint64_t info;        /* native: RDI; Multiboot: EBX; Linux: boot_params, RSI (ESI) */
+	uint64_t page_tables; /* native: CR3; Linux: CR3 for the 64-bit entry, 0 for the 32-bit one */
+	uint64_t stack_top;   /* native, Linux's 64-bit entry: RSP before the null return address */
 	int nx;               /* native: set EFER.NXE */
 };
 
@@ -48,7 +48,8 @@ struct core_boot {
 	size_t ram_count;
 	size_t map_count;
 	uint64_t stack;               /* physical */
-	uint64_t info, info_size;     /* the boot information's pages */
+	uint64_t info, info_size;     /* the boot information's pages (Linux: boot_params' area) */
+	uint64_t initrd;              /* Linux: where the initrd was loaded; 0: none */
 	struct paging paging;
 	struct info_request request; /* for the boot information */
 	struct mm_claims claims;      /* what the loader allocated */

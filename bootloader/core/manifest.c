@@ -50,9 +50,10 @@ enum mkb_manifest_rule mkb_manifest_check_header(const struct mkb_manifest *m, u
 	if (!string_within(m->cmdline_offset, m->cmdline_length, bytes))
 		return MKB_RULE_CMDLINE;
 	if (m->multiboot_offset != 0 &&
-	    !table_within(m->multiboot_offset, 1, sizeof(struct mkb_multiboot), bytes))
+	    !table_within(m->multiboot_offset, 1, m->protocol == MKB_PROTOCOL_LINUX ? sizeof(struct mkb_linux)
+			  : sizeof(struct mkb_multiboot), bytes))
 		return MKB_RULE_MULTIBOOT_BLOCK;
-	if (m->protocol > MKB_PROTOCOL_MULTIBOOT2)
+	if (m->protocol > MKB_PROTOCOL_LINUX)
 		return MKB_RULE_PROTOCOL;
 	if (m->protocol != MKB_PROTOCOL_NATIVE && m->multiboot_offset == 0)
 		return MKB_RULE_MULTIBOOT_MISSING;
@@ -66,6 +67,8 @@ enum mkb_manifest_rule mkb_manifest_check_header(const struct mkb_manifest *m, u
 		return MKB_RULE_STACK_SIZE;
 	if (m->protocol != MKB_PROTOCOL_NATIVE && m->entry >= FOUR_GIB)
 		return MKB_RULE_ENTRY;
+	if (m->protocol == MKB_PROTOCOL_LINUX && m->segment_count != 1)
+		return MKB_RULE_LINUX_SEGMENTS;
 	return MKB_RULE_VALID;
 }
 
@@ -98,6 +101,17 @@ enum mkb_manifest_rule mkb_manifest_check_tables(const void *manifest, uint32_t 
 			return MKB_RULE_MODULE_STRING;
 	}
 	*item = 0;
+	if (m->protocol == MKB_PROTOCOL_LINUX) {
+		const struct mkb_linux *lx = (const void *)((const char *)m + m->multiboot_offset);
+		/* Up to the kernel_version field at least: the loader writes the fields before it. */
+		if (lx->header_size < 0x20e - MKB_LINUX_HEADER_OFFSET || lx->header_size > MKB_LINUX_HEADER_MAX ||
+		    lx->kernel_alignment < PAGE_SIZE || (lx->kernel_alignment & (lx->kernel_alignment - 1)))
+			return MKB_RULE_LINUX_HEADER;
+		if ((lx->initrd_payload_offset & (MKB_SECTOR_SIZE - 1)) ||
+		    !within(lx->initrd_payload_offset, lx->initrd_size, payload) || (lx->initrd_size >> 32))
+			return MKB_RULE_INITRD_PAYLOAD;
+		return MKB_RULE_VALID;
+	}
 	if (m->multiboot_offset != 0) {
 		const struct mkb_multiboot *mb = (const void *)((const char *)m + m->multiboot_offset);
 		if (mb->shdr_num != 0 && !within(mb->shdr_offset, (uint64_t)mb->shdr_num * mb->shdr_entsize, bytes))
@@ -120,20 +134,23 @@ const char *mkb_manifest_rule_text(enum mkb_manifest_rule rule)
 	case MKB_RULE_SEGMENT_TABLE: return "the segment table lies outside the manifest, or is not 8-byte aligned";
 	case MKB_RULE_MODULE_TABLE: return "the module table lies outside the manifest, or is not 8-byte aligned";
 	case MKB_RULE_CMDLINE: return "the command line lies outside the manifest";
-	case MKB_RULE_MULTIBOOT_BLOCK: return "the Multiboot block lies outside the manifest, or is not 8-byte aligned";
+	case MKB_RULE_MULTIBOOT_BLOCK: return "the Multiboot or Linux block lies outside the manifest, or is not 8-byte aligned";
 	case MKB_RULE_PROTOCOL: return "the manifest names a protocol this loader does not know";
-	case MKB_RULE_MULTIBOOT_MISSING: return "a Multiboot protocol without its Multiboot block";
+	case MKB_RULE_MULTIBOOT_MISSING: return "a Multiboot or Linux protocol without its block";
 	case MKB_RULE_IMAGE_SECTORS: return "an image of more than 2^32 sectors";
 	case MKB_RULE_PAYLOAD_OVERLAP: return "the payload overlaps the manifest";
 	case MKB_RULE_PAYLOAD_END: return "the payload ends after the image";
 	case MKB_RULE_STACK_SIZE: return "the stack size is not a whole number of pages from 4 KiB to 4 GiB";
 	case MKB_RULE_ENTRY: return "a Multiboot entry point above 4 GiB";
+	case MKB_RULE_LINUX_SEGMENTS: return "a Linux kernel of more or fewer than one segment";
 	case MKB_RULE_SEGMENT_FILESZ: return "more bytes in the file than in memory";
 	case MKB_RULE_SEGMENT_PAYLOAD: return "its bytes lie outside the payload";
 	case MKB_RULE_SEGMENT_PLACE: return "placed outside 1 MiB to 4 GiB, or wrapping around";
 	case MKB_RULE_MODULE_PAYLOAD: return "its bytes lie outside the payload";
 	case MKB_RULE_MODULE_STRING: return "its string lies outside the manifest";
 	case MKB_RULE_SECTION_HEADERS: return "the section headers lie outside the manifest";
+	case MKB_RULE_LINUX_HEADER: return "the Linux setup header's size or kernel_alignment is wrong";
+	case MKB_RULE_INITRD_PAYLOAD: return "the initrd lies outside the payload";
 	case MKB_RULE_RULES: break;
 	}
 	return "an unknown rule";

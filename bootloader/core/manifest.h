@@ -28,14 +28,16 @@ enum mkb_manifest_rule {
 	MKB_RULE_SEGMENT_TABLE,/* the segment table inside the manifest, 8-byte aligned */
 	MKB_RULE_MODULE_TABLE, /* the module table inside the manifest, 8-byte aligned */
 	MKB_RULE_CMDLINE,      /* the command line and its NUL inside the manifest */
-	MKB_RULE_MULTIBOOT_BLOCK,  /* a struct mkb_multiboot, when there is one, inside, aligned */
+	MKB_RULE_MULTIBOOT_BLOCK,  /* the hand-off block, when there is one (struct mkb_multiboot,
+	                              or struct mkb_linux for Linux), inside, aligned */
 	MKB_RULE_PROTOCOL,     /* a protocol this loader knows */
-	MKB_RULE_MULTIBOOT_MISSING, /* a Multiboot protocol has its struct mkb_multiboot */
+	MKB_RULE_MULTIBOOT_MISSING, /* a Multiboot or Linux protocol has its hand-off block */
 	MKB_RULE_IMAGE_SECTORS,/* at most 2^32 sectors: the partition entry's reach */
 	MKB_RULE_PAYLOAD_OVERLAP,  /* the payload starts after the manifest */
 	MKB_RULE_PAYLOAD_END,  /* the payload ends inside the image */
 	MKB_RULE_STACK_SIZE,   /* the stack is whole pages, at least one, below 4 GiB */
 	MKB_RULE_ENTRY,        /* a Multiboot entry point is below 4 GiB */
+	MKB_RULE_LINUX_SEGMENTS, /* a Linux kernel is one segment, its window */
 	/* The tables (mkb_manifest_check_tables), item = the entry's index. */
 	MKB_RULE_SEGMENT_FILESZ,   /* filesz <= memsz */
 	MKB_RULE_SEGMENT_PAYLOAD,  /* file bytes sector-aligned, inside the payload */
@@ -43,6 +45,9 @@ enum mkb_manifest_rule {
 	MKB_RULE_MODULE_PAYLOAD,   /* bytes sector-aligned, inside the payload */
 	MKB_RULE_MODULE_STRING,/* string and its NUL inside the manifest */
 	MKB_RULE_SECTION_HEADERS,  /* a Multiboot kernel's section headers inside the manifest */
+	MKB_RULE_LINUX_HEADER, /* a Linux setup header of 0x12 to MKB_LINUX_HEADER_MAX bytes, a
+	                          power-of-two kernel_alignment */
+	MKB_RULE_INITRD_PAYLOAD,   /* a Linux initrd sector-aligned, inside the payload, below 4 GiB */
 	MKB_RULE_RULES
 };
 

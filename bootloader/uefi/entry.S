@@ -50,12 +50,13 @@ memset:
 	.globl trampoline_start, trampoline_multiboot, trampoline_end
 trampoline_start:
 
-/* Native kernel. in: RCX = the hand-off block.
+/* Native kernel, and Linux's 64-bit entry. in: RCX = the hand-off block.
  * out, at the kernel's entry: long mode, CR3 = the core's page tables,
- * CS = 64-bit code (0x08), DS = ES = FS = GS = SS = data (0x10), a null
- * IDT, interrupts off, CR0.WP, NE, MP set and EM, TS clear, CR4.OSFXSR and
- * OSXMMEXCPT set, EFER.NXE set when H_NX, x87 reset; RSP = H_STACK_TOP - 8
- * (a null return address), RBP = 0, RDI = H_INFO; the other general
+ * CS = 64-bit code (H_CODE_SEL: 0x08; Linux 0x10), DS = ES = FS = GS =
+ * SS = data (H_DATA_SEL: 0x10; Linux 0x18), a null IDT, interrupts off,
+ * CR0.WP, NE, MP set and EM, TS clear, CR4.OSFXSR and OSXMMEXCPT set,
+ * EFER.NXE set when H_NX, x87 reset; RSP = H_STACK_TOP - 8 (a null return
+ * address), RBP = 0, RDI = H_INFO, RSI = H_RSI; the other general
  * registers zero. Does not return. */
 trampoline_native:
 	cli
@@ -63,10 +64,10 @@ trampoline_native:
 	lidt H_IDTR(%rcx)
 	mov %rcx, %rsi
 	lea 1f(%rip), %rax
-	pushq $SEL_CODE64
+	pushq H_CODE_SEL(%rcx)
 	push %rax
 	lretq
-1:	mov $SEL_DATA, %eax
+1:	mov H_DATA_SEL(%rsi), %eax
 	mov %eax, %ds
 	mov %eax, %es
 	mov %eax, %fs
@@ -95,7 +96,6 @@ trampoline_native:
 	xor %ebx, %ebx
 	xor %ecx, %ecx
 	xor %edx, %edx
-	xor %esi, %esi
 	xor %ebp, %ebp
 	xor %r8d, %r8d
 	xor %r9d, %r9d
@@ -105,25 +105,29 @@ trampoline_native:
 	xor %r13d, %r13d
 	xor %r14d, %r14d
 	xor %r15d, %r15d
+	mov H_RSI(%rsi), %rsi             /* last: it held the block */
 	jmp *%rax
 
-/* Multiboot kernel. in: RCX = the hand-off block (below 4 GiB).
- * out, at the kernel's entry, as both Multiboot specifications require:
- * 32-bit protected mode, paging and long mode off, CS = flat 32-bit code
- * (0x18), DS = ES = FS = GS = SS = flat data (0x10), a null IDT,
+/* Multiboot kernel, and Linux's 32-bit entry. in: RCX = the hand-off
+ * block (below 4 GiB).
+ * out, at the kernel's entry, as both Multiboot specifications (and
+ * Linux's boot.rst) require: 32-bit protected mode, paging and long mode
+ * off, CS = flat 32-bit code (H_CODE_SEL: 0x18; Linux 0x10), DS = ES =
+ * FS = GS = SS = flat data (H_DATA_SEL: 0x10; Linux 0x18), a null IDT,
  * interrupts off, EFLAGS.VM and DF clear, EAX = H_MAGIC, EBX = H_INFO,
- * ESP = H_STACK_TOP (the top of the trampoline's page). Does not return. */
+ * ESI = H_RSI, ECX = EDI = EBP = 0, ESP = H_STACK_TOP (the top of the
+ * trampoline's page). Does not return. */
 trampoline_multiboot:
 	cli
 	lgdt H_GDTR(%rcx)
 	lidt H_IDTR(%rcx)
 	mov %ecx, %esi
 	lea 3f(%rip), %rax
-	pushq $SEL_CODE32
+	pushq H_CODE_SEL(%rcx)
 	push %rax
 	lretq                             /* to compatibility mode */
 	.code32
-3:	mov $SEL_DATA, %eax
+3:	mov H_DATA_SEL(%esi), %eax
 	mov %eax, %ds
 	mov %eax, %es
 	mov %eax, %fs
@@ -148,7 +152,7 @@ trampoline_multiboot:
 	xor %ecx, %ecx
 	xor %edi, %edi
 	xor %ebp, %ebp
-	xor %esi, %esi
+	mov H_RSI(%esi), %esi             /* last: it held the block */
 	jmp *%edx
 	.code64
 trampoline_end:

@@ -5,7 +5,8 @@
  *   image (core_load) --> the GOP mode, the trampoline's page --> the final
  *   memory map and ExitBootServices --> the core writes the boot information
  *   (core_finish) --> the trampoline: the kernel's page tables and long
- *   mode, or 32-bit protected mode for a Multiboot kernel, and the jump.
+ *   mode, or 32-bit protected mode for a Multiboot kernel (and Linux's
+ *   32-bit entry), and the jump.
  */
 #include <mkbootimg/image.h>
 #include <mkbootimg/protocol.h>
@@ -42,10 +43,24 @@ static struct handoff *trampoline_page(void **native, void **multiboot)
 	h->gdt[SEL_CODE64 / 8] = UINT64_C(0x00af9a000000ffff); /* 64-bit code */
 	h->gdt[SEL_DATA / 8] = UINT64_C(0x00cf92000000ffff);   /* flat 4 GiB data */
 	h->gdt[SEL_CODE32 / 8] = UINT64_C(0x00cf9a000000ffff); /* flat 4 GiB 32-bit code (Multiboot) */
+	h->code_sel = SEL_CODE64;
+	h->data_sel = SEL_DATA;
 	h->gdt_limit = sizeof h->gdt - 1;
 	h->gdt_base = (uintptr_t)h->gdt;
 	h->stack_top = (uintptr_t)page + PAGE_SIZE; /* Multiboot's ESP: this page's top */
 	return h;
+}
+
+/* Linux's boot.rst: code (64-bit for its 64-bit entry) at 0x10, data at
+ * 0x18, boot_params in RSI (ESI), EBX zero. */
+static void linux_selectors(struct handoff *h, const struct core_handoff *c)
+{
+	h->gdt[SEL_LINUX_CODE / 8] = c->page_tables ? UINT64_C(0x00af9a000000ffff) : UINT64_C(0x00cf9a000000ffff);
+	h->gdt[SEL_LINUX_DATA / 8] = UINT64_C(0x00cf92000000ffff);
+	h->code_sel = SEL_LINUX_CODE;
+	h->data_sel = SEL_LINUX_DATA;
+	h->rsi = c->info;
+	h->info = 0;
 }
 
 efi_status efi_main(efi_handle image, struct efi_system_table *system_table)
@@ -77,8 +92,12 @@ efi_status efi_main(efi_handle image, struct efi_system_table *system_table)
 
 	h->entry = handoff.entry;
 	h->info = handoff.info;
-	if (handoff.protocol != MKB_PROTOCOL_NATIVE) {
+	if (handoff.protocol == MKB_PROTOCOL_LINUX)
+		linux_selectors(h, &handoff);
+	if (handoff.protocol != MKB_PROTOCOL_NATIVE && !handoff.page_tables) {
 		h->magic = handoff.magic;
+		if (handoff.protocol != MKB_PROTOCOL_LINUX)
+			h->code_sel = SEL_CODE32;
 		((void (*)(struct handoff *))multiboot)(h);
 	}
 	h->page_tables = handoff.page_tables;

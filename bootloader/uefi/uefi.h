@@ -78,12 +78,15 @@ struct handoff {
 	uint16_t idt_limit;
 	uint64_t idt_base;
 	uint64_t page_tables, entry, stack_top, info, nx, magic;
+	uint64_t code_sel, data_sel, rsi;
 };
 _Static_assert(offsetof(struct handoff, gdt) == H_GDT && offsetof(struct handoff, gdt_limit) == H_GDTR &&
 	       offsetof(struct handoff, idt_limit) == H_IDTR &&
 	       offsetof(struct handoff, page_tables) == H_PAGE_TABLES && offsetof(struct handoff, entry) == H_ENTRY &&
 	       offsetof(struct handoff, stack_top) == H_STACK_TOP && offsetof(struct handoff, info) == H_INFO &&
 	       offsetof(struct handoff, nx) == H_NX && offsetof(struct handoff, magic) == H_MAGIC &&
+	       offsetof(struct handoff, code_sel) == H_CODE_SEL && offsetof(struct handoff, data_sel) == H_DATA_SEL &&
+	       offsetof(struct handoff, rsi) == H_RSI &&
 	       sizeof(struct handoff) == H_SIZE, "handoff.h describes struct handoff");
 
 #endif

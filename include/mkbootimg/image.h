@@ -8,7 +8,8 @@
  *                         the module table, the command line, module strings
  *   after the manifest    the payload: each segment's file bytes, then each
  *                         module's, every one starting on a sector boundary and
- *                         zero-padded to the next one
+ *                         zero-padded to the next one; a Linux kernel's initrd
+ *                         last (struct mkb_linux), its files back to back
  *
  * All integers are little-endian. The loader never parses ELF: the tool has
  * checked and planned everything, and the manifest says where each byte goes.
@@ -99,7 +100,8 @@ struct mkb_manifest {
 	uint32_t segment_offset;    /* bytes from the manifest's start to the segment table */
 	uint32_t cmdline_offset;    /* bytes from the manifest's start to the command line */
 	uint32_t cmdline_length;    /* bytes, without a NUL (one follows all the same) */
-	uint32_t multiboot_offset;  /* bytes from the manifest's start to struct mkb_multiboot; 0: none */
+	uint32_t multiboot_offset;  /* bytes from the manifest's start to the protocol's hand-off
+	                               block (struct mkb_multiboot or struct mkb_linux); 0: none */
 	uint64_t entry;             /* kernel entry point (virtual; physical for Multiboot) */
 	uint64_t stack_top;         /* virtual address just above the stack */
 	uint64_t stack_size;        /* bytes, a multiple of 4096 */
@@ -121,6 +123,7 @@ struct mkb_manifest {
 #define MKB_PROTOCOL_NATIVE     0u /* long mode, struct mkbootimg_info (protocol.h) */
 #define MKB_PROTOCOL_MULTIBOOT1 1u /* 32-bit protected mode, Multiboot 1 information */
 #define MKB_PROTOCOL_MULTIBOOT2 2u /* 32-bit protected mode, Multiboot 2 information */
+#define MKB_PROTOCOL_LINUX      3u /* Linux boot protocol: boot_params, 64- or 32-bit entry */
 
 /*
  * What a Multiboot kernel's header asked for, as the tool planned it; in the
@@ -139,6 +142,40 @@ struct mkb_multiboot {
 };
 
 #define MKB_MB_VIDEO_INFO 1u /* give framebuffer (and VBE) information, text mode included */
+
+/*
+ * A Linux boot protocol kernel (a bzImage), in the manifest at
+ * multiboot_offset (8-byte aligned). The manifest has one segment, the
+ * kernel window: the protected-mode code (the file after its setup
+ * sectors) at the planned load address, memsz the whole window the kernel
+ * needs there (init_size). The loader does not zero the window past the
+ * file bytes: the kernel clears what it uses. A relocatable kernel may be
+ * moved to another multiple of kernel_alignment when its window is not
+ * free. The initrd (every --initrd file, concatenated) is one run of
+ * payload bytes, after the segment's; the loader puts it in pages of its
+ * own below initrd_addr_max. Linux's boot.rst names the setup header's
+ * fields; header holds its bytes from offset 0x1f1, as the loader copies
+ * them into boot_params.
+ */
+#define MKB_LINUX_HEADER_OFFSET 0x1f1
+#define MKB_LINUX_HEADER_MAX 160   /* 0x1f1 up to 0x290, where boot_params' header area ends */
+struct mkb_linux {
+	uint64_t initrd_payload_offset; /* byte offset in the payload, a multiple of 512 */
+	uint64_t initrd_size;           /* bytes; 0: no initrd */
+	uint32_t kernel_alignment;      /* a power of two, at least 4 KiB (relocatable kernels) */
+	uint32_t initrd_addr_max;       /* the highest address an initrd byte may have */
+	uint32_t cmdline_size;          /* the longest command line, without its NUL */
+	uint16_t version;               /* the boot protocol, 0x20f for 2.15 */
+	uint16_t xloadflags;            /* MKB_LINUX_XLF_*, 0 before protocol 2.12 */
+	uint16_t flags;                 /* MKB_LINUX_* */
+	uint16_t header_size;           /* bytes of header used, at most MKB_LINUX_HEADER_MAX */
+	uint32_t reserved;              /* zero: the same size for every ABI */
+	uint8_t header[MKB_LINUX_HEADER_MAX];
+};
+
+#define MKB_LINUX_RELOCATABLE 1u   /* may be loaded at another multiple of kernel_alignment */
+#define MKB_LINUX_ENTRY64     2u   /* entered at the 64-bit entry (load address + 0x200) */
+#define MKB_LINUX_XLF_KERNEL_64 1u /* xloadflags: the 64-bit entry exists */
 
 struct mkb_module {
 	uint64_t size;           /* bytes in the payload and in memory */
@@ -164,7 +201,8 @@ struct mkb_segment {
 /*
  * Payload checksum: Fletcher-style over little-endian 32-bit words, each
  * segment's file bytes in segment order, then each module's bytes in module
- * order, the last word of each padded with zero bytes. a starts at 1 so that
+ * order, then a Linux kernel's initrd (one run), the last word of each
+ * padded with zero bytes. a starts at 1 so that
  * runs of zeros still change b: for each word w, a += w, then b += a.
  * Result: (b << 32) | a. The one loop that computes it, for the loader and
  * the tool alike, is mkb_checksum_add (bootloader/core/manifest.c).
@@ -187,6 +225,7 @@ static inline uint64_t mkb_checksum_value(const struct mkb_checksum *c)
 typedef char mkb_check_manifest_size[sizeof(struct mkb_manifest) == 120 ? 1 : -1];
 typedef char mkb_check_module_size[sizeof(struct mkb_module) == 24 ? 1 : -1];
 typedef char mkb_check_multiboot_size[sizeof(struct mkb_multiboot) == 32 ? 1 : -1];
+typedef char mkb_check_linux_size[sizeof(struct mkb_linux) == 200 ? 1 : -1];
 typedef char mkb_check_segment_size[sizeof(struct mkb_segment) == 48 ? 1 : -1];
 typedef char mkb_check_stage2_size[sizeof(struct mkb_stage2_header) == 32 ? 1 : -1];
 

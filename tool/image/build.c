@@ -69,7 +69,9 @@ static void print_requests(FILE *f, const char *kernel_path, const struct kernel
 /* -v: the plan, for people and for bug reports. */
 static void print_plan(FILE *f, const char *kernel_path, const struct plan *p)
 {
-	if (p->protocol != MKB_PROTOCOL_NATIVE)
+	if (p->protocol == MKB_PROTOCOL_LINUX)
+		fprintf(f, "%s: Linux kernel, entered by the Linux boot protocol\n", kernel_path);
+	else if (p->protocol != MKB_PROTOCOL_NATIVE)
 		fprintf(f, "%s: Multiboot %u kernel, entered in 32-bit protected mode\n", kernel_path,
 		        (unsigned)p->protocol);
 	fprintf(f, "%s: entry 0x%" PRIx64 "\n", kernel_path, p->entry);
@@ -90,6 +92,8 @@ static void print_plan(FILE *f, const char *kernel_path, const struct plan *p)
 	for (size_t i = 0; i < p->module_count; i++)
 		fprintf(f, "  module %zu %s: %" PRIu64 " bytes, string \"%s\"\n", i, p->modules[i].path,
 		        p->modules[i].size, p->modules[i].string);
+	for (size_t i = 0; i < p->initrd_count; i++)
+		fprintf(f, "  initrd %s: %" PRIu64 " bytes\n", p->initrds[i].path, p->initrds[i].size);
 	if (p->framebuffer.bpp != 0)
 		fprintf(f, "  framebuffer %" PRIu32 "x%" PRIu32 "x%" PRIu32 ", set by the loader\n",
 		        p->framebuffer.width, p->framebuffer.height, p->framebuffer.bpp);
@@ -103,20 +107,23 @@ static void print_plan(FILE *f, const char *kernel_path, const struct plan *p)
 		        p->esp_sectors / 2);
 }
 
-/* Open every module now, so that a missing one stops the build before anything is written. */
-static int open_modules(struct plan_module_arg *m, size_t n)
+/*
+ * Open every module (what: "module") or initrd now, so that a missing one
+ * stops the build before anything is written.
+ */
+static int open_modules(struct plan_module_arg *m, size_t n, const char *what)
 {
 	struct stat st;
 
 	for (size_t i = 0; i < n; i++) {
 		/* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer. */
 		if ((m[i].fd = open(m[i].path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
-			return mkb_fail("%s: cannot open module: %s", m[i].path, strerror(errno));
+			return mkb_fail("%s: cannot open %s: %s", m[i].path, what, strerror(errno));
 		if (fstat(m[i].fd, &st) != 0)
 			return mkb_fail("%s: %s", m[i].path, strerror(errno));
 		/* image.c reads modules with pread, and a device's st_size says nothing. */
 		if (!S_ISREG(st.st_mode))
-			return mkb_fail("%s: module is not a regular file", m[i].path);
+			return mkb_fail("%s: %s is not a regular file", m[i].path, what);
 		m[i].size = (uint64_t)st.st_size;
 	}
 	return 0;
@@ -137,38 +144,50 @@ static void print_warnings(FILE *f, const char *kernel_path, const struct plan *
 		fprintf(f, "mkbootimg: %s: warning: %s\n", kernel_path, p->warnings[i]);
 }
 
+/* A copy of the caller's files to open: the caller's options stay as given. NULL: no memory. */
+static struct plan_module_arg *copy_files(const struct plan_module_arg *from, size_t n)
+{
+	struct plan_module_arg *to = calloc(n ? n : 1, sizeof *to);
+
+	for (size_t i = 0; to != NULL && i < n; i++)
+		to[i] = (struct plan_module_arg){ .path = from[i].path, .string = from[i].string, .fd = -1 };
+	return to;
+}
+
 int build_plan(struct build *b, const char *kernel_path, const struct plan_options *opts,
                const struct loader_blob *loader)
 {
 	memset(b, 0, sizeof *b);
 	b->opts = *opts;
 	b->opts.modules = NULL;
+	b->opts.initrds = NULL;
 	if (image_check_loader(loader, &b->opts.stage2_sectors) != 0 ||
 	    kernel_open_protocol(&b->kernel, kernel_path, opts->protocol_given ? (int)opts->protocol
 	                                                                       : KERNEL_PROTOCOL_AUTO) != 0)
 		return -1;
-	/* A copy of the modules to open: the caller's options stay as given. */
-	b->opts.modules = calloc(opts->module_count ? opts->module_count : 1, sizeof *b->opts.modules);
-	if (b->opts.modules == NULL) {
-		kernel_close(&b->kernel);
-		return mkb_fail("%s", strerror(ENOMEM));
+	b->opts.modules = copy_files(opts->modules, opts->module_count);
+	b->opts.initrds = copy_files(opts->initrds, opts->initrd_count);
+	if (b->opts.modules == NULL || b->opts.initrds == NULL) {
+		mkb_fail("%s", strerror(ENOMEM));
+		goto fail;
 	}
-	for (size_t i = 0; i < opts->module_count; i++)
-		b->opts.modules[i] = (struct plan_module_arg){ .path = opts->modules[i].path,
-		                                               .string = opts->modules[i].string, .fd = -1 };
-	if (open_modules(b->opts.modules, b->opts.module_count) != 0 ||
-	    plan_make(&b->plan, &b->kernel, &b->opts) != 0) {
-		close_modules(b->opts.modules, b->opts.module_count);
-		kernel_close(&b->kernel);
-		return -1;
-	}
+	if (open_modules(b->opts.modules, b->opts.module_count, "module") != 0 ||
+	    open_modules(b->opts.initrds, b->opts.initrd_count, "initrd") != 0 ||
+	    plan_make(&b->plan, &b->kernel, &b->opts) != 0)
+		goto fail;
 	return 0;
+fail:
+	close_modules(b->opts.modules, b->opts.modules ? b->opts.module_count : 0);
+	close_modules(b->opts.initrds, b->opts.initrds ? b->opts.initrd_count : 0);
+	kernel_close(&b->kernel);
+	return -1;
 }
 
 void build_free(struct build *b)
 {
 	plan_free(&b->plan);
 	close_modules(b->opts.modules, b->opts.module_count);
+	close_modules(b->opts.initrds, b->opts.initrd_count);
 	kernel_close(&b->kernel);
 }
 

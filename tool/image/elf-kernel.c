@@ -121,7 +121,8 @@ static int check_header(const struct kernel *k, Elf *elf, Elf64_Ehdr **ehp, size
 	Elf64_Ehdr *eh;
 
 	if (elf_kind(elf) != ELF_K_ELF || (ident = elf_getident(elf, NULL)) == NULL)
-		return mkb_fail("%s: not an ELF file", path);
+		return mkb_fail("%s: not an ELF file, and no Multiboot 1 or 2 header nor Linux setup header: "
+		                "%s", path, KERNEL_LOOKED_FOR);
 	/* A Multiboot header would have made it a Multiboot kernel (multiboot_open). */
 	if (ident[EI_CLASS] == ELFCLASS32)
 		return mkb_fail("%s: ELF class is 32-bit (ELFCLASS32), not 64-bit: build the kernel "

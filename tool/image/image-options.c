@@ -14,6 +14,8 @@ int image_option(struct plan_options *o, int c, const char *arg)
 		return plan_parse_stack_size(arg, &o->stack_size) == 0 ? 1 : -1;
 	case IMAGE_OPT_MODULE:
 		return plan_options_add_module(o, arg) == 0 ? 1 : -1;
+	case IMAGE_OPT_INITRD:
+		return plan_options_add_initrd(o, arg) == 0 ? 1 : -1;
 	case IMAGE_OPT_FRAMEBUFFER:
 		o->framebuffer_given = 1;
 		return plan_parse_framebuffer(arg, &o->framebuffer) == 0 ? 1 : -1;
@@ -34,15 +36,15 @@ int image_option(struct plan_options *o, int c, const char *arg)
 int image_options_given(const struct plan_options *o)
 {
 	return o->cmdline != NULL || o->stack_size != 0 || o->module_count != 0 || o->framebuffer_given ||
-	       o->protocol_given;
+	       o->protocol_given || o->initrd_count != 0;
 }
 
 int image_options_refuse(const struct plan_options *o, const char *image)
 {
 	if (!image_options_given(o))
 		return 0;
-	return mkb_fail("%s is a ready image: --cmdline, --stack-size, --module, --framebuffer and "
-	                "--protocol apply only to a kernel", image);
+	return mkb_fail("%s is a ready image: --cmdline, --stack-size, --module, --initrd, "
+	                "--framebuffer and --protocol apply only to a kernel", image);
 }
 
 void image_options_help(FILE *f, int column)
@@ -52,9 +54,12 @@ void image_options_help(FILE *f, int column)
 		{ "--cmdline STRING", "command line handed to the kernel" },
 		{ "--stack-size SIZE", "the kernel's stack, 64K..1G (default 64K)" },
 		{ "--module FILE[=STRING]", "FILE loaded too, STRING for it (repeatable)" },
+		{ "--initrd FILE", "a Linux kernel's initrd (repeatable: joined in\n"
+		                   "order)" },
 		{ "--framebuffer WxHxBPP", "a graphics mode, e.g. 1024x768x32 (0: text)" },
-		{ "--protocol PROTOCOL", "native, multiboot1 or multiboot2 (default: as\n"
-		                         "the kernel's headers say: Multiboot 2, 1, native)" },
+		{ "--protocol PROTOCOL", "native, multiboot1, multiboot2 or linux (default:\n"
+		                         "as the kernel's headers say: Linux setup\n"
+		                         "header, Multiboot 2, 1, native)" },
 		{ "--firmware FIRMWARE", "the image boots on bios, uefi or both: hybrid\n"
 		                         "(default hybrid)" },
 	};

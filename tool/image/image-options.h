@@ -13,7 +13,7 @@
 /* getopt_long values, clear of every command's own letters and numbers. */
 enum {
 	IMAGE_OPT_CMDLINE = 0x1000, IMAGE_OPT_STACK_SIZE, IMAGE_OPT_MODULE, IMAGE_OPT_FRAMEBUFFER,
-	IMAGE_OPT_PROTOCOL, IMAGE_OPT_FIRMWARE,
+	IMAGE_OPT_PROTOCOL, IMAGE_OPT_FIRMWARE, IMAGE_OPT_INITRD,
 };
 
 /* Their entries in a command's struct option table (getopt.h). */
@@ -21,6 +21,7 @@ enum {
 	{ "cmdline", required_argument, NULL, IMAGE_OPT_CMDLINE }, \
 	{ "stack-size", required_argument, NULL, IMAGE_OPT_STACK_SIZE }, \
 	{ "module", required_argument, NULL, IMAGE_OPT_MODULE }, \
+	{ "initrd", required_argument, NULL, IMAGE_OPT_INITRD }, \
 	{ "framebuffer", required_argument, NULL, IMAGE_OPT_FRAMEBUFFER }, \
 	{ "protocol", required_argument, NULL, IMAGE_OPT_PROTOCOL }, \
 	{ "firmware", required_argument, NULL, IMAGE_OPT_FIRMWARE }

@@ -228,7 +228,48 @@ static int copy_summed(struct payload_writer *w, int in_fd, const char *in_path,
 	return 0;
 }
 
-/* Every segment's file bytes, then every module's, as the checksum takes them. */
+/*
+ * A Linux kernel's initrd files back to back, as one run of bytes (the
+ * kernel reads one initrd; concatenated archives are one to it), summed as
+ * one run: only its last word may be partial.
+ */
+static int copy_initrd(struct payload_writer *w, const struct plan *p)
+{
+	uint64_t out = p->initrd_payload_offset;
+	size_t fill = 0;
+
+	for (size_t i = 0; i < p->initrd_count; i++) {
+		const struct plan_module *m = &p->initrds[i];
+		for (uint64_t done = 0; done < m->size;) {
+			size_t n = m->size - done < CHUNK - fill ? (size_t)(m->size - done) : CHUNK - fill;
+			ssize_t r = mkb_pread_full(m->fd, w->buf + fill, n, (off_t)done);
+			if (r < 0)
+				return mkb_fail("%s: read: %s", m->path, strerror(errno));
+			if ((size_t)r < n)
+				return mkb_fail("%s: initrd: the file ends early (did it change while mkbootimg "
+				                "read it?)", m->path);
+			fill += n;
+			done += n;
+			if (fill == CHUNK) {
+				mkb_checksum_add(&w->sum, w->buf, CHUNK);
+				if (mkb_pwrite_full(w->fd, w->buf, CHUNK, (off_t)(w->base + out)) != 0)
+					return mkb_fail("%s: write: %s", w->path, strerror(errno));
+				out += CHUNK;
+				fill = 0;
+			}
+		}
+	}
+	if (fill != 0) {
+		size_t padded = MKB_ALIGN_UP(fill, MKB_SECTOR_SIZE);
+		memset(w->buf + fill, 0, padded - fill);
+		mkb_checksum_add(&w->sum, w->buf, fill);
+		if (mkb_pwrite_full(w->fd, w->buf, padded, (off_t)(w->base + out)) != 0)
+			return mkb_fail("%s: write: %s", w->path, strerror(errno));
+	}
+	return 0;
+}
+
+/* Every segment's file bytes, then every module's, then the initrd, as the checksum takes them. */
 static int write_payload(int fd, const char *out_path, const struct kernel *k,
                          const struct plan *p, uint8_t *buf, uint64_t *checksum)
 {
@@ -248,6 +289,8 @@ static int write_payload(int fd, const char *out_path, const struct kernel *k,
 		if (copy_summed(&w, m->fd, m->path, "module: ", 0, m->size, m->payload_offset) != 0)
 			return -1;
 	}
+	if (copy_initrd(&w, p) != 0)
+		return -1;
 	*checksum = mkb_checksum_value(&w.sum);
 	return 0;
 }

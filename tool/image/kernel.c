@@ -57,6 +57,8 @@ void kernel_close(struct kernel *k)
 	free(k->segments);
 	free(k->path);
 	free(k->multiboot);
+	free(k->linux_kernel);
+	k->linux_kernel = NULL;
 	free(k->handoff.bytes);
 	k->handoff = (struct kernel_handoff){ NULL, 0, KERNEL_NO_FIXUP };
 	k->multiboot = NULL;

@@ -1,6 +1,6 @@
 /*
  * The kernel model: what the rest of the tool needs from a kernel file.
- * The readers (elf-kernel.c for native ELF kernels, multiboot.c) fill it
+ * The readers (elf-kernel.c for native ELF kernels, multiboot.c, linux.c) fill it
  * through the functions below; the planner reads it. What differs between
  * boot protocols is data here (placement, checks, strings, the hand-off
  * block), not code paths in the planner. Segment bytes stay in the file;
@@ -13,6 +13,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* What kernel_open looked for, for the message that refuses a file with none of it. */
+#define KERNEL_LOOKED_FOR "mkbootimg boots x86-64 ELF kernels, Multiboot 1 or 2 kernels (a header " \
+	"in the first 8 or 32 KiB) and Linux bzImages (0xAA55 at 0x1FE, \"HdrS\" at 0x202)"
 
 /* --protocol not given: the kernel's headers choose. */
 #define KERNEL_PROTOCOL_AUTO (-1)
@@ -42,6 +46,7 @@ struct kernel_handoff {
 };
 
 struct multiboot_kernel;
+struct linux_kernel;
 
 struct kernel {
 	char *path;       /* a copy of the path as given, for messages */
@@ -51,7 +56,7 @@ struct kernel {
 	struct kernel_segment *segments; /* non-empty PT_LOAD segments, in file order */
 	size_t segment_count;
 	struct kernel_requests requests;
-	uint32_t protocol;  /* MKB_PROTOCOL_*: native, or the Multiboot version it boots as */
+	uint32_t protocol;  /* MKB_PROTOCOL_*: native, Multiboot 1 or 2, or Linux */
 	/* The protocol's rules, set by its reader: */
 	int physical;     /* 1: entered without paging: each segment at its physical address, which
 	                     must be at or above 1 MiB; no virtual-address rules apply */
@@ -59,6 +64,8 @@ struct kernel {
 	struct kernel_handoff handoff;
 	/* What the Multiboot reader found (multiboot.h), for info and the tests; owned, or NULL. */
 	struct multiboot_kernel *multiboot;
+	/* What the Linux reader found (linux.h): the setup header and the window; owned, or NULL. */
+	struct linux_kernel *linux_kernel;
 	/*
 	 * Native kernels: 1 when the symbol table has functions but none starts
 	 * at the entry point (plan.c warns); 0 when one does, or there is no

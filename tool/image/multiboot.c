@@ -73,8 +73,10 @@ int multiboot_parse_protocol(const char *arg, int *protocol)
 		*protocol = MKB_PROTOCOL_MULTIBOOT1;
 	else if (strcmp(arg, "multiboot2") == 0)
 		*protocol = MKB_PROTOCOL_MULTIBOOT2;
+	else if (strcmp(arg, "linux") == 0)
+		*protocol = MKB_PROTOCOL_LINUX;
 	else
-		return mkb_fail("--protocol: '%s' is not native, multiboot1 or multiboot2", arg);
+		return mkb_fail("--protocol: '%s' is not native, multiboot1, multiboot2 or linux", arg);
 	return 0;
 }
 
@@ -84,6 +86,7 @@ const char *multiboot_protocol_name(uint32_t protocol)
 	case MKB_PROTOCOL_NATIVE: return "native";
 	case MKB_PROTOCOL_MULTIBOOT1: return "multiboot1";
 	case MKB_PROTOCOL_MULTIBOOT2: return "multiboot2";
+	case MKB_PROTOCOL_LINUX: return "linux";
 	default: return "unknown";
 	}
 }

@@ -2,6 +2,8 @@
 #include "fat.h"
 #include "gpt.h"
 #include "kernel.h"
+#include "multiboot.h"
+#include "linux.h"
 #include "util.h"
 
 #include <mkbootimg/image.h>
@@ -227,6 +229,8 @@ static int place_disk(struct plan *p, const char *path)
 		p->modules[i].payload_offset = off;
 		off += MKB_ALIGN_UP(p->modules[i].size, MKB_SECTOR_SIZE);
 	}
+	p->initrd_payload_offset = off;
+	off += MKB_ALIGN_UP(p->initrd_size, MKB_SECTOR_SIZE);
 	p->payload_sectors = off / MKB_SECTOR_SIZE;
 	uint64_t used = p->payload_lba + p->payload_sectors;
 	if (p->layout == IMAGE_LAYOUT_BIOS) {
@@ -321,13 +325,34 @@ int plan_options_add_module(struct plan_options *o, const char *arg)
 	return 0;
 }
 
+int plan_options_add_initrd(struct plan_options *o, const char *arg)
+{
+	struct plan_module_arg *m;
+
+	if (*arg == '\0')
+		return mkb_fail("--initrd: an empty file name");
+	m = realloc(o->initrds, (o->initrd_count + 1) * sizeof *m);
+	if (m == NULL)
+		return mkb_fail("--initrd: %s", strerror(ENOMEM));
+	o->initrds = m;
+	m = &m[o->initrd_count];
+	*m = (struct plan_module_arg){ .path = strdup(arg), .string = "", .fd = -1 };
+	if (m->path == NULL)
+		return mkb_fail("--initrd: %s", strerror(ENOMEM));
+	o->initrd_count++;
+	return 0;
+}
+
 void plan_options_free(struct plan_options *o)
 {
 	for (size_t i = 0; i < o->module_count; i++)
 		free(o->modules[i].path);
+	for (size_t i = 0; i < o->initrd_count; i++)
+		free(o->initrds[i].path);
 	free(o->modules);
-	o->modules = NULL;
-	o->module_count = 0;
+	free(o->initrds);
+	o->modules = o->initrds = NULL;
+	o->module_count = o->initrd_count = 0;
 }
 
 /* Modules in order: the loader places them, so only their size and strings matter here. */
@@ -476,6 +501,49 @@ static int name_first(struct plan *p, const char *kernel_path)
 	return 0;
 }
 
+/*
+ * A Linux kernel's initrd files, one run of bytes, and its checks; --initrd
+ * and --module each belong to their protocols.
+ */
+static int take_initrds(struct plan *p, const struct kernel *k, const struct plan_options *o)
+{
+	int is_linux = k->protocol == MKB_PROTOCOL_LINUX;
+
+	if (o->initrd_count != 0 && !is_linux)
+		return mkb_fail("%s: --initrd is for Linux kernels, and this is a %s kernel: give its "
+		                "files with --module", k->path, multiboot_protocol_name(k->protocol));
+	if (o->module_count != 0 && is_linux)
+		return mkb_fail("%s: --module is for native and Multiboot kernels: a Linux kernel takes "
+		                "its initrd with --initrd (several are joined in order)", k->path);
+	if (!is_linux)
+		return 0;
+	p->initrds = calloc(o->initrd_count ? o->initrd_count : 1, sizeof *p->initrds);
+	if (p->initrds == NULL)
+		return mkb_fail("%s: %s", k->path, strerror(ENOMEM));
+	p->initrd_count = o->initrd_count;
+	for (size_t i = 0; i < o->initrd_count; i++) {
+		p->initrds[i] = (struct plan_module){ .path = o->initrds[i].path, .string = "",
+		                                      .fd = o->initrds[i].fd, .size = o->initrds[i].size };
+		if (o->initrds[i].size > PLAN_HIGH_LIMIT || p->initrd_size + o->initrds[i].size > PLAN_HIGH_LIMIT)
+			return mkb_fail("%s: the initrd files reach 4 GiB at %s", k->path, o->initrds[i].path);
+		p->initrd_size += o->initrds[i].size;
+	}
+	return linux_check_plan(k->path, k->linux_kernel, p->cmdline_length, p->initrd_size);
+}
+
+/* The Linux block learns where the initrd is, once the payload is planned. */
+static void place_initrd(struct plan *p)
+{
+	struct mkb_linux lx;
+
+	if (p->protocol != MKB_PROTOCOL_LINUX || p->handoff == NULL || p->handoff_size != sizeof lx)
+		return;
+	memcpy(&lx, p->handoff, sizeof lx);
+	lx.initrd_size = p->initrd_size;
+	lx.initrd_payload_offset = p->initrd_size ? p->initrd_payload_offset : 0;
+	memcpy(p->handoff, &lx, sizeof lx);
+}
+
 /* The reader's hand-off block, for the manifest. */
 static int take_handoff(struct plan *p, const struct kernel *k)
 {
@@ -535,9 +603,11 @@ int plan_make(struct plan *p, const struct kernel *k, const struct plan_options 
 	}
 	if ((k->physical ? keep_physical(p, path) : place_physical(p, path)) != 0 ||
 	    check_physical(p, path) != 0 || take_modules(p, path, o) != 0 ||
+	    take_initrds(p, k, o) != 0 ||
 	    (k->name_first && name_first(p, k->path) != 0) || take_handoff(p, k) != 0 ||
 	    place_disk(p, path) != 0 || find_warnings(p, k, path) != 0)
 		goto fail;
+	place_initrd(p);
 	return 0;
 fail:
 	plan_free(p);
@@ -553,6 +623,9 @@ void plan_free(struct plan *p)
 	p->warning_count = 0;
 	free(p->segments);
 	free(p->modules);
+	free(p->initrds);
+	p->initrds = NULL;
+	p->initrd_count = 0;
 	free(p->strings);
 	free(p->handoff);
 	p->strings = NULL;

@@ -57,6 +57,8 @@ struct plan_options {
 	int framebuffer_given;  /* 1: framebuffer overrides the kernel's note (all zero: text mode) */
 	struct plan_module_arg *modules; /* owned: plan_options_free */
 	size_t module_count;
+	struct plan_module_arg *initrds; /* --initrd FILE, in order (Linux kernels); owned too */
+	size_t initrd_count;
 	uint64_t stage2_sectors; /* size of the loader's stage 2, decides where the manifest goes */
 	int protocol_given;     /* 1: --protocol chose protocol (MKB_PROTOCOL_*); 0: the headers do */
 	uint32_t protocol;
@@ -97,6 +99,11 @@ struct plan {
 	size_t cmdline_length;
 	struct plan_module *modules;   /* in the order given */
 	size_t module_count;
+	/* A Linux kernel's initrd: every --initrd file back to back, after the modules. */
+	struct plan_module *initrds;   /* in the order given; no strings */
+	size_t initrd_count;
+	uint64_t initrd_size;          /* bytes, all files together */
+	uint64_t initrd_payload_offset;
 	struct fb_mode framebuffer; /* all zero: text mode */
 	uint32_t protocol;             /* MKB_PROTOCOL_* */
 	char *strings;                 /* owned: the strings with names first (kernel.h's name_first) */
@@ -142,6 +149,8 @@ int plan_parse_framebuffer(const char *arg, struct fb_mode *fb);
 
 /* Append --module FILE[=STRING] to o->modules. 0, or -1 with mkb_error() set. */
 int plan_options_add_module(struct plan_options *o, const char *arg);
+/* Append --initrd FILE to o->initrds. 0, or -1 with mkb_error() set. */
+int plan_options_add_initrd(struct plan_options *o, const char *arg);
 void plan_options_free(struct plan_options *o);
 
 /*

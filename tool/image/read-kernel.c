@@ -1,10 +1,12 @@
 /*
  * kernel_open: the file opened and checked once, then read by the reader
- * its content calls for: a Multiboot header makes it a Multiboot kernel
+ * its content calls for: a file that is not ELF with a Linux setup header is
+ * a Linux kernel (linux.c), a Multiboot header makes a Multiboot kernel
  * (multiboot.c), anything else must be a native ELF kernel (elf-kernel.c).
  */
 #include "elf-kernel.h"
 #include "kernel.h"
+#include "linux.h"
 #include "multiboot.h"
 #include "util.h"
 
@@ -49,6 +51,12 @@ int kernel_open_protocol(struct kernel *k, const char *path, int protocol)
 	}
 	k->file_size = (uint64_t)st.st_size;
 
+	/* A setup header in a file that is not ELF makes it a Linux kernel. */
+	r = linux_open(k, protocol);
+	if (r == 0)
+		return 0;
+	if (r < 0)
+		goto fail;
 	/* A Multiboot header makes it a Multiboot kernel (multiboot.c reads it whole). */
 	r = multiboot_open(k, protocol);
 	if (r == 0)
@@ -59,7 +67,8 @@ int kernel_open_protocol(struct kernel *k, const char *path, int protocol)
 	/* ELF_C_READ reads headers and notes on demand; segment bytes are never read here. */
 	elf = elf_begin(k->fd, ELF_C_READ, NULL);
 	if (elf == NULL) {
-		r = mkb_fail("%s: not an ELF file (%s)", path, elf_errmsg(-1));
+		r = mkb_fail("%s: not an ELF file (%s), and no Multiboot 1 or 2 header nor Linux setup "
+		             "header: %s", path, elf_errmsg(-1), KERNEL_LOOKED_FOR);
 		goto fail;
 	}
 	r = elf_kernel_read(k, elf);

@@ -1,4 +1,5 @@
 #include "source.h"
+#include "linux.h"
 #include "util.h"
 
 #include <mkbootimg/image.h>
@@ -17,12 +18,13 @@ static uint32_t le32(const uint8_t *p)
 /* The kind of what fd holds, a regular file or a device. */
 static enum source_kind content_kind(int fd)
 {
-	uint8_t mbr[MKB_SECTOR_SIZE], stage2[4];
+	uint8_t mbr[2 * MKB_SECTOR_SIZE], stage2[4];
 	ssize_t n = mkb_pread_full(fd, mbr, sizeof mbr, 0);
 
-	if (n >= 4 && memcmp(mbr, "\177ELF", 4) == 0)
+	/* A bzImage has the boot signature too; its setup header ("HdrS") tells it apart. */
+	if ((n >= 4 && memcmp(mbr, "\177ELF", 4) == 0) || (n > 0 && linux_detect(mbr, (size_t)n)))
 		return SOURCE_KERNEL;
-	if (n != (ssize_t)sizeof mbr || mbr[MKB_MBR_BOOT_SIGNATURE] != 0x55 ||
+	if (n < MKB_SECTOR_SIZE || mbr[MKB_MBR_BOOT_SIGNATURE] != 0x55 ||
 	    mbr[MKB_MBR_BOOT_SIGNATURE + 1] != 0xaa)
 		return SOURCE_OTHER;
 	/* LBA 34 holds stage 2, or in a UEFI-only image (--firmware uefi) the manifest itself. */

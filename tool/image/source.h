@@ -8,7 +8,7 @@
 enum source_kind {
 	SOURCE_MISSING,    /* not there, or not to be opened (err says why) */
 	SOURCE_OTHER,      /* none of the kinds below, or not a file or a device at all */
-	SOURCE_KERNEL,     /* starts with the ELF magic */
+	SOURCE_KERNEL,     /* starts with the ELF magic, or has a Linux setup header (a bzImage) */
 	SOURCE_MKB_IMAGE,  /* the boot signature, and mkbootimg's stage 2 at LBA 34 */
 	SOURCE_DISK_IMAGE, /* the boot signature only: another boot sector or disk image */
 };
