@@ -100,16 +100,23 @@ def fetch(args, name):
         if r.returncode != 0 or not debs:
             raise h.Skip("network", "apt-get download %s failed (no network?): %s"
                          % (real, r.stderr.strip()[-200:]))
-        # Only the kernel file: Linux's package is 70 MB of modules besides.
-        os.makedirs(dest, exist_ok=True)
-        unpack = "dpkg-deb --fsys-tarfile '%s' | tar -x -C '%s' --wildcards './%s'" % (debs[0], dest, member)
-        r = subprocess.run(["sh", "-c", unpack], capture_output=True, text=True)
-        for deb in debs:
-            os.unlink(deb)
-        found = sorted(glob.glob(os.path.join(dest, member)))
-        if r.returncode != 0 or not found:
+        # Only the kernel file: Linux's package is 70 MB of modules besides. Unpacked
+        # beside its place and renamed, so that an interrupted run leaves no half file.
+        part = dest + ".part"
+        shutil.rmtree(part, ignore_errors=True)
+        os.makedirs(part)
+        deb = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", debs[0]], stdout=subprocess.PIPE)
+        r = subprocess.run(["tar", "-x", "-C", part, "--wildcards", "./" + member], stdin=deb.stdout,
+                           capture_output=True, text=True)
+        deb.stdout.close()
+        deb.wait()
+        for path in debs:
+            os.unlink(path)
+        found = sorted(glob.glob(os.path.join(part, member)))
+        if deb.returncode != 0 or r.returncode != 0 or not found:
             raise Failure("%s has no %s: %s" % (real, member, r.stderr.strip()))
-        return found[-1]
+        os.rename(part, dest)
+        return sorted(glob.glob(os.path.join(dest, member)))[-1]
     return h.shared("kernel " + name, get)
 
 
