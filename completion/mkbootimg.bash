@@ -46,9 +46,9 @@ _mkbootimg()
 
 	# Options that take an argument.
 	case $prev in
-	-o|--output|--module)
+	-o|--output|--module|--initrd)
 		COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
-	--protocol) COMPREPLY=($(compgen -W "native multiboot1 multiboot2" -- "$cur")); return ;;
+	--protocol) COMPREPLY=($(compgen -W "native multiboot1 multiboot2 linux" -- "$cur")); return ;;
 	--firmware) COMPREPLY=($(compgen -W "hybrid bios uefi" -- "$cur")); return ;;
 	--machine) COMPREPLY=($(compgen -W "q35 pc" -- "$cur")); return ;;
 	--accel) COMPREPLY=($(compgen -W "auto kvm tcg" -- "$cur")); return ;;
@@ -63,7 +63,7 @@ _mkbootimg()
 	--cmdline|--timeout|--success-exit-code) return ;;
 	esac
 
-	local common="--cmdline --stack-size --module --framebuffer --protocol --firmware -h --help"
+	local common="--cmdline --stack-size --module --initrd --framebuffer --protocol --firmware -h --help"
 	local opts
 	case $cmd in
 	build) opts="-o --output -v --verbose -q --quiet -V --version $common" ;;
@@ -88,7 +88,7 @@ _mkbootimg()
 		for ((i = 2; i < COMP_CWORD; i++)); do
 			word=${COMP_WORDS[i]}
 			case $word in
-			--cmdline|--stack-size|--module|--framebuffer|--protocol|--firmware)
+			--cmdline|--stack-size|--module|--initrd|--framebuffer|--protocol|--firmware)
 				[[ ${COMP_WORDS[i+1]} == = ]] && i=$((i + 1))
 				i=$((i + 1)) ;;
 			-*|=) ;;

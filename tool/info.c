@@ -789,7 +789,9 @@ static void print_text(FILE *f, const struct view *v)
 		        v->fb_width, v->fb_height, v->fb_bpp);
 	else
 		fprintf(f, "  framebuffer    none (VGA text mode)\n");
-	fprintf(f, "  segments       %zu (numbered by ELF program header)\n", v->segment_count);
+	fprintf(f, "  segments       %zu (%s)\n", v->segment_count,
+	        v->lx != NULL ? "the kernel window: the file after its setup sectors"
+	                      : "numbered by ELF program header");
 	if (v->segment_count != 0)
 		fprintf(f, "    #    flags  virtual             physical     file size   memory size\n");
 	for (size_t i = 0; i < v->segment_count; i++) {

@@ -18,6 +18,7 @@
 
 #include "boot.h"
 #include "core-platform.h"
+#include "linux.h"
 #include "manifest.h"
 #include "multiboot.h"
 
@@ -66,6 +67,10 @@ static void seal(void)
 		mkb_checksum_add(&sum, payload(seg(i)->payload_offset), seg(i)->filesz);
 	for (uint32_t i = 0; i < m->module_count; i++)
 		mkb_checksum_add(&sum, payload(mod(i)->payload_offset), mod(i)->size);
+	if (m->protocol == MKB_PROTOCOL_LINUX) {
+		const struct mkb_linux *lx = linux_block(m);
+		mkb_checksum_add(&sum, payload(lx->initrd_payload_offset), lx->initrd_size);
+	}
 	m->payload_checksum = mkb_checksum_value(&sum);
 }
 
@@ -561,6 +566,171 @@ static void test_boot_fragmented(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+
+/* ---- Linux boot protocol ---- */
+
+static struct mkb_linux *lx(void)
+{
+	return (struct mkb_linux *)(void *)((uint8_t *)m + 512);
+}
+
+static uint32_t bp32(const uint8_t *bp, unsigned off)
+{
+	uint32_t v;
+	memcpy(&v, bp + off, 4);
+	return v;
+}
+
+/*
+ * A relocatable Linux kernel with a 64-bit entry: 1000 bytes of code in a
+ * 4 MiB window at 2 MiB (2 MiB alignment), an initrd of 3000 bytes at
+ * payload offset 1536, initrd_addr_max 16 MiB, protocol 2.15.
+ */
+static void linux_kernel(uint16_t flags)
+{
+	m->protocol = MKB_PROTOCOL_LINUX;
+	m->multiboot_offset = 512;
+	m->module_count = 0;
+	m->segment_count = 1;
+	m->entry = 0x200200;
+	*seg(0) = (struct mkb_segment){ 0x200000, 0x200000, 1000, 0x400000, 0, 7, 0 };
+	*lx() = (struct mkb_linux){
+		.initrd_payload_offset = 1536, .initrd_size = 3000, .kernel_alignment = 0x200000,
+		.initrd_addr_max = 0xffffff, .cmdline_size = 2047, .version = 0x20f, .xloadflags = 0x7f,
+		.flags = flags, .header_size = 0x26c - 0x1f1,
+	};
+	lx()->header[0x211 - 0x1f1] = 0x20 | 0x80; /* loadflags: QUIET and CAN_USE_HEAP, no LOADED_HIGH */
+	memcpy(lx()->header + 0x202 - 0x1f1, "HdrS", 4);
+	seal();
+}
+
+static const uint8_t *boot_params(void)
+{
+	return fake_at(handoff.info);
+}
+
+/* boot_params as boot.rst asks, the initrd below initrd_addr_max clear of
+ * the window, the 64-bit entry with its tables and stack. */
+static void test_boot_linux64(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	memset(fake_at(0x200000 + 1000), 0xcc, 16); /* the window past the file is left as it is */
+	facts.rsdp = 0xe0000;
+	boot();
+	assert_int_equal(handoff.protocol, MKB_PROTOCOL_LINUX);
+	assert_int_equal(handoff.entry, 0x200200);
+	assert_true(handoff.page_tables != 0);
+	assert_int_equal(handoff.stack_top, handoff.info + core.info_size);
+	const uint8_t *bp = boot_params();
+	assert_memory_equal(bp + 0x202, "HdrS", 4);
+	assert_int_equal(bp[0x1ef], 0);                 /* the sentinel */
+	assert_int_equal(bp[0x210], 0xff);              /* type_of_loader */
+	assert_int_equal(bp[0x211], 0x81);              /* LOADED_HIGH set, QUIET clear */
+	assert_int_equal(bp32(bp, 0x1fa) & 0xffff, 0xffff); /* vid_mode */
+	assert_int_equal(bp32(bp, 0x214), 0x200000);    /* code32_start */
+	assert_string_equal((const char *)fake_at(bp32(bp, 0x228)), "a=1 b=two");
+	uint32_t initrd = bp32(bp, 0x218);
+	assert_int_equal(bp32(bp, 0x21c), 3000);
+	assert_int_equal(initrd & 0xfff, 0);
+	assert_true(initrd + 3000 <= 0x1000000);
+	assert_true(initrd >= 0x600000 || initrd + 4096 <= 0x200000);
+	assert_memory_equal(fake_at(initrd), payload(1536), 3000);
+	assert_int_equal(*(const uint8_t *)fake_at(0x200000 + 1000), 0xcc);
+	assert_memory_equal(fake_at(0x200000), payload(0), 1000);
+	assert_int_equal(bp32(bp, 0x070), 0xe0000);     /* acpi_rsdp_addr */
+	assert_int_equal(bp[0x00f], 1);                 /* screen_info: VGA text */
+	assert_int_equal(bp[0x007], 80);
+	assert_int_equal(bp32(bp, 0x1c0), 0);           /* no efi_info on a BIOS */
+	/* e820: the firmware's map as it is, five entries */
+	assert_int_equal(bp[0x1e8], 5);
+	assert_int_equal(bp32(bp, 0x2d0 + 3 * 20), 1 * MiB);
+	assert_int_equal(bp32(bp, 0x2d0 + 3 * 20 + 8), RAM_END - 1 * MiB);
+	assert_int_equal(bp32(bp, 0x2d0 + 3 * 20 + 16), 1);
+	assert_int_equal(bp32(bp, 0x2d0 + 4 * 20 + 16), 2);
+}
+
+/* The 32-bit entry: at the load address, paging off. */
+static void test_boot_linux32(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE);
+	boot();
+	assert_int_equal(handoff.entry, 0x200000);
+	assert_int_equal(handoff.page_tables, 0);
+}
+
+/* A relocatable kernel whose window the firmware uses moves to another multiple of its alignment. */
+static void test_boot_linux_moved(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	uefi_uses_2_to_4_mib();
+	boot();
+	uint32_t at = bp32(boot_params(), 0x214);
+	assert_true(at != 0x200000);
+	assert_int_equal(at & 0x1fffff, 0);
+	assert_int_equal(handoff.entry, at + 0x200);
+	assert_memory_equal(fake_at(at), payload(0), 1000);
+}
+
+/* ...one that is not relocatable stops, naming its range. */
+static void test_boot_linux_not_relocatable(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_ENTRY64);
+	fake.taken_base = 0x300000;
+	fake.taken_end = 0x301000;
+	expect_stop(CORE_PLACEMENT, "the kernel needs memory at 0x200000-0x5fffff (segment 0), which the\n"
+	                            "firmware uses on this machine. Link the kernel at another physical address.");
+}
+
+/* No room for the initrd below initrd_addr_max: the stop says which limit. */
+static void test_boot_linux_initrd_no_room(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	lx()->initrd_addr_max = 0xfffff; /* below 1 MiB: the BIOS's and the loader's, kept out */
+	expect_stop(CORE_NO_MEMORY, "not enough free memory below initrd_addr_max for the initrd (4 KiB more). "
+	                            "Give it more memory\n(mkbootimg run --memory SIZE, QEMU's -m).");
+}
+
+/* The checksum covers the initrd. */
+static void test_boot_linux_initrd_checksummed(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	payload(1536)[2999] ^= 1;
+	assert_int_equal(load(), CORE_CHECKSUM);
+}
+
+/* On UEFI: efi_info (signature "EL64", the system table and final map) and the GOP screen. */
+static void test_boot_linux_uefi(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	facts.firmware = MKBOOTIMG_FIRMWARE_UEFI;
+	facts.efi = (struct mkb_efi_facts){ UINT64_C(0x1234567000), 0x7f000000, 0x600, 48, 1 };
+	facts.framebuffer = (struct mkbootimg_framebuffer){ .address = 0x80000000, .width = 800,
+		.height = 600, .pitch = 3200, .bpp = 32, .red_size = 8, .red_shift = 16,
+		.green_size = 8, .green_shift = 8, .blue_size = 8, .blue_shift = 0 };
+	boot();
+	const uint8_t *bp = boot_params();
+	assert_memory_equal(bp + 0x1c0, "EL64", 4);
+	assert_int_equal(bp32(bp, 0x1c4), 0x34567000);
+	assert_int_equal(bp32(bp, 0x1d8), 0x12);
+	assert_int_equal(bp32(bp, 0x1c8), 48);
+	assert_int_equal(bp32(bp, 0x1cc), 1);
+	assert_int_equal(bp32(bp, 0x1d0), 0x7f000000);
+	assert_int_equal(bp32(bp, 0x1d4), 0x600);
+	assert_int_equal(bp[0x00f], 0x70);              /* VIDEO_TYPE_EFI */
+	assert_int_equal(bp32(bp, 0x018), 0x80000000);  /* lfb_base */
+	assert_int_equal(bp32(bp, 0x012) & 0xffff, 800);
+	assert_int_equal(bp32(bp, 0x024) & 0xffff, 3200);
+	assert_int_equal(bp[0x026], 8);                 /* red_size */
+	assert_int_equal(bp[0x027], 16);                /* red_pos */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +760,13 @@ int main(void)
 		T(test_boot_no_memory),
 		T(test_boot_too_many_reserved),
 		T(test_boot_fragmented),
+		T(test_boot_linux64),
+		T(test_boot_linux32),
+		T(test_boot_linux_moved),
+		T(test_boot_linux_not_relocatable),
+		T(test_boot_linux_initrd_no_room),
+		T(test_boot_linux_initrd_checksummed),
+		T(test_boot_linux_uefi),
 	};
 	return cmocka_run_group_tests_name("core-boot", tests, NULL, NULL);
 }

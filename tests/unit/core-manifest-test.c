@@ -181,15 +181,15 @@ static void test_manifest_multiboot_block(void **state)
 {
 	(void)state;
 	m->multiboot_offset = SECTORS * MKB_SECTOR_SIZE - 16;
-	expect(MKB_RULE_MULTIBOOT_BLOCK, 0, "the Multiboot block lies outside the manifest, or is not 8-byte aligned");
+	expect(MKB_RULE_MULTIBOOT_BLOCK, 0, "the Multiboot or Linux block lies outside the manifest, or is not 8-byte aligned");
 	m->multiboot_offset = 484;
-	expect(MKB_RULE_MULTIBOOT_BLOCK, 0, "the Multiboot block lies outside the manifest, or is not 8-byte aligned");
+	expect(MKB_RULE_MULTIBOOT_BLOCK, 0, "the Multiboot or Linux block lies outside the manifest, or is not 8-byte aligned");
 }
 
 static void test_manifest_protocol(void **state)
 {
 	(void)state;
-	m->protocol = MKB_PROTOCOL_MULTIBOOT2 + 1;
+	m->protocol = MKB_PROTOCOL_LINUX + 1;
 	expect(MKB_RULE_PROTOCOL, 0, "the manifest names a protocol this loader does not know");
 }
 
@@ -197,9 +197,9 @@ static void test_manifest_multiboot_missing(void **state)
 {
 	(void)state;
 	m->multiboot_offset = 0;
-	expect(MKB_RULE_MULTIBOOT_MISSING, 0, "a Multiboot protocol without its Multiboot block");
+	expect(MKB_RULE_MULTIBOOT_MISSING, 0, "a Multiboot or Linux protocol without its block");
 	m->protocol = MKB_PROTOCOL_MULTIBOOT1;
-	expect(MKB_RULE_MULTIBOOT_MISSING, 0, "a Multiboot protocol without its Multiboot block");
+	expect(MKB_RULE_MULTIBOOT_MISSING, 0, "a Multiboot or Linux protocol without its block");
 }
 
 static void test_manifest_image_sectors(void **state)
@@ -403,6 +403,53 @@ static void test_checksum_in_pieces(void **state)
 
 #define T(f) cmocka_unit_test_setup(f, valid_manifest)
 
+
+/* A Linux kernel: one segment, its block at 480 (200 bytes), an initrd of 100 bytes after the segment. */
+static struct mkb_linux *linux_manifest(void)
+{
+	struct mkb_linux *lx = (struct mkb_linux *)(void *)(buf.bytes + m->multiboot_offset);
+
+	m->protocol = MKB_PROTOCOL_LINUX;
+	m->segment_count = 1;
+	m->module_count = 0;
+	*lx = (struct mkb_linux){ .initrd_payload_offset = 4096, .initrd_size = 100,
+		.kernel_alignment = 0x200000, .initrd_addr_max = 0x7fffffff, .cmdline_size = 2047,
+		.version = 0x20f, .flags = MKB_LINUX_RELOCATABLE, .header_size = 0x26c - 0x1f1 };
+	return lx;
+}
+
+static void test_manifest_linux(void **state)
+{
+	struct mkb_linux *lx;
+
+	(void)state;
+	lx = linux_manifest();
+	expect(MKB_RULE_VALID, 0, "the manifest is valid");
+	m->segment_count = 2;
+	expect(MKB_RULE_LINUX_SEGMENTS, 0, "a Linux kernel of more or fewer than one segment");
+	m->segment_count = 1;
+	m->multiboot_offset = 484;
+	expect(MKB_RULE_MULTIBOOT_BLOCK, 0, "the Multiboot or Linux block lies outside the manifest, or is not 8-byte aligned");
+	m->multiboot_offset = SECTORS * MKB_SECTOR_SIZE - 192; /* room for a Multiboot block, not a Linux one */
+	expect(MKB_RULE_MULTIBOOT_BLOCK, 0, "the Multiboot or Linux block lies outside the manifest, or is not 8-byte aligned");
+	m->multiboot_offset = 480;
+	lx->header_size = MKB_LINUX_HEADER_MAX + 1;
+	expect(MKB_RULE_LINUX_HEADER, 0, "the Linux setup header's size or kernel_alignment is wrong");
+	lx->header_size = 0x1c; /* short of kernel_version, at 0x20e */
+	expect(MKB_RULE_LINUX_HEADER, 0, "the Linux setup header's size or kernel_alignment is wrong");
+	lx->header_size = 0x7b;
+	lx->kernel_alignment = 0x300000;
+	expect(MKB_RULE_LINUX_HEADER, 0, "the Linux setup header's size or kernel_alignment is wrong");
+	lx->kernel_alignment = 0x200000;
+	lx->initrd_payload_offset = 4097;
+	expect(MKB_RULE_INITRD_PAYLOAD, 0, "the initrd lies outside the payload");
+	lx->initrd_payload_offset = 16 * 512 - 99;
+	expect(MKB_RULE_INITRD_PAYLOAD, 0, "the initrd lies outside the payload");
+	lx->initrd_payload_offset = 15 * 512;
+	lx->initrd_size = 512;
+	expect(MKB_RULE_VALID, 0, "the manifest is valid");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +478,7 @@ int main(void)
 		T(test_manifest_module_payload),
 		T(test_manifest_module_string),
 		T(test_manifest_section_headers),
+		T(test_manifest_linux),
 		T(test_manifest_first_rule_wins),
 		T(test_manifest_every_rule_has_a_sentence),
 		cmocka_unit_test(test_checksum_known_value),

@@ -44,7 +44,7 @@ static void test_image_option_refuses_bad_values(void **state)
 	assert_int_equal(image_option(&o, IMAGE_OPT_STACK_SIZE, "4K"), -1);
 	assert_string_equal(mkb_error(), "--stack-size: 4K is outside 64K..1G");
 	assert_int_equal(image_option(&o, IMAGE_OPT_PROTOCOL, "linux16"), -1);
-	assert_string_equal(mkb_error(), "--protocol: 'linux16' is not native, multiboot1 or multiboot2");
+	assert_string_equal(mkb_error(), "--protocol: 'linux16' is not native, multiboot1, multiboot2 or linux");
 	assert_int_equal(image_option(&o, IMAGE_OPT_FRAMEBUFFER, "1024x768x12"), -1);
 	assert_string_equal(mkb_error(), "--framebuffer: 12 bits per pixel is not 8, 15, 16, 24 or 32");
 	assert_int_equal(o.protocol_given, 0);
@@ -61,7 +61,7 @@ static void test_image_options_refuse(void **state)
 	assert_int_equal(image_option(&o, IMAGE_OPT_PROTOCOL, "native"), 1);
 	assert_int_equal(image_options_refuse(&o, "disk.img"), -1);
 	assert_string_equal(mkb_error(), "disk.img is a ready image: --cmdline, --stack-size, --module, "
-	                                 "--framebuffer and --protocol apply only to a kernel");
+	                                 "--initrd, --framebuffer and --protocol apply only to a kernel");
 }
 
 /* Every help line fits 80 columns, and each option is there once. */
@@ -69,7 +69,8 @@ static void test_image_options_help(void **state)
 {
 	char buf[2048] = "";
 	FILE *f = fmemopen(buf, sizeof buf, "w");
-	const char *names[] = { "--cmdline", "--stack-size", "--module", "--framebuffer", "--protocol" };
+	const char *names[] = { "--cmdline", "--stack-size", "--module", "--initrd", "--framebuffer",
+	                        "--protocol" };
 
 	(void)state;
 	assert_non_null(f);
@@ -85,7 +86,7 @@ static void test_image_options_help(void **state)
 		assert_non_null(at);
 		assert_null(strstr(at + 1, names[i]));
 	}
-	assert_non_null(strstr(buf, "\n                               the kernel's headers"));
+	assert_non_null(strstr(buf, "\n                               as the kernel's headers say: Linux setup"));
 }
 
 int main(void)

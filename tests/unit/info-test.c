@@ -745,7 +745,7 @@ static void test_info_check_corrupted(void **state)
 	patched(path, MKB_STAGE2_LBA * MKB_SECTOR_SIZE, 0);
 	expect_damaged(path, "a boot sector, but not a mkbootimg image: no loader at LBA 34");
 	patched(path, MKB_MBR_BOOT_SIGNATURE, 0);
-	expect_damaged(path, "not a mkbootimg image, nor an ELF kernel: no boot signature");
+	expect_damaged(path, "not a mkbootimg image, nor an ELF kernel or a Linux bzImage: no boot signature");
 	info_image_free(&im);
 }
 

@@ -346,7 +346,7 @@ static void test_multiboot_parse_protocol(void **state)
 	assert_int_equal(multiboot_parse_protocol("multiboot2", &p), 0);
 	assert_int_equal(p, MKB_PROTOCOL_MULTIBOOT2);
 	assert_int_equal(multiboot_parse_protocol("multiboot", &p), -1);
-	assert_non_null(strstr(mkb_error(), "'multiboot' is not native, multiboot1 or multiboot2"));
+	assert_non_null(strstr(mkb_error(), "'multiboot' is not native, multiboot1, multiboot2 or linux"));
 	assert_int_equal(p, MKB_PROTOCOL_MULTIBOOT2); /* untouched on failure */
 }
 

@@ -16,6 +16,7 @@
 #define VERSION          0x206
 #define KERNEL_VERSION   0x20e
 #define LOADFLAGS        0x211
+#define CODE32_START     0x214
 #define INITRD_ADDR_MAX  0x22c
 #define KERNEL_ALIGNMENT 0x230
 #define RELOCATABLE      0x234
@@ -160,6 +161,12 @@ int linux_check_header(const char *path, const uint8_t *buf, size_t n, uint64_t 
 	lk->cmdline_size = lk->version >= 0x206 ? get32(buf + CMDLINE_SIZE) : 255;
 	lk->initrd_addr_max = get32(buf + INITRD_ADDR_MAX);
 	lk->xloadflags = lk->version >= 0x20c ? get16(buf + XLOADFLAGS) : 0;
+	/* Linux says 0x100000 there; 0 is a kernel that runs its real-mode setup code only. */
+	if (get32(buf + CODE32_START) == 0 && !(lk->xloadflags & MKB_LINUX_XLF_KERNEL_64))
+		return mkb_fail("%s: Linux setup header: code32_start is 0: the kernel has no protected-mode "
+		                "entry, only its real-mode setup code (iPXE's .lkrn is such a kernel), which "
+		                "mkbootimg does not run; for iPXE, boot ipxe.efi on UEFI, or its .usb or .iso "
+		                "image", path);
 	if (plan_window(path, lk, file_size - lk->setup_bytes) != 0)
 		return -1;
 
