@@ -28,7 +28,8 @@ option ROM's iPXE can print it instead. Refusals are checked from outside:
 longer than the kernel's cmdline_size.
 
 --reference boots every Linux kernel with QEMU's own -kernel/-initrd/-append
-instead of an image: it checks the checks, not mkbootimg.
+instead of an image: it checks the checks, not mkbootimg (memtest86+x64.bin
+has no EFI stub, so QEMU cannot start it on OVMF: that test fails there).
 
 The harness (harness.py) prints "PASS name", "FAIL name: why" or "SKIP name:
 why" per test, then "N passed, N failed, N skipped" and the suite's wall
