@@ -4,14 +4,19 @@
 Each comparison alternates its two commands (a, b, a, b, ...) after a warm-up,
 so that noise on the machine hits both alike, and reports medians.
 
-usage: bench.py BENCH_DIR MKBOOTIMG TINY_IMAGE
+usage: bench.py BENCH_DIR MKBOOTIMG TINY_IMAGE [INITRD]
 
 BENCH_DIR holds what bench.mk built: floor-exit.img, and for each size N
 (MiB) load-N.img, floor-read-N.img and floor-copy-N.img, load-64.elf, the
 UEFI floors uefi-floor-exit.img and uefi-floor-load-64.img (the tiny and the
 64 MiB image with an EFI application in place of BOOTX64.EFI), and grub.iso
 where GRUB is installed. The UEFI rows boot OVMF (MKBOOTIMG_OVMF_CODE and
-MKBOOTIMG_OVMF_VARS, else Debian's 4 MiB build) on q35. Results go to BENCH_DIR/results.md and BENCH_DIR/load.svg.
+MKBOOTIMG_OVMF_VARS, else Debian's 4 MiB build) on q35. The Linux row boots
+BENCH_DIR/vmlinuz (Debian's, fetched by bench.mk) with INITRD (the initramfs
+of tests/integration/linux.mk, whose /init prints a marker and powers off)
+from an image mkbootimg builds, against QEMU's own -kernel -initrd boot of the
+same files; without the two files the row is left out, saying why. Results go
+to BENCH_DIR/results.md and BENCH_DIR/load.svg.
 """
 import os
 import shutil
@@ -72,6 +77,38 @@ def boot_uefi(image, bench):
     if status != 33:
         sys.exit(f"bench: {image} on OVMF: QEMU exited {status}, expected 33")
     return elapsed
+
+
+LINUX_CMDLINE = "console=ttyS0 panic=-1"
+LINUX_MARKER = "mkbootimg-initramfs: /init runs"  # linux.mk's LINUX_INIT_MARKER
+
+
+def boot_linux(bench, machine, disk):
+    """Seconds from starting QEMU to its end when the initramfs's /init powers
+    off; COM1 (written to a file, read after the timing) must show /init's marker."""
+    log = os.path.join(bench, "linux-com1.log")
+    if os.path.exists(log):
+        os.unlink(log)
+    cmd = [QEMU, "-accel", "tcg", "-M", machine, "-m", "512M", "-display", "none", "-serial", f"file:{log}",
+           "-monitor", "none", "-no-reboot", "-nic", "none"] + disk
+    elapsed, status = seconds(cmd)
+    with open(log, "rb") as f:
+        if status != 0 or LINUX_MARKER.encode() not in f.read():
+            sys.exit(f"bench: Linux on {machine} ({' '.join(disk)}): QEMU exited {status}; "
+                     f"no {LINUX_MARKER!r} in {log}")
+    return elapsed
+
+
+def linux_image(bench, mkbootimg, initrd):
+    """The image of BENCH_DIR/vmlinuz with initrd and LINUX_CMDLINE, or None with why."""
+    kernel, image = os.path.join(bench, "vmlinuz"), os.path.join(bench, "linux.img")
+    if not (initrd and os.path.exists(initrd) and os.path.exists(kernel)):
+        return None, f"no {kernel} (apt-get download failed?) or no initrd"
+    r = subprocess.run([mkbootimg, kernel, "--initrd", initrd, "--cmdline", LINUX_CMDLINE, "-o", image],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, f"mkbootimg refused the Linux kernel: {r.stderr.strip()}"
+    return image, ""
 
 
 def alternate(*runners, runs=RUNS):
@@ -174,6 +211,16 @@ def main():
             print(rows[-1], flush=True)
     else:
         print("bench: no grub.iso (grub-mkrescue missing), GRUB not compared")
+    image, why = linux_image(bench, mkbootimg, sys.argv[4] if len(sys.argv) > 4 else None)
+    if image:
+        reference = ["-kernel", path("vmlinuz"), "-initrd", sys.argv[4], "-append", LINUX_CMDLINE]
+        q, t = alternate(lambda: boot_linux(bench, "q35", reference),
+                         lambda: boot_linux(bench, "q35", ["-drive", f"format=raw,file={image},snapshot=on"]))
+        rows.append(f"| Linux 6.1 to its /init marker: QEMU's own -kernel -initrd vs. mkbootimg | q35 "
+                    f"| QEMU {q:.3f} s | {t:.3f} s | {t / q:.2f} | <= 1.10 |")
+        print(rows[-1], flush=True)
+    else:
+        print(f"bench: Linux row left out: {why}", flush=True)
     c, b = build_vs_cp(mkbootimg, path("load-64.elf"), bench)
     rows.append(f"| image build of the 64 MiB kernel vs. cp of it | host | cp {c:.3f} s | {b:.3f} s "
                 f"| {b / c:.2f} | <= 1.5 |")

@@ -13,6 +13,7 @@ include tests/integration/install.mk
 include tests/integration/multiboot.mk
 include tests/integration/newcomer.mk
 include tests/integration/layout.mk
+include tests/integration/linux.mk
 
 .PHONY: check-integration test-kernels
 
