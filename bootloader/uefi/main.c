@@ -2,7 +2,8 @@
  * BOOTX64.EFI: from the UEFI firmware to the kernel's entry point.
  *
  *   its own disk, CPU, tables, memory map: the facts --> the core loads the
- *   image (core_load) --> the GOP mode, the trampoline's page --> the final
+ *   image (core_load) --> the map's buffer and the trampoline's page, out of
+ *   the kernel's ranges --> the GOP mode --> the final
  *   memory map and ExitBootServices --> the core writes the boot information
  *   (core_finish) --> the trampoline: the kernel's page tables and long
  *   mode, or 32-bit protected mode for a Multiboot kernel, and the jump.
@@ -64,12 +65,15 @@ efi_status efi_main(efi_handle image, struct efi_system_table *system_table)
 	disk_open(image, &facts.disk_sectors);
 	facts.manifest_lba = disk_manifest_lba();
 	facts.screen_end = video_screen_end();
-	struct handoff *h = trampoline_page(&native, &multiboot);
 
 	memory_read_map(&facts);
 	core_init(&core, &facts);
 	if (core_load(&core, &error) != CORE_OK)
 		fatal("%s", error.message);
+	/* Allocated once core_load has kept the kernel's ranges out: none
+	 * lies where a segment's virtual range hides the identity map. */
+	memory_move_map();
+	struct handoff *h = trampoline_page(&native, &multiboot);
 	video_set_mode(core.m->fb_width, core.m->fb_height, &facts.framebuffer);
 	memory_exit(image, &facts);
 	if (core_finish(&core, &handoff, &error) != CORE_OK)

@@ -51,6 +51,10 @@ uint64_t allocate_pages(uint64_t pages, uint64_t limit, uint32_t type);
 /* The firmware's map now, converted (conventional memory usable, the rest
  * as its type says) into the facts' map. */
 void memory_read_map(struct boot_facts *f);
+/* The map's buffer moved to pages allocated after core_load, which avoid
+ * every range platform_reserve kept out: a segment's virtual range below
+ * 4 GiB takes over the identity map there, where the kernel reads it. */
+void memory_move_map(void);
 /* Room for the final map, with its size as the most it may be. */
 void memory_prepare_exit(struct boot_facts *f);
 /* ExitBootServices with the final map, converted into the facts; what the
