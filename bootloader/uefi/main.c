@@ -1,9 +1,9 @@
 /*
  * BOOTX64.EFI: from the UEFI firmware to the kernel's entry point.
  *
- *   its own disk, CPU, tables, memory map: the facts --> the core loads the
- *   image (core_load) --> the map's buffer and the trampoline's page, out of
- *   the kernel's ranges --> the GOP mode --> the final
+ *   its own disk, the GOP mode the manifest asks for, CPU, tables, memory
+ *   map: the facts --> the core loads the image (core_load) --> the map's
+ *   buffer and the trampoline's page, out of the kernel's ranges --> the final
  *   memory map and ExitBootServices --> the core writes the boot information
  *   (core_finish) --> the trampoline: the kernel's page tables and long
  *   mode, or 32-bit protected mode for a Multiboot kernel, and the jump.
@@ -49,9 +49,27 @@ static struct handoff *trampoline_page(void **native, void **multiboot)
 	return h;
 }
 
+/* The manifest's framebuffer request, read before the core runs: the mode
+ * is set first, so the direct map core_load builds covers its framebuffer.
+ * The core checks the manifest itself; a sector that is none asks for none. */
+static void requested_mode(uint64_t lba, uint32_t *width, uint32_t *height)
+{
+	static uint64_t sector[MKB_SECTOR_SIZE / 8];
+	const struct mkb_manifest *m = (const void *)sector;
+	struct core_error e;
+
+	*width = *height = 0;
+	if (platform_read(lba, sector, sizeof sector, &e) == CORE_OK && m->magic == MKB_MANIFEST_MAGIC &&
+	    m->version == MKB_MANIFEST_VERSION) {
+		*width = m->fb_width;
+		*height = m->fb_height;
+	}
+}
+
 efi_status efi_main(efi_handle image, struct efi_system_table *system_table)
 {
 	void *native, *multiboot;
+	uint32_t width, height;
 
 	st = system_table;
 	bs = st->boot_services;
@@ -64,6 +82,8 @@ efi_status efi_main(efi_handle image, struct efi_system_table *system_table)
 	facts.efi.system_table = (uintptr_t)st;
 	disk_open(image, &facts.disk_sectors);
 	facts.manifest_lba = disk_manifest_lba();
+	requested_mode(facts.manifest_lba, &width, &height);
+	video_set_mode(width, height, &facts.framebuffer);
 	facts.screen_end = video_screen_end();
 
 	memory_read_map(&facts);
@@ -74,7 +94,6 @@ efi_status efi_main(efi_handle image, struct efi_system_table *system_table)
 	 * lies where a segment's virtual range hides the identity map. */
 	memory_move_map();
 	struct handoff *h = trampoline_page(&native, &multiboot);
-	video_set_mode(core.m->fb_width, core.m->fb_height, &facts.framebuffer);
 	memory_exit(image, &facts);
 	if (core_finish(&core, &handoff, &error) != CORE_OK)
 		fatal("%s", error.message);

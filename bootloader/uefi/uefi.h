@@ -64,7 +64,8 @@ void memory_exit(efi_handle image, struct boot_facts *f);
 /* video.c: GOP */
 /* The current mode's framebuffer's end (0: no GOP), before the core runs. */
 uint64_t video_screen_end(void);
-/* The mode closest to width x height (0: keep the current one), described. */
+/* The mode closest to width x height (0: keep the current one), described;
+ * set before the core runs, so video_screen_end is the mode's own. */
 void video_set_mode(uint32_t width, uint32_t height, struct mkbootimg_framebuffer *fb);
 
 /* platform.c: CPU features and the firmware's configuration tables */

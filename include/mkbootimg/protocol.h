@@ -67,7 +67,7 @@ struct mkbootimg_segment {
 
 /* A linear framebuffer: the VBE mode the loader set on a BIOS; on UEFI,
  * which has no text mode, the GOP mode in use, whether the kernel asked for
- * one or not (32 bits per pixel). */
+ * one or not (32 bits per pixel, or 16 or 24 in a GOP bit-mask mode). */
 struct mkbootimg_framebuffer {
 	uint64_t address;          /* physical; 0 when the screen is in text mode */
 	uint32_t width, height;    /* pixels */
