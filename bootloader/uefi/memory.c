@@ -150,11 +150,16 @@ static size_t convert(uint64_t size, uint64_t step, size_t cap)
 
 void memory_read_map(struct boot_facts *f)
 {
-	uint64_t size = 0, key, step;
+	/* The spec promises the size, not the descriptor size, from the sizing
+	 * call (EFI_BUFFER_TOO_SMALL): 64 bytes (more than the 48 of UEFI 2.x)
+	 * sizes the slack when the firmware leaves it alone. */
+	uint64_t size = 0, key, step = 64;
 	uint32_t version;
 	size_t n;
 
 	bs->get_memory_map(&size, 0, &key, &step, &version);
+	if (step < 64)
+		step = 64;
 	/* Room for what this allocation and the core's add to the map. */
 	uint64_t pages = page_up(size + SLACK_DESCRIPTORS * step) / PAGE_SIZE;
 	efi_map = (uint8_t *)(uintptr_t)allocate_pages(pages, PLATFORM_ANYWHERE, EFI_LOADER_DATA);
