@@ -13,6 +13,9 @@
  * LOADER_RECLAIMABLE: load your own before reusing that memory.
  * On UEFI, boot services are over (ExitBootServices) and runtime services
  * keep their memory (reserved in the map); field firmware says which.
+ * They are callable at their physical addresses only below 4 GiB (the
+ * identity map); above, only the direct map reaches them: call
+ * SetVirtualAddressMap first, or map them to themselves.
  *
  * Addresses in the boot information are physical and below 4 GiB unless a
  * field says otherwise; the first 4 GiB are identity-mapped, so they are
