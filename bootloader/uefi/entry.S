@@ -162,3 +162,8 @@ trampoline_multiboot:
 	jmp *%edx
 	.code64
 trampoline_end:
+	/* The hand-off block follows the code in the trampoline's page: a
+	 * trampoline longer than TRAMPOLINE_DATA (handoff.h) stops the build
+	 * here ("invalid number of bytes": the comparison's true is -1). The
+	 * length is known only once jumps are sized, too late for .if. */
+	.space (trampoline_end - trampoline_start) > TRAMPOLINE_DATA

@@ -28,11 +28,12 @@ efi_status efi_main(efi_handle image, struct efi_system_table *system_table);
  * tables, executable in both: the trampoline and its hand-off block. */
 static struct handoff *trampoline_page(void **native, void **multiboot)
 {
-	/* Labels in one section of entry.S: their addresses' difference is the length. */
+	/* Labels in one section of entry.S: their addresses' difference is the
+	 * length, at most TRAMPOLINE_DATA (entry.S checks it when assembled). */
 	size_t code = (uintptr_t)trampoline_end - (uintptr_t)trampoline_start;
 	uint8_t *page = (uint8_t *)(uintptr_t)allocate_pages(1, PLATFORM_BELOW_4GIB, EFI_LOADER_CODE);
 
-	if (!page || code > TRAMPOLINE_DATA)
+	if (!page)
 		fatal("no memory below 4 GiB for the loader's last step.\n"
 		      "This machine's firmware is not supported.");
 	memcpy(page, trampoline_start, code);
@@ -74,7 +75,6 @@ efi_status efi_main(efi_handle image, struct efi_system_table *system_table)
 	st = system_table;
 	bs = st->boot_services;
 	bs->set_watchdog_timer(0, 0, 0, 0); /* else the firmware resets the machine after 5 minutes */
-	console_init();
 	platform_facts(&facts);
 	facts.firmware = MKBOOTIMG_FIRMWARE_UEFI;
 	facts.boot_drive = 0x80; /* UEFI has no drive numbers: the first hard disk's */

@@ -35,7 +35,6 @@ static inline uint8_t inb(uint16_t port)
 int guid_equal(const struct efi_guid *a, const struct efi_guid *b);
 
 /* console.c: ConOut while boot services last, COM1 after */
-void console_init(void);
 void print(const char *fmt, ...);
 __attribute__((noreturn)) void fatal(const char *fmt, ...);
 
@@ -55,8 +54,6 @@ void memory_read_map(struct boot_facts *f);
  * every range platform_reserve kept out: a segment's virtual range below
  * 4 GiB takes over the identity map there, where the kernel reads it. */
 void memory_move_map(void);
-/* Room for the final map, with its size as the most it may be. */
-void memory_prepare_exit(struct boot_facts *f);
 /* ExitBootServices with the final map, converted into the facts; what the
  * kernel's map shows of the loader's own. Failing, it halts. */
 void memory_exit(efi_handle image, struct boot_facts *f);
