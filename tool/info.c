@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -267,6 +268,12 @@ static void keep_file(void *ctx, const struct fat_entry *e)
 		f->size = e->size;
 		f->directory = e->directory;
 	}
+	/* Found in the same walk: the tree is read once. */
+	if (!e->directory && !im->efi_loader &&
+	    strcasecmp(e->path, "\\EFI\\BOOT\\BOOTX64.EFI") == 0) {
+		im->efi_loader = 1;
+		im->efi_loader_size = e->size;
+	}
 }
 
 /* The ESP's FAT32 volume: its files, and the UEFI loader among them. */
@@ -274,9 +281,7 @@ static int read_esp(int fd, struct info_image *im)
 {
 	const struct gpt_part *esp = NULL;
 	struct fat_volume v;
-	struct fat_entry e;
 	uint8_t type[16];
-	int found;
 
 	gpt_guid_parse(MKB_GPT_TYPE_ESP, type);
 	for (size_t i = 0; i < im->part_count && esp == NULL; i++)
@@ -286,15 +291,13 @@ static int read_esp(int fd, struct info_image *im)
 		return mkb_fail("the GPT has no EFI system partition: UEFI firmware will not boot it");
 	if (fat_open(&v, read_fd, &fd, esp->first * MKB_SECTOR_SIZE,
 	             (esp->last - esp->first + 1) * MKB_SECTOR_SIZE) != 0 ||
-	    fat_walk(&v, keep_file, im) != 0)
+	    fat_walk(&v, keep_file, im) != 0) {
+		im->efi_loader = 0;
 		return mkb_fail("EFI system partition: %s", mkb_error());
-	if ((found = fat_find(&v, "\\EFI\\BOOT\\BOOTX64.EFI", &e)) < 0)
-		return mkb_fail("EFI system partition: %s", mkb_error());
-	if (!found)
+	}
+	if (!im->efi_loader)
 		return mkb_fail("EFI system partition: no \\EFI\\BOOT\\BOOTX64.EFI: UEFI firmware "
 		                "will not boot it");
-	im->efi_loader = 1;
-	im->efi_loader_size = e.size;
 	return 0;
 }
 

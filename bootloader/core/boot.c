@@ -217,9 +217,10 @@ static enum core_status check_placement(struct core_boot *b)
 	    (!movable(m, seg) || move_kernel(seg, m->segment_count, is_linux ? linux_block(m)->kernel_alignment
 					     : 2 * MiB, is_linux) != 0))
 		return misplaced(b, &seg[i], end, rc == PLATFORM_TAKEN);
-	/* A virtual range the firmware uses needs no keeping out: nothing of
-	 * the loader's goes there. Only a native kernel's differs from its
-	 * physical one. */
+	/* A virtual range the firmware uses in part is fine: the firmware's
+	 * pages are not the loader's to hand out, and platform_reserve keeps
+	 * the free rest out of the loader's allocations all the same. Only a
+	 * native kernel's virtual ranges differ from its physical ones. */
 	for (i = 0; m->protocol == MKB_PROTOCOL_NATIVE && i < m->segment_count; i++)
 		if (seg[i].vaddr < 4 * GiB &&
 		    (rc = platform_reserve(page_down(seg[i].vaddr), page_up(seg[i].vaddr + seg[i].memsz))) != 0 &&

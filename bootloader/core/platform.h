@@ -37,8 +37,8 @@ int platform_alloc_pages(uint64_t pages, uint64_t limit, uint64_t *address);
  * kernel's segments go there, or a segment's virtual range takes over the
  * identity map there. 0; -1 when the platform cannot record more;
  * PLATFORM_TAKEN when some of it is in use already (a UEFI firmware's
- * memory, or an allocation since the map core_init saw): what is free of
- * it may or may not be kept out then. A range reserved twice, or two that
+ * memory, or an allocation since the map core_init saw): every free page of
+ * it is kept out all the same. A range reserved twice, or two that
  * overlap, are fine.
  */
 #define PLATFORM_TAKEN (-2)

@@ -32,11 +32,6 @@ static void serial_putc(char c)
 	outb(COM1, (uint8_t)c);
 }
 
-void console_init(void)
-{
-	/* Nothing until ExitBootServices: see above. */
-}
-
 /* UCS-2 for ConOut, a line break as CR LF, in short pieces. */
 static void firmware_write(const char *s)
 {

@@ -54,8 +54,10 @@ trampoline_start:
  * out, at the kernel's entry: long mode, CR3 = the core's page tables,
  * CS = 64-bit code (H_CODE_SEL: 0x08; Linux 0x10), DS = ES = FS = GS =
  * SS = data (H_DATA_SEL: 0x10; Linux 0x18), a null IDT, interrupts off,
- * CR0.WP, NE, MP set and EM, TS clear, CR4.OSFXSR and OSXMMEXCPT set,
- * EFER.NXE set when H_NX, x87 reset; RSP = H_STACK_TOP - 8 (a null return
+ * CR0.WP, NE, MP set and EM, TS clear, CR4.OSFXSR and OSXMMEXCPT set (the
+ * rest of CR4 as the firmware left it: 4-level paging, platform.c refuses
+ * LA57), EFER.NXE set when H_NX, x87 reset, no TLB entry left from the
+ * firmware's tables (global ones too); RSP = H_STACK_TOP - 8 (a null return
  * address), RBP = 0, RDI = H_INFO, RSI = H_RSI; the other general
  * registers zero. Does not return. */
 trampoline_native:
@@ -88,6 +90,11 @@ trampoline_native:
 2:	wrmsr
 	mov H_PAGE_TABLES(%rsi), %rax
 	mov %rax, %cr3
+	mov %cr4, %rax                    /* PGE off and on again: global entries go too */
+	mov %rax, %rdx
+	and $~(1 << 7), %rax
+	mov %rax, %cr4
+	mov %rdx, %cr4
 	fninit
 	mov H_STACK_TOP(%rsi), %rsp
 	pushq $0                          /* a null return address: RSP + 8 is 16-byte aligned */
@@ -112,11 +119,11 @@ trampoline_native:
  * block (below 4 GiB).
  * out, at the kernel's entry, as both Multiboot specifications (and
  * Linux's boot.rst) require: 32-bit protected mode, paging and long mode
- * off, CS = flat 32-bit code (H_CODE_SEL: 0x18; Linux 0x10), DS = ES =
- * FS = GS = SS = flat data (H_DATA_SEL: 0x10; Linux 0x18), a null IDT,
- * interrupts off, EFLAGS.VM and DF clear, EAX = H_MAGIC, EBX = H_INFO,
- * ESI = H_RSI, ECX = EDI = EBP = 0, ESP = H_STACK_TOP (the top of the
- * trampoline's page). Does not return. */
+ * off, CR4.PAE and PCIDE clear, CS = flat 32-bit code (H_CODE_SEL: 0x18;
+ * Linux 0x10), DS = ES = FS = GS = SS = flat data (H_DATA_SEL: 0x10; Linux
+ * 0x18), a null IDT, interrupts off, EFLAGS.VM and DF clear, EAX = H_MAGIC,
+ * EBX = H_INFO, ESI = H_RSI, ECX = EDI = EBP = 0, ESP = H_STACK_TOP (the
+ * top of the trampoline's page). Does not return. */
 trampoline_multiboot:
 	cli
 	lgdt H_GDTR(%rcx)
@@ -133,6 +140,9 @@ trampoline_multiboot:
 	mov %eax, %fs
 	mov %eax, %gs
 	mov %eax, %ss
+	mov %cr4, %eax
+	and $~(1 << 17), %eax             /* PCIDE: clearing PG with it set is a #GP */
+	mov %eax, %cr4
 	mov %cr0, %eax
 	and $0x7fffffff, %eax             /* PG off: the CPU leaves long mode */
 	mov %eax, %cr0
@@ -156,3 +166,8 @@ trampoline_multiboot:
 	jmp *%edx
 	.code64
 trampoline_end:
+	/* The hand-off block follows the code in the trampoline's page: a
+	 * trampoline longer than TRAMPOLINE_DATA (handoff.h) stops the build
+	 * here ("invalid number of bytes": the comparison's true is -1). The
+	 * length is known only once jumps are sized, too late for .if. */
+	.space (trampoline_end - trampoline_start) > TRAMPOLINE_DATA

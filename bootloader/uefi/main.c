@@ -1,8 +1,9 @@
 /*
  * BOOTX64.EFI: from the UEFI firmware to the kernel's entry point.
  *
- *   its own disk, CPU, tables, memory map: the facts --> the core loads the
- *   image (core_load) --> the GOP mode, the trampoline's page --> the final
+ *   its own disk, the GOP mode the manifest asks for, CPU, tables, memory
+ *   map: the facts --> the core loads the image (core_load) --> the map's
+ *   buffer and the trampoline's page, out of the kernel's ranges --> the final
  *   memory map and ExitBootServices --> the core writes the boot information
  *   (core_finish) --> the trampoline: the kernel's page tables and long
  *   mode, or 32-bit protected mode for a Multiboot kernel (and Linux's
@@ -28,11 +29,12 @@ efi_status efi_main(efi_handle image, struct efi_system_table *system_table);
  * tables, executable in both: the trampoline and its hand-off block. */
 static struct handoff *trampoline_page(void **native, void **multiboot)
 {
-	/* Labels in one section of entry.S: their addresses' difference is the length. */
+	/* Labels in one section of entry.S: their addresses' difference is the
+	 * length, at most TRAMPOLINE_DATA (entry.S checks it when assembled). */
 	size_t code = (uintptr_t)trampoline_end - (uintptr_t)trampoline_start;
 	uint8_t *page = (uint8_t *)(uintptr_t)allocate_pages(1, PLATFORM_BELOW_4GIB, EFI_LOADER_CODE);
 
-	if (!page || code > TRAMPOLINE_DATA)
+	if (!page)
 		fatal("no memory below 4 GiB for the loader's last step.\n"
 		      "This machine's firmware is not supported.");
 	memcpy(page, trampoline_start, code);
@@ -63,14 +65,31 @@ static void linux_selectors(struct handoff *h, const struct core_handoff *c)
 	h->info = 0;
 }
 
+/* The manifest's framebuffer request, read before the core runs: the mode
+ * is set first, so the direct map core_load builds covers its framebuffer.
+ * The core checks the manifest itself; a sector that is none asks for none. */
+static void requested_mode(uint64_t lba, uint32_t *width, uint32_t *height)
+{
+	static uint64_t sector[MKB_SECTOR_SIZE / 8];
+	const struct mkb_manifest *m = (const void *)sector;
+	struct core_error e;
+
+	*width = *height = 0;
+	if (platform_read(lba, sector, sizeof sector, &e) == CORE_OK && m->magic == MKB_MANIFEST_MAGIC &&
+	    m->version == MKB_MANIFEST_VERSION) {
+		*width = m->fb_width;
+		*height = m->fb_height;
+	}
+}
+
 efi_status efi_main(efi_handle image, struct efi_system_table *system_table)
 {
 	void *native, *multiboot;
+	uint32_t width, height;
 
 	st = system_table;
 	bs = st->boot_services;
 	bs->set_watchdog_timer(0, 0, 0, 0); /* else the firmware resets the machine after 5 minutes */
-	console_init();
 	platform_facts(&facts);
 	facts.firmware = MKBOOTIMG_FIRMWARE_UEFI;
 	facts.boot_drive = 0x80; /* UEFI has no drive numbers: the first hard disk's */
@@ -78,14 +97,18 @@ efi_status efi_main(efi_handle image, struct efi_system_table *system_table)
 	facts.efi.system_table = (uintptr_t)st;
 	disk_open(image, &facts.disk_sectors);
 	facts.manifest_lba = disk_manifest_lba();
+	requested_mode(facts.manifest_lba, &width, &height);
+	video_set_mode(width, height, &facts.framebuffer);
 	facts.screen_end = video_screen_end();
-	struct handoff *h = trampoline_page(&native, &multiboot);
 
 	memory_read_map(&facts);
 	core_init(&core, &facts);
 	if (core_load(&core, &error) != CORE_OK)
 		fatal("%s", error.message);
-	video_set_mode(core.m->fb_width, core.m->fb_height, &facts.framebuffer);
+	/* Allocated once core_load has kept the kernel's ranges out: none
+	 * lies where a segment's virtual range hides the identity map. */
+	memory_move_map();
+	struct handoff *h = trampoline_page(&native, &multiboot);
 	memory_exit(image, &facts);
 	if (core_finish(&core, &handoff, &error) != CORE_OK)
 		fatal("%s", error.message);

@@ -17,7 +17,7 @@ static uint64_t efi_map_capacity; /* bytes */
 static struct mm_range own[1];
 
 /* Kept out of later allocations by platform_reserve: the kernel's ranges. */
-#define MAX_RESERVED (2 * MKB_MAX_SEGMENTS + 8)
+#define MAX_RESERVED (2 * MKB_MAX_SEGMENTS + 64) /* + the pieces around used pages */
 static struct mm_range reserved[MAX_RESERVED];
 static size_t reserved_count;
 
@@ -52,12 +52,46 @@ static const struct mm_range *reserved_at(uint64_t address, uint64_t *next)
 	return 0;
 }
 
+/* Record [base, end) as the loader's, joined to the last record when it
+ * goes on from it. 0, or -1 when there is no room left. */
+static int record_reserved(uint64_t base, uint64_t end)
+{
+	if (reserved_count && reserved[reserved_count - 1].end == base) {
+		reserved[reserved_count - 1].end = end;
+		return 0;
+	}
+	if (reserved_count == MAX_RESERVED)
+		return -1;
+	reserved[reserved_count++] = (struct mm_range){ base, end, 0 };
+	return 0;
+}
+
+/* AllocatePages for every free page of [base, end) (none reserved yet):
+ * the whole, else each half, down to single pages, so a few used pages
+ * cost a few calls each. *taken is set when a page is in use already. */
+static int reserve_free(uint64_t base, uint64_t end, int *taken)
+{
+	uint64_t at = base, pages = (end - base) / PAGE_SIZE;
+
+	if (!bs->allocate_pages(EFI_ALLOCATE_ADDRESS, EFI_LOADER_DATA, pages, &at))
+		return record_reserved(base, end);
+	if (pages == 1) {
+		*taken = 1;
+		return 0;
+	}
+	uint64_t mid = base + pages / 2 * PAGE_SIZE;
+	if (reserve_free(base, mid, taken) != 0)
+		return -1;
+	return reserve_free(mid, end, taken);
+}
+
 /* AllocatePages at the address, for what of [base, end) is not reserved
- * yet: segments may share a page, and a segment's virtual range may be its
- * physical one. */
+ * yet (segments may share a page, and a segment's virtual range may be its
+ * physical one), every free page of it even when some are used already. */
 int platform_reserve(uint64_t base, uint64_t end)
 {
 	uint64_t next;
+	int taken = 0;
 
 	while (base < end) {
 		const struct mm_range *r = reserved_at(base, &next);
@@ -65,15 +99,12 @@ int platform_reserve(uint64_t base, uint64_t end)
 			base = r->end;
 			continue;
 		}
-		uint64_t stop = next < end ? next : end, at = base;
-		if (reserved_count == MAX_RESERVED)
+		uint64_t stop = next < end ? next : end;
+		if (reserve_free(base, stop, &taken) != 0)
 			return -1;
-		if (bs->allocate_pages(EFI_ALLOCATE_ADDRESS, EFI_LOADER_DATA, (stop - base) / PAGE_SIZE, &at))
-			return PLATFORM_TAKEN;
-		reserved[reserved_count++] = (struct mm_range){ base, stop, 0 };
 		base = stop;
 	}
-	return 0;
+	return taken ? PLATFORM_TAKEN : 0;
 }
 
 /* As Linux's setup_e820 does, but the loader's and boot services' memory
@@ -119,11 +150,16 @@ static size_t convert(uint64_t size, uint64_t step, size_t cap)
 
 void memory_read_map(struct boot_facts *f)
 {
-	uint64_t size = 0, key, step;
+	/* The spec promises the size, not the descriptor size, from the sizing
+	 * call (EFI_BUFFER_TOO_SMALL): 64 bytes (more than the 48 of UEFI 2.x)
+	 * sizes the slack when the firmware leaves it alone. */
+	uint64_t size = 0, key, step = 64;
 	uint32_t version;
 	size_t n;
 
 	bs->get_memory_map(&size, 0, &key, &step, &version);
+	if (step < 64)
+		step = 64;
 	/* Room for what this allocation and the core's add to the map. */
 	uint64_t pages = page_up(size + SLACK_DESCRIPTORS * step) / PAGE_SIZE;
 	efi_map = (uint8_t *)(uintptr_t)allocate_pages(pages, PLATFORM_ANYWHERE, EFI_LOADER_DATA);
@@ -139,6 +175,17 @@ void memory_read_map(struct boot_facts *f)
 	f->memory_map = converted;
 	f->memory_map_count = n;
 	f->efi.memory_map_size = efi_map_capacity; /* the most it may be: see platform.h */
+}
+
+void memory_move_map(void)
+{
+	uint64_t pages = efi_map_capacity / PAGE_SIZE;
+	uint8_t *moved = (uint8_t *)(uintptr_t)allocate_pages(pages, PLATFORM_ANYWHERE, EFI_LOADER_DATA);
+
+	if (!moved)
+		fatal("no memory for the firmware's memory map.\nThis machine's firmware is not supported.");
+	bs->free_pages((uintptr_t)efi_map, pages);
+	efi_map = moved;
 }
 
 void memory_exit(efi_handle image, struct boot_facts *f)

@@ -58,12 +58,25 @@ static uint64_t checked_rsdp(uint64_t address)
 	return sum ? 0 : address;
 }
 
+/* The trampoline switches CR3 to 4-level tables (the core's): under
+ * 5-level paging that would crash, and LA57 cannot change while paging is on. */
+static void refuse_five_level_paging(void)
+{
+	uint64_t cr4;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	if (cr4 & (1 << 12)) /* LA57 */
+		fatal("the firmware runs with 5-level paging (CR4.LA57), which the loader's\n"
+		      "4-level page tables cannot replace. Turn 5-level paging off in the firmware setup.");
+}
+
 void platform_facts(struct boot_facts *f)
 {
 	static const struct efi_guid acpi20 = EFI_ACPI_20_TABLE_GUID, acpi10 = EFI_ACPI_10_TABLE_GUID;
 	static const struct efi_guid smbios3 = EFI_SMBIOS3_TABLE_GUID, smbios = EFI_SMBIOS_TABLE_GUID;
 	uint32_t a, b, c, d;
 
+	refuse_five_level_paging();
 	cpuid(0x80000000, &a, &b, &c, &d);
 	if (a >= 0x80000001) {
 		cpuid(0x80000001, &a, &b, &c, &d);

@@ -35,7 +35,6 @@ static inline uint8_t inb(uint16_t port)
 int guid_equal(const struct efi_guid *a, const struct efi_guid *b);
 
 /* console.c: ConOut while boot services last, COM1 after */
-void console_init(void);
 void print(const char *fmt, ...);
 __attribute__((noreturn)) void fatal(const char *fmt, ...);
 
@@ -51,8 +50,10 @@ uint64_t allocate_pages(uint64_t pages, uint64_t limit, uint32_t type);
 /* The firmware's map now, converted (conventional memory usable, the rest
  * as its type says) into the facts' map. */
 void memory_read_map(struct boot_facts *f);
-/* Room for the final map, with its size as the most it may be. */
-void memory_prepare_exit(struct boot_facts *f);
+/* The map's buffer moved to pages allocated after core_load, which avoid
+ * every range platform_reserve kept out: a segment's virtual range below
+ * 4 GiB takes over the identity map there, where the kernel reads it. */
+void memory_move_map(void);
 /* ExitBootServices with the final map, converted into the facts; what the
  * kernel's map shows of the loader's own. Failing, it halts. */
 void memory_exit(efi_handle image, struct boot_facts *f);
@@ -60,7 +61,8 @@ void memory_exit(efi_handle image, struct boot_facts *f);
 /* video.c: GOP */
 /* The current mode's framebuffer's end (0: no GOP), before the core runs. */
 uint64_t video_screen_end(void);
-/* The mode closest to width x height (0: keep the current one), described. */
+/* The mode closest to width x height (0: keep the current one), described;
+ * set before the core runs, so video_screen_end is the mode's own. */
 void video_set_mode(uint32_t width, uint32_t height, struct mkbootimg_framebuffer *fb);
 
 /* platform.c: CPU features and the firmware's configuration tables */

@@ -34,6 +34,18 @@ static void mask_bits(uint32_t mask, uint8_t *size, uint8_t *shift)
 		mask >>= 1, ++*size;
 }
 
+/* Bits a PixelBitMask pixel takes: up to the masks' highest set bit, in
+ * whole bytes (a 5:6:5 mode has 16, an 8:8:8 one without a reserved mask 24). */
+static uint16_t mask_bpp(const struct efi_pixel_bitmask *m)
+{
+	uint32_t all = m->red | m->green | m->blue | m->reserved;
+	uint16_t bits = 0;
+
+	while (all)
+		all >>= 1, bits++;
+	return (uint16_t)((bits + 7) / 8 * 8);
+}
+
 /* The largest mode (in pixels) within width x height that has a
  * framebuffer; the current one when none fits. */
 static uint32_t closest_mode(uint32_t width, uint32_t height)
@@ -64,7 +76,8 @@ void video_set_mode(uint32_t width, uint32_t height, struct mkbootimg_framebuffe
 	}
 	const struct efi_gop_mode_info *info = gop->mode->info;
 	struct efi_pixel_bitmask masks = info->pixel_information;
-	if (info->pixel_format == EFI_PIXEL_BLT_ONLY)
+	uint16_t bpp = info->pixel_format == EFI_PIXEL_MASK ? mask_bpp(&masks) : 32;
+	if (info->pixel_format == EFI_PIXEL_BLT_ONLY || !bpp)
 		return;
 	if (info->pixel_format == EFI_PIXEL_RGB8)
 		masks = (struct efi_pixel_bitmask){ 0xff, 0xff00, 0xff0000, 0xff000000 };
@@ -73,8 +86,8 @@ void video_set_mode(uint32_t width, uint32_t height, struct mkbootimg_framebuffe
 	fb->address = gop->mode->frame_buffer_base;
 	fb->width = info->horizontal_resolution;
 	fb->height = info->vertical_resolution;
-	fb->pitch = info->pixels_per_scan_line * 4; /* every GOP format has 32-bit pixels */
-	fb->bpp = 32;
+	fb->pitch = info->pixels_per_scan_line * (bpp / 8); /* RGB8, BGR8: 32-bit pixels */
+	fb->bpp = bpp;
 	mask_bits(masks.red, &fb->red_size, &fb->red_shift);
 	mask_bits(masks.green, &fb->green_size, &fb->green_shift);
 	mask_bits(masks.blue, &fb->blue_size, &fb->blue_shift);

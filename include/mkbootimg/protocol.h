@@ -13,6 +13,9 @@
  * LOADER_RECLAIMABLE: load your own before reusing that memory.
  * On UEFI, boot services are over (ExitBootServices) and runtime services
  * keep their memory (reserved in the map); field firmware says which.
+ * They are callable at their physical addresses only below 4 GiB (the
+ * identity map); above, only the direct map reaches them: call
+ * SetVirtualAddressMap first, or map them to themselves.
  *
  * Addresses in the boot information are physical and below 4 GiB unless a
  * field says otherwise; the first 4 GiB are identity-mapped, so they are
@@ -67,7 +70,7 @@ struct mkbootimg_segment {
 
 /* A linear framebuffer: the VBE mode the loader set on a BIOS; on UEFI,
  * which has no text mode, the GOP mode in use, whether the kernel asked for
- * one or not (32 bits per pixel). */
+ * one or not (32 bits per pixel, or 16 or 24 in a GOP bit-mask mode). */
 struct mkbootimg_framebuffer {
 	uint64_t address;          /* physical; 0 when the screen is in text mode */
 	uint32_t width, height;    /* pixels */

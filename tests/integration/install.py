@@ -33,10 +33,12 @@ import pty
 import re
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import harness as h  # noqa: E402
@@ -44,6 +46,43 @@ from harness import Failure  # noqa: E402
 
 MiB = 1024 * 1024
 COMPLETION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "completion")
+def gpt_header(device, lba):
+    """The GPT header at lba: its fields by name, and the CRC32 it should have."""
+    raw = read_bytes_at(device, lba * 512, 512)
+    size = struct.unpack_from("<I", raw, 12)[0]
+    fields = dict(zip(("crc", "my_lba", "alternate_lba", "first_usable", "last_usable"),
+                      struct.unpack_from("<I4xQQQQ", raw, 16)))
+    fields.update(zip(("entries_lba", "entry_count", "entry_size", "entries_crc"),
+                      struct.unpack_from("<QIII", raw, 72)))
+    fields["signature"] = raw[:8]
+    body = bytearray(raw[:size if 92 <= size <= 512 else 92])
+    body[16:20] = bytes(4)
+    fields["computed_crc"] = zlib.crc32(bytes(body))
+    return fields
+
+
+def check_gpt_for_size(device, sectors):
+    """Both GPT headers and the 0xEE entry describe a disk of sectors sectors."""
+    mbr = read_bytes_at(device, 0, 512)
+    kind, first, count = struct.unpack_from("<4xB3xII", mbr, 446)
+    if kind != 0xEE or first != 1 or count != min(sectors - 1, 0xFFFFFFFF):
+        raise Failure("%s: the protective MBR entry is type 0x%02x over LBA %d, %d sectors "
+                      "(want 0xee, 1, %d)" % (device, kind, first, count, min(sectors - 1, 0xFFFFFFFF)))
+    for lba, alternate, entries in ((1, sectors - 1, 2), (sectors - 1, 1, sectors - 33)):
+        g = gpt_header(device, lba)
+        table = read_bytes_at(device, g["entries_lba"] * 512, g["entry_count"] * g["entry_size"])
+        faults = [what for what, bad in (
+            ("no signature", g["signature"] != b"EFI PART"),
+            ("header CRC32 0x%08x, computed 0x%08x" % (g["crc"], g["computed_crc"]), g["crc"] != g["computed_crc"]),
+            ("my_lba %d" % g["my_lba"], g["my_lba"] != lba),
+            ("alternate_lba %d, want %d" % (g["alternate_lba"], alternate), g["alternate_lba"] != alternate),
+            ("last_usable_lba %d, want %d" % (g["last_usable"], sectors - 34), g["last_usable"] != sectors - 34),
+            ("entries at LBA %d, want %d" % (g["entries_lba"], entries), g["entries_lba"] != entries),
+            ("entries fail their CRC32", zlib.crc32(table) != g["entries_crc"])) if bad]
+        if faults:
+            raise Failure("%s: the GPT header at LBA %d: %s" % (device, lba, "; ".join(faults)))
+
+
 # The two partitions sgdisk makes on the GPT tests' disks: (number, first sector, sectors).
 GPT_PARTITIONS = [(1, 2048, 8192), (2, 10240, 8192)]
 
@@ -55,6 +94,12 @@ def run(cmd, timeout=60, **kw):
 
 def read_bytes(path, size):
     with open(path, "rb") as f:
+        return f.read(size)
+
+
+def read_bytes_at(path, offset, size):
+    with open(path, "rb") as f:
+        f.seek(offset)
         return f.read(size)
 
 
@@ -209,7 +254,9 @@ class Tests:
         """The image on device: byte for byte for an MBR image. A GPT image's
         table is made for the device: stage 1's code alike, everything from
         LBA 34 to the image's backup table alike, zeros where that table was,
-        the backup table in the device's last sector, and sgdisk -v clean."""
+        the backup table in the device's last sector, both headers and the
+        protective MBR's 0xEE entry made for the device's size (checked here,
+        then by sgdisk -v where it is installed)."""
         n = len(image_bytes)
         on_disk = read_bytes(device, n)
         if image_bytes[512:520] != b"EFI PART":
@@ -229,6 +276,7 @@ class Tests:
             f.seek((size - 1) * 512)
             if f.read(8) != b"EFI PART":
                 raise Failure("no backup GPT header in %s's last sector" % device)
+        check_gpt_for_size(device, size)
         if shutil.which("sgdisk"):
             r = run(["sgdisk", "-v", device])
             if r.returncode != 0 or "No problems found" not in r.stdout:

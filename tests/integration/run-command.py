@@ -363,6 +363,15 @@ def test_serial_file(c):
         raise Failure("COM1 did not go to the file alone", result.details())
 
 
+def test_own_uefi_firmware(c):
+    # A firmware given after -- is QEMU's to use: no OVMF is looked for, or added.
+    missing = {"MKBOOTIMG_OVMF_CODE": "/nonexistent/code.fd", "MKBOOTIMG_OVMF_VARS": "/nonexistent/vars.fd"}
+    result = c.run("--dry-run", "--firmware", "uefi", c.args.tiny, "--", "-bios", "/my/firmware.fd", env=missing)
+    expect(result, status=0, stdout="-bios /my/firmware.fd")
+    if "pflash" in result.stdout:
+        raise Failure("OVMF was added beside the user's firmware", result.details())
+
+
 def test_accelerator_said(c):
     # --accel auto says what it chose; with KVM the CPU is the host's (no QEMU warning).
     result = c.run("--dry-run", c.args.tiny, accel=False)
@@ -425,7 +434,7 @@ TESTS = [test_pass, test_pass_pc, test_fail, test_triple_fault, test_halt, test_
          test_headless_graphics, test_headless_reset, test_sigint, test_sigterm, test_quiet_says_nothing, test_idle_notice,
          test_loader_stopped, test_damaged_image_refused, test_block_device, test_options_reach_qemu,
          test_serial_file, test_accelerator_said, test_no_gui_qemu, test_unknown_command,
-         test_qemu_missing, test_not_a_kernel, test_usage, test_dry_run]
+         test_qemu_missing, test_not_a_kernel, test_usage, test_dry_run, test_own_uefi_firmware]
 
 
 def all_tests():

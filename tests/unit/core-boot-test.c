@@ -441,6 +441,34 @@ static void test_boot_taken_range_multiboot(void **state)
 	                            "firmware uses on this machine. Link the kernel at another physical address.");
 }
 
+/*
+ * A segment linked low at 1-2 MiB but loaded at 3 MiB, whose virtual range
+ * the firmware uses in part (its first page): the identity map there gives
+ * way to the kernel's mapping, so none of the loader's structures for the
+ * kernel may lie anywhere in 1-2 MiB, the lowest free memory, where the
+ * allocator would look first.
+ */
+static void test_boot_taken_virtual_range_kept_out(void **state)
+{
+	static const uint32_t loader_types[] = { MKBOOTIMG_MEM_KERNEL_STACK, MKBOOTIMG_MEM_PAGE_TABLES,
+						 MKBOOTIMG_MEM_BOOT_INFO, MKBOOTIMG_MEM_MODULES };
+
+	(void)state;
+	*seg(1) = (struct mkb_segment){ 0x100000, 0x300000, 512, 0x100000, 1024, MKB_SEG_R | MKB_SEG_W, 2 };
+	fake.taken_base = 0x100000;
+	fake.taken_end = 0x101000;
+	boot();
+	const struct mkbootimg_info *info = fake_at(handoff.info);
+	const struct mkbootimg_memory_region *r = fake_at(info->memory_map);
+	assert_true(handoff.info >= 0x200000);
+	assert_true(handoff.page_tables >= 0x200000);
+	for (uint32_t i = 0; i < info->memory_map_count; i++)
+		for (size_t t = 0; t < sizeof loader_types / sizeof loader_types[0]; t++)
+			if (r[i].type == loader_types[t] && r[i].base < 0x200000 && r[i].base + r[i].length > 0x100000)
+				fail_msg("type 0x%x at 0x%llx-0x%llx, inside the kernel's virtual 1-2 MiB", r[i].type,
+					 (unsigned long long)r[i].base, (unsigned long long)(r[i].base + r[i].length));
+}
+
 /* A UEFI map: 2-4 MiB is not usable RAM (the firmware's runtime services,
  * say) though RAM goes on above it; nothing reserved at run time. */
 static void uefi_uses_2_to_4_mib(void)
@@ -762,6 +790,7 @@ int main(void)
 		T(test_boot_taken_range_moves),
 		T(test_boot_taken_range_identity),
 		T(test_boot_taken_range_multiboot),
+		T(test_boot_taken_virtual_range_kept_out),
 		T(test_boot_uefi_map_identity),
 		T(test_boot_uefi_map_multiboot),
 		T(test_boot_no_long_mode),

@@ -65,9 +65,13 @@ int platform_alloc_pages(uint64_t pages, uint64_t limit, uint64_t *address)
 
 int platform_reserve(uint64_t base, uint64_t end)
 {
-	if (base < fake.taken_end && fake.taken_base < end)
-		return PLATFORM_TAKEN; /* as a UEFI firmware's memory */
-	return physmem_reserve(&fake.allocator, base, end);
+	int rc = physmem_reserve(&fake.allocator, base, end);
+
+	/* As a UEFI firmware's memory: the firmware's part stays its own, the
+	 * rest is kept out all the same, and the answer says some was taken. */
+	if (rc == 0 && base < fake.taken_end && fake.taken_base < end)
+		return PLATFORM_TAKEN;
+	return rc;
 }
 
 void *platform_pointer(uint64_t address, uint64_t bytes)

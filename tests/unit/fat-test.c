@@ -16,7 +16,7 @@
 
 static uint8_t *disk;       /* BASE + FAT_ESP_SECTORS sectors */
 static uint8_t efi[EB_EFI_SIZE];
-static size_t sink_calls, sink_sectors;
+static size_t sink_calls, sink_sectors, reads;
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -40,6 +40,7 @@ static int sink(void *ctx, uint64_t sector, const uint8_t *buf, size_t count)
 static int source(void *ctx, uint64_t offset, void *buf, size_t n)
 {
 	(void)ctx;
+	reads++;
 	if (offset + n > BASE + (uint64_t)FAT_ESP_SECTORS * 512)
 		return mkb_fail("read past the disk");
 	memcpy(buf, disk + offset, n);
@@ -185,6 +186,12 @@ static void test_fat_damage_refused(void **state)
 	assert_int_equal(fat_open(&v, source, NULL, BASE, size), 0);
 	assert_int_equal(fat_find(&v, "\\EFI\\BOOT\\BOOTX64.EFI", &e), -1);
 	assert_string_equal(mkb_error(), "the FAT is damaged: the chain of \\EFI\\BOOT\\BOOTX64.EFI "
+	                                 "loops or crosses another at cluster 6");
+	fat[4 * 6] = 7;
+	fat[4 * 7] = 8; /* one cluster too many */
+	fat[4 * 7 + 1] = fat[4 * 7 + 2] = fat[4 * 7 + 3] = 0;
+	assert_int_equal(fat_find(&v, "\\EFI\\BOOT\\BOOTX64.EFI", &e), -1);
+	assert_string_equal(mkb_error(), "the FAT is damaged: the chain of \\EFI\\BOOT\\BOOTX64.EFI "
 	                                 "is longer than its 1300 bytes (or loops)");
 	fat[4 * 6] = 0xf7;
 	fat[4 * 6 + 1] = fat[4 * 6 + 2] = 0xff;
@@ -206,11 +213,77 @@ static void test_fat_damage_refused(void **state)
 	assert_int_equal(fat_open(&v, source, NULL, BASE, size), -1);
 	assert_string_equal(mkb_error(), "not FAT32 (a FAT12 or FAT16 boot sector)");
 	disk[BASE + 22] = 0;
+	/* 255 FATs of 0x01010102 sectors: 2^32 + 254, which must not wrap to a small data start. */
+	disk[BASE + 16] = 255;
+	memcpy(disk + BASE + 36, "\x02\x01\x01\x01", 4);
+	assert_int_equal(fat_open(&v, source, NULL, BASE, size), -1);
+	assert_non_null(strstr(mkb_error(), "more than its partition"));
+	disk[BASE + 16] = 2;
 	assert_int_equal(fat_open(&v, source, NULL, BASE, size / 2), -1);
 	assert_non_null(strstr(mkb_error(), "more than its partition"));
 	disk[BASE + 511] = 0;
 	assert_int_equal(fat_open(&v, source, NULL, BASE, size), -1);
 	assert_string_equal(mkb_error(), "no FAT boot sector (no 0x55AA signature)");
+}
+
+/* The directory cluster of dir (cluster c, one sector per cluster). */
+static uint8_t *cluster_at(const struct fat_volume *v, uint32_t c)
+{
+	return disk + BASE + (size_t)(32 + 2 * v->fat_sectors + c - 2) * 512;
+}
+
+/* Crafted loops cost a few reads, not one per cluster per entry (hours on a big volume). */
+static void test_fat_loops_refused_quickly(void **state)
+{
+	struct fat_volume v;
+	struct fat_entry e;
+	uint8_t *fat = disk + BASE + 32 * 512, *boot;
+
+	(void)state;
+	assert_int_equal(fat_open(&v, source, NULL, BASE, (uint64_t)FAT_ESP_SECTORS * 512), 0);
+	boot = cluster_at(&v, 4);
+	/* A 4 GiB file whose chain loops at once: refused before its chain is followed. */
+	memset(boot + 2 * 32 + 28, 0xff, 4);
+	fat[4 * 5] = 5;
+	fat[4 * 5 + 1] = fat[4 * 5 + 2] = fat[4 * 5 + 3] = 0;
+	reads = 0;
+	assert_int_equal(fat_find(&v, "\\EFI\\BOOT\\BOOTX64.EFI", &e), -1);
+	assert_string_equal(mkb_error(), "the FAT is damaged: \\EFI\\BOOT\\BOOTX64.EFI claims "
+	                                 "4294967295 bytes, more than the volume's 68528 clusters hold");
+	assert_true(reads < 16);
+	/* The same chain with a size the volume could hold: the loop is seen at its second step. */
+	memset(boot + 2 * 32 + 28, 0, 4);
+	boot[2 * 32 + 30] = 0xf0; /* 0x1f00000 bytes: 63,488 clusters */
+	boot[2 * 32 + 31] = 0x01;
+	reads = 0;
+	assert_int_equal(fat_find(&v, "\\EFI\\BOOT\\BOOTX64.EFI", &e), -1);
+	assert_string_equal(mkb_error(), "the FAT is damaged: the chain of \\EFI\\BOOT\\BOOTX64.EFI "
+	                                 "loops or crosses another at cluster 5");
+	assert_true(reads < 16);
+	/* \EFI\BOOT full of deleted entries (no end mark) whose chain comes back to itself. */
+	memset(boot, 0xe5, 512);
+	for (int i = 0; i < 16; i++)
+		boot[i * 32 + 11] = 0x20;
+	fat[4 * 4] = 4;
+	fat[4 * 4 + 1] = fat[4 * 4 + 2] = fat[4 * 4 + 3] = 0;
+	reads = 0;
+	assert_int_equal(fat_walk(&v, remember, &(struct seen){ .n = 0 }), -1);
+	assert_string_equal(mkb_error(), "the FAT is damaged: the chain of \\EFI\\BOOT loops or "
+	                                 "crosses another at cluster 4");
+	assert_true(reads < 16);
+	/* A subdirectory that is its own ancestor (\EFI\BOOT\UP is \EFI). */
+	memset(boot, 0, 512);
+	memcpy(boot, "UP         ", 11);
+	boot[11] = 0x10;
+	boot[26] = 3;
+	fat[4 * 4] = 0xff;
+	fat[4 * 4 + 1] = fat[4 * 4 + 2] = 0xff;
+	fat[4 * 4 + 3] = 0x0f;
+	reads = 0;
+	assert_int_equal(fat_walk(&v, remember, &(struct seen){ .n = 0 }), -1);
+	assert_string_equal(mkb_error(), "the FAT is damaged: the chain of \\EFI\\BOOT\\UP loops or "
+	                                 "crosses another at cluster 3");
+	assert_true(reads < 16);
 }
 
 static void test_fat_file_too_large(void **state)
@@ -229,6 +302,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fat_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fat_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fat_damage_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fat_loops_refused_quickly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fat_file_too_large, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -825,6 +825,21 @@ static void test_image_efi_loader_checked(void **state)
 	bad[0x98 + 68] = 3; /* a console program */
 	assert_int_equal(image_check_efi_loader(&l), -1);
 	assert_string_equal(mkb_error(), "embedded UEFI loader: subsystem 3, not an EFI application (10)");
+	/* 80 bytes whose PE header would run past the end: the bytes after it,
+	 * which are not the loader's, must not be read as its machine and subsystem. */
+	memset(bad, 0, sizeof bad);
+	memcpy(bad, "MZ", 2);
+	bad[0x3c] = 0x40;
+	memcpy(bad + 0x40, "PE\0\0\x64\x86", 6);
+	bad[0x58] = 0x0b;
+	bad[0x59] = 0x02;
+	bad[0x58 + 68] = 10;
+	l.efi = bad;
+	l.efi_size = 80;
+	assert_int_equal(image_check_efi_loader(&l), -1);
+	assert_string_equal(mkb_error(), "embedded UEFI loader: no PE header");
+	l.efi_size = 0x58 + 70;
+	assert_int_equal(image_check_efi_loader(&l), 0);
 	l.efi = NULL;
 	l.efi_size = 0;
 	assert_int_equal(image_check_efi_loader(&l), -1);

@@ -511,6 +511,33 @@ static void test_install_erase_alternate_gpt(void **state)
 	}
 }
 
+/* A GPT image on a disk of 4096-byte sectors, where firmware would not find
+ * its table: refused before a byte is written; an MBR image goes on. */
+static void test_install_gpt_on_4k_sectors(void **state)
+{
+	struct files f = { 0 };
+	uint8_t *disk;
+
+	(void)state;
+	make_files(&f, 300000, 4096, 65536);
+	assert_int_equal(mkb_pwrite_full(f.w.image_fd, "EFI PART", 8, 512), 0);
+	f.w.disk_size = DISK_SIZE;
+	f.w.sector = 4096;
+	assert_int_equal(install_write_image(&f.w), -1);
+	assert_string_equal(mkb_error(), "/dev/fake has 4096-byte sectors, and disk.img is a GPT disk "
+	                                 "made for 512-byte sectors: UEFI firmware would look for its "
+	                                 "partition table at byte 4096 and not boot it; nothing written. "
+	                                 "Build it from the kernel with --firmware bios (an MBR disk, "
+	                                 "which a BIOS boots there)");
+	disk = read_disk(&f);
+	assert_untouched(disk, 0, 510);
+	assert_untouched(disk, 512, DISK_SIZE);
+	free(disk);
+	assert_int_equal(mkb_pwrite_full(f.w.image_fd, "NOT GPT!", 8, 512), 0);
+	assert_int_equal(install_write_image(&f.w), 0);
+	free_files(&f);
+}
+
 /* An image shorter than the primary GPT: the old header after it goes, the image's bytes stay. */
 static void test_install_erase_after_tiny_image(void **state)
 {
@@ -871,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_install_erase_backup_gpt),
 		cmocka_unit_test(test_install_erase_alternate_gpt),
 		cmocka_unit_test(test_install_erase_after_tiny_image),
+		cmocka_unit_test(test_install_gpt_on_4k_sectors),
 		cmocka_unit_test(test_install_mbr_partitions),
 		cmocka_unit_test(test_install_gpt_partitions),
 		cmocka_unit_test(test_install_unexpected_partition),

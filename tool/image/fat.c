@@ -17,6 +17,7 @@
 #define DOS_DATE ((2024 - 1980) << 9 | 1 << 5 | 1) /* 2024-01-01: same input, same bytes */
 #define MAX_DEPTH 16
 #define MAX_ENTRIES 4096
+#define FAT_MAX_CLUSTERS 0x0ffffff5 /* 28-bit entries, less the reserved values */
 
 /* The tree fat_write makes: root (cluster 2), EFI (3), BOOT (4), the file from 5. */
 enum { ROOT_CLUSTER = 2, EFI_CLUSTER, BOOT_CLUSTER, FILE_CLUSTER };
@@ -198,7 +199,8 @@ static int power_of_two(uint32_t x)
 int fat_open(struct fat_volume *v, fat_source read, void *ctx, uint64_t base, uint64_t size)
 {
 	uint8_t s[SECTOR];
-	uint32_t reserved, data_start;
+	uint32_t reserved;
+	uint64_t data_start; /* 64 bits: a crafted FAT size must not wrap past the checks below */
 
 	memset(v, 0, sizeof *v);
 	v->read = read;
@@ -222,11 +224,14 @@ int fat_open(struct fat_volume *v, fat_source read, void *ctx, uint64_t base, ui
 		                v->sector_bytes, s[13], reserved, v->fats, v->fat_sectors);
 	if (get16(s + 17) != 0 || get16(s + 22) != 0)
 		return mkb_fail("not FAT32 (a FAT12 or FAT16 boot sector)");
-	data_start = reserved + v->fats * v->fat_sectors;
+	data_start = reserved + (uint64_t)v->fats * v->fat_sectors;
 	if ((uint64_t)v->total_sectors * v->sector_bytes > size || data_start >= v->total_sectors)
 		return mkb_fail("the FAT volume claims %" PRIu32 " sectors, more than its partition",
 		                v->total_sectors);
-	v->clusters = (v->total_sectors - data_start) / s[13];
+	v->clusters = (uint32_t)(v->total_sectors - data_start) / s[13];
+	if (v->clusters > FAT_MAX_CLUSTERS)
+		return mkb_fail("not FAT32: %" PRIu32 " clusters (FAT32 has at most %d)", v->clusters,
+		                FAT_MAX_CLUSTERS);
 	if (v->clusters < FAT_MIN_CLUSTERS)
 		return mkb_fail("not FAT32: %" PRIu32 " clusters (FAT32 has at least %d)", v->clusters,
 		                FAT_MIN_CLUSTERS);
@@ -285,17 +290,46 @@ static void short_name(const uint8_t *e, char out[13])
 			out[i] = '?';
 }
 
-/* A file's chain: as many clusters as its size needs, no loop, no cluster out of range. */
-static int check_chain(const struct fat_volume *v, const struct fat_entry *e)
+struct walk {
+	const struct fat_volume *v;
+	void (*visit)(void *ctx, const struct fat_entry *e);
+	void *ctx;
+	unsigned entries;
+	uint8_t *buf;  /* one cluster */
+	uint8_t *seen; /* a bit per cluster: chains on a sound volume never share one */
+};
+
+/*
+ * Mark cluster c (in range) as part of path's chain. A cluster met twice is
+ * a loop or two chains crossing; refusing it bounds the whole walk to one
+ * step per cluster of the volume, however the FAT and directories are made.
+ */
+static int claim(struct walk *w, uint32_t c, const char *path)
 {
+	uint8_t bit = (uint8_t)(1u << (c % 8));
+
+	if (w->seen[c / 8] & bit)
+		return mkb_fail("the FAT is damaged: the chain of %s loops or crosses another at "
+		                "cluster %" PRIu32, path[0] ? path : "\\", c);
+	w->seen[c / 8] |= bit;
+	return 0;
+}
+
+/* A file's chain: as many clusters as its size needs, no loop, no cluster out of range. */
+static int check_chain(struct walk *w, const struct fat_entry *e)
+{
+	const struct fat_volume *v = w->v;
 	uint64_t need = (e->size + v->cluster_bytes - 1) / v->cluster_bytes, have = 0;
 	int64_t next;
 
+	if (need > v->clusters)
+		return mkb_fail("the FAT is damaged: %s claims %" PRIu64 " bytes, more than the "
+		                "volume's %" PRIu32 " clusters hold", e->path, e->size, v->clusters);
 	for (uint32_t c = e->cluster; c != 0 && e->size != 0; c = (uint32_t)next) {
 		if (++have > need)
 			return mkb_fail("the FAT is damaged: the chain of %s is longer than its %" PRIu64
 			                " bytes (or loops)", e->path, e->size);
-		if ((next = next_cluster(v, c)) < 0)
+		if (claim(w, c, e->path) != 0 || (next = next_cluster(v, c)) < 0)
 			return -1;
 	}
 	if (have < need)
@@ -318,18 +352,9 @@ static int join_path(char *out, const char *parent, const char *name)
 	return 0;
 }
 
-struct walk {
-	const struct fat_volume *v;
-	void (*visit)(void *ctx, const struct fat_entry *e);
-	void *ctx;
-	unsigned entries;
-	uint8_t *buf; /* one cluster */
-};
-
 static int walk_dir(struct walk *w, uint32_t cluster, const char *path, int depth)
 {
 	const struct fat_volume *v = w->v;
-	uint32_t steps = 0;
 	int64_t next;
 
 	if (depth > MAX_DEPTH)
@@ -337,8 +362,8 @@ static int walk_dir(struct walk *w, uint32_t cluster, const char *path, int dept
 	if (check_cluster(v, cluster, path) != 0)
 		return -1;
 	for (uint32_t c = cluster; c != 0; c = (uint32_t)next) {
-		if (++steps > v->clusters)
-			return mkb_fail("the FAT is damaged: the chain of %s loops", path[0] ? path : "\\");
+		if (claim(w, c, path) != 0)
+			return -1;
 		if (v->read(v->ctx, v->base + v->data_offset + (uint64_t)(c - 2) * v->cluster_bytes,
 		            w->buf, v->cluster_bytes) != 0)
 			return -1;
@@ -363,7 +388,7 @@ static int walk_dir(struct walk *w, uint32_t cluster, const char *path, int dept
 			fe.size = fe.directory ? 0 : get32(e + 28);
 			if ((fe.directory || fe.size != 0) && check_cluster(v, fe.cluster, fe.path) != 0)
 				return -1;
-			if (!fe.directory && check_chain(v, &fe) != 0)
+			if (!fe.directory && check_chain(w, &fe) != 0)
 				return -1;
 			w->visit(w->ctx, &fe);
 			if (fe.directory && walk_dir(w, fe.cluster, fe.path, depth + 1) != 0)
@@ -383,13 +408,16 @@ static int walk_dir(struct walk *w, uint32_t cluster, const char *path, int dept
 int fat_walk(const struct fat_volume *v, void (*visit)(void *ctx, const struct fat_entry *e),
              void *ctx)
 {
-	struct walk w = { v, visit, ctx, 0, malloc(v->cluster_bytes) };
-	int rc;
+	struct walk w = { v, visit, ctx, 0, malloc(v->cluster_bytes),
+	                  calloc(1, ((size_t)v->clusters + 2 + 7) / 8) };
+	int rc = -1;
 
-	if (w.buf == NULL)
-		return mkb_fail("out of memory");
-	rc = walk_dir(&w, v->root_cluster, "", 0);
+	if (w.buf == NULL || w.seen == NULL)
+		mkb_fail("out of memory");
+	else
+		rc = walk_dir(&w, v->root_cluster, "", 0);
 	free(w.buf);
+	free(w.seen);
 	return rc;
 }
 

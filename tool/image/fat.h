@@ -74,8 +74,9 @@ struct fat_entry {
 
 /*
  * Every directory and file under the root, depth first, to visit. Chains
- * and directories are checked (clusters in range, no loops, at most 16
- * levels and 4096 entries). 0, or -1 with mkb_error() naming the fault.
+ * and directories are checked (clusters in range, no loops, no cluster in
+ * two chains, so at most one step per cluster; at most 16 levels and 4096
+ * entries). 0, or -1 with mkb_error() naming the fault.
  */
 int fat_walk(const struct fat_volume *v, void (*visit)(void *ctx, const struct fat_entry *e),
              void *ctx);

@@ -71,7 +71,8 @@ int image_check_efi_loader(const struct loader_blob *l)
 	if (l->efi == NULL || l->efi_size < 0x40 || l->efi[0] != 'M' || l->efi[1] != 'Z')
 		return mkb_fail("embedded UEFI loader: %zu bytes, not a PE file (no \"MZ\")", l->efi_size);
 	pe = get32(l->efi + 0x3c);
-	if (pe > l->efi_size - 24 - 70 || memcmp(l->efi + pe, "PE\0\0", 4) != 0)
+	/* The signature, file header (20 bytes) and optional header up to Subsystem (70). */
+	if ((uint64_t)pe + 24 + 70 > l->efi_size || memcmp(l->efi + pe, "PE\0\0", 4) != 0)
 		return mkb_fail("embedded UEFI loader: no PE header");
 	if (get16(l->efi + pe + 4) != 0x8664 || get16(l->efi + pe + 24) != 0x20b)
 		return mkb_fail("embedded UEFI loader: not a PE32+ file for x86-64 (machine 0x%04x)",

@@ -622,12 +622,36 @@ static int write_gpt_tail(struct install_write *w, uint8_t *buf, int check)
 	return 0;
 }
 
+/*
+ * A GPT image (--firmware hybrid or uefi) counts in 512-byte sectors: on a
+ * disk of larger logical sectors UEFI firmware looks for the GPT header at
+ * the second sector (byte 4096 on a 4Kn disk), finds none, and does not
+ * boot it. An MBR image (--firmware bios) is fine there.
+ */
+static int refuse_gpt_on_large_sectors(const struct install_write *w)
+{
+	uint8_t signature[8];
+
+	if (w->sector == 0 || w->sector == MKB_SECTOR_SIZE || w->size < 2 * MKB_SECTOR_SIZE)
+		return 0;
+	if (read_exact(w->image_fd, signature, sizeof signature, MKB_SECTOR_SIZE) != 0)
+		return -1;
+	if (memcmp(signature, "EFI PART", 8) != 0)
+		return 0;
+	return mkb_fail("%s has %zu-byte sectors, and %s is a GPT disk made for 512-byte sectors: "
+	                "UEFI firmware would look for its partition table at byte %zu and not boot "
+	                "it; nothing written. Build it from the kernel with --firmware bios (an MBR "
+	                "disk, which a BIOS boots there)", w->device, w->sector, w->image, w->sector);
+}
+
 int install_write_image(struct install_write *w)
 {
 	uint64_t head = w->size < w->block ? w->size : w->block; /* the image's part of block 0 */
 	uint8_t *buf;
 	int rc;
 
+	if (refuse_gpt_on_large_sectors(w) != 0)
+		return -1;
 	if (posix_memalign((void **)&buf, BUFFER_ALIGN, w->chunk) != 0)
 		return mkb_fail("out of memory");
 	w->done = 0;

@@ -187,6 +187,19 @@ static void add_ovmf(struct qemu_command *cmd, const struct run_setup *s, const 
 	free(vars);
 }
 
+int qemu_user_firmware(const struct run_setup *s, const struct run_options *o,
+                       const struct cargo_config *c)
+{
+	const struct cargo_strings *cargo_args = s->test ? &c->test_args : &c->run_args;
+	struct user_args u = {
+		{ c->run_command.items, cargo_args->items, o->qemu_args },
+		{ c->run_command.count, cargo_args->count, o->qemu_arg_count },
+	};
+
+	return user_has(&u, "bios", NULL) || user_has(&u, "pflash", NULL) ||
+	       user_has(&u, "drive", "if=pflash");
+}
+
 int qemu_command_build(struct qemu_command *cmd, const struct run_setup *s, const struct run_options *o,
                        const struct cargo_config *c, const struct qemu_files *f)
 {

@@ -40,6 +40,11 @@ int qemu_command_build(struct qemu_command *cmd, const struct run_setup *s, cons
                        const struct cargo_config *c, const struct qemu_files *f);
 void qemu_command_free(struct qemu_command *cmd);
 
+/* 1 when the user's QEMU arguments (after --, Cargo.toml's) give the
+ * firmware (-bios, -pflash, -drive if=pflash): no OVMF is added then. */
+int qemu_user_firmware(const struct run_setup *s, const struct run_options *o,
+                       const struct cargo_config *c);
+
 /* Print the command on one line, quoted for a POSIX shell. */
 void qemu_command_print(FILE *f, const struct qemu_command *cmd);
 

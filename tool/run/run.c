@@ -1021,12 +1021,14 @@ static void run_paths_in(struct run_paths *p, const char *folder)
 	snprintf(p->ovmf_vars, sizeof p->ovmf_vars, "%s/ovmf-vars.fd", folder);
 }
 
-/* OVMF for a UEFI run: found, and for a real run its variables copied into the run's folder. */
-static int prepare_ovmf(const struct run_setup *s, struct run_paths *p, int copy)
+/* OVMF for a UEFI run: found, and for a real run its variables copied into
+ * the run's folder; not looked for when the user's arguments give a firmware. */
+static int prepare_ovmf(const struct run_setup *s, const struct run_options *o, const struct cargo_config *c,
+                        struct run_paths *p, int copy)
 {
 	struct ovmf_search where = { "", getenv(OVMF_CODE_ENV), getenv(OVMF_VARS_ENV), getenv("HOMEBREW_PREFIX") };
 
-	if (s->firmware != RUN_FIRMWARE_UEFI)
+	if (s->firmware != RUN_FIRMWARE_UEFI || qemu_user_firmware(s, o, c))
 		return 0;
 	if (ovmf_find(&p->ovmf, &where) != 0)
 		return -1;
@@ -1075,7 +1077,7 @@ static int dry_run(const struct run_options *o, enum run_target kind, const stru
 
 	snprintf(folder, sizeof folder, "%s/mkbootimg-run.XXXXXX", tmp);
 	run_paths_in(&paths, folder);
-	if (prepare_ovmf(s, &paths, 0) != 0)
+	if (prepare_ovmf(s, o, cargo, &paths, 0) != 0)
 		return 1;
 	files = files_of(o, kind, s, &paths);
 	if ((kind == RUN_TARGET_KERNEL && build_image(o->target, NULL, &o->plan, loader, NULL) != 0) ||
@@ -1114,7 +1116,7 @@ static int run_qemu(const struct run_options *o, enum run_target kind, const str
 	if ((kind == RUN_TARGET_KERNEL || s->watch || s->firmware == RUN_FIRMWARE_UEFI) && workdir_make(&dir) != 0)
 		goto out_signals;
 	run_paths_in(&paths, dir.path);
-	if (prepare_ovmf(s, &paths, 1) != 0)
+	if (prepare_ovmf(s, o, cargo, &paths, 1) != 0)
 		goto out_dir;
 	files = files_of(o, kind, s, &paths);
 	if ((kind == RUN_TARGET_KERNEL &&
