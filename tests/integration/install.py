@@ -586,7 +586,7 @@ class Tests:
             raise h.Skip("shell", "bash not found")
         open(os.path.join(self.tmp, "kernel.elf"), "w").close()
         got = self.bash_complete("mkbootimg", "--protocol", "")
-        if got != ["native", "multiboot1", "multiboot2"]:
+        if got != ["native", "multiboot1", "multiboot2", "linux"]:
             raise Failure("--protocol completes to %s" % got)
         if self.bash_complete("mkbootimg", "-o", "x", "--protocol", "=", "multi") != \
                 ["multiboot1", "multiboot2"]:
@@ -673,7 +673,7 @@ zpty -d z
         lines += ["mkbootimg %s-" % ("" if c == "build" else c + " ") for c in commands]
         got = dict(zip(lines, self.zsh_complete(*lines)))
         for line in lines[:2]:
-            if sorted(got[line]) != ["multiboot1", "multiboot2", "native"]:
+            if sorted(got[line]) != ["linux", "multiboot1", "multiboot2", "native"]:
                 raise Failure("%r completes to %s" % (line, got[line]))
         if sorted(got["mkbootimg run --smp "]) != ["1", "2", "4", "8"]:
             raise Failure("run --smp completes to %s" % got["mkbootimg run --smp "])
