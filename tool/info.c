@@ -84,6 +84,9 @@ static int checksum_payload(int fd, const struct info_image *im, uint64_t *out)
 	if (rc == 0 && im->m.protocol == MKB_PROTOCOL_LINUX)
 		rc = sum_run(fd, base + im->linux_block.initrd_payload_offset, im->linux_block.initrd_size,
 		             buf, &sum);
+	if (rc == 0 && im->m.protocol == MKB_PROTOCOL_LINUX && im->linux_block.setup_sectors) /* the payload's end */
+		rc = sum_run(fd, base + (im->m.payload_sectors - im->linux_block.setup_sectors) * MKB_SECTOR_SIZE,
+		             (uint64_t)im->linux_block.setup_sectors * MKB_SECTOR_SIZE, buf, &sum);
 	free(buf);
 	*out = mkb_checksum_value(&sum);
 	return rc;
@@ -583,7 +586,7 @@ static uint64_t setup_field(const struct mkb_linux *lx, unsigned off, unsigned s
 /* What a Linux kernel's setup header says, read back from the block, for text and JSON alike. */
 struct linux_view {
 	char version[8];
-	int relocatable, entry64;
+	int relocatable, entry64, real_mode;
 	uint64_t pref_address;
 	uint32_t kernel_alignment, init_size, cmdline_size, initrd_addr_max, xloadflags;
 };
@@ -593,6 +596,7 @@ static void linux_view(const struct mkb_linux *lx, struct linux_view *l)
 	linux_version_string(l->version, lx->version);
 	l->relocatable = (lx->flags & MKB_LINUX_RELOCATABLE) != 0;
 	l->entry64 = (lx->flags & MKB_LINUX_ENTRY64) != 0;
+	l->real_mode = (lx->flags & MKB_LINUX_REAL_MODE) != 0;
 	l->kernel_alignment = l->relocatable ? lx->kernel_alignment : 0;
 	l->pref_address = lx->version >= 0x20a ? setup_field(lx, 0x258, 8) : MKB_MIB; /* as linux.c */
 	l->init_size = (uint32_t)setup_field(lx, 0x260, 4);
@@ -607,8 +611,12 @@ static void print_linux_text(FILE *f, const struct view *v)
 	struct linux_view l;
 
 	linux_view(v->lx, &l);
-	fprintf(f, "  boot protocol  %s, %s entry at 0x%" PRIx64 "\n", l.version,
-	        l.entry64 ? "64-bit" : "32-bit", v->entry);
+	if (l.real_mode) /* code32_start 0: the setup code loads the rest itself */
+		fprintf(f, "  boot protocol  %s, real-mode entry (its setup code, %u bytes; BIOS only)\n",
+		        l.version, (unsigned)v->lx->setup_sectors * 512);
+	else
+		fprintf(f, "  boot protocol  %s, %s entry at 0x%" PRIx64 "\n", l.version,
+		        l.entry64 ? "64-bit" : "32-bit", v->entry);
 	if (v->kernel_version != NULL && *v->kernel_version)
 		fprintf(f, "  kernel         %s\n", v->kernel_version);
 	fprintf(f, "  setup header   %s", l.relocatable ? "relocatable" : "not relocatable");
@@ -639,8 +647,9 @@ static void print_linux_json(FILE *f, const struct view *v)
 		return;
 	}
 	linux_view(v->lx, &l);
-	fprintf(f, "{\"boot_protocol\": \"%s\", \"relocatable\": %s, \"entry64\": %s", l.version,
-	        l.relocatable ? "true" : "false", l.entry64 ? "true" : "false");
+	fprintf(f, "{\"boot_protocol\": \"%s\", \"relocatable\": %s, \"entry64\": %s, \"real_mode\": %s",
+	        l.version, l.relocatable ? "true" : "false", l.entry64 ? "true" : "false",
+	        l.real_mode ? "true" : "false");
 	json_hex(f, ", ", "kernel_alignment", l.kernel_alignment);
 	json_hex(f, ", ", "pref_address", l.pref_address);
 	json_hex(f, ", ", "init_size", l.init_size);

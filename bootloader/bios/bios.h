@@ -65,6 +65,8 @@ void bios_call(uint32_t intno, struct bios_regs *regs);
 __attribute__((noreturn)) void enter_kernel(const struct core_handoff *h);
 __attribute__((noreturn)) void enter_multiboot(const struct core_handoff *h);
 __attribute__((noreturn)) void enter_linux(const struct core_handoff *h);
+/* Linux's real-mode entry: the real-mode part at segment:0000, its header filled. */
+__attribute__((noreturn)) void enter_linux16(uint32_t segment);
 
 /* console.c: COM1 and the VGA text screen */
 void console_init(void);
@@ -91,6 +93,8 @@ uint32_t vbe_blocks(const void **control, const void **mode_block);
 
 /* memory.c: E820, or E801 and 88h; n entries, at least two. */
 size_t read_memory_map(struct mm_range *out, size_t cap);
+/* Where conventional memory ends: int 12h's size, or the EBDA when it starts lower. */
+uint32_t conventional_end(void);
 
 /* platform.c: the allocator platform_alloc_pages and platform_reserve use. */
 void bios_platform_init(struct physmem *allocator);

@@ -382,6 +382,28 @@ bits 32
 	jmp edx
 
 bits 16
+
+; void enter_linux16(uint32_t segment)  -- does not return
+; in: EAX = X >> 4: the kernel's real-mode part (boot sector and setup code)
+;     at X, its header filled (core/linux.c), the command line at X+0xe000.
+; out, at the setup code, as Linux's boot.rst says ("Running the kernel"):
+;     real mode (the IVT and the BIOS as they are), interrupts off,
+;     DS = ES = FS = GS = SS = X >> 4, SP = 0xe000 (LINUX_REAL_STACK),
+;     CS:IP = (X >> 4) + 0x20 : 0000, A20 on (main.c did it).
+global enter_linux16
+enter_linux16:
+	cli
+	mov ds, ax
+	mov es, ax
+	mov fs, ax
+	mov gs, ax
+	mov ss, ax
+	mov esp, LINUX_REAL_STACK
+	add ax, 0x20                    ; the setup code: the sector after the boot sector
+	push ax
+	push word 0
+	retf
+
 section .note.GNU-stack noalloc noexec nowrite progbits
 section .data
 

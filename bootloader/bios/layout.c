@@ -11,6 +11,7 @@
 #include <mkbootimg/image.h>
 
 #include "bios.h"
+#include "linux.h"
 
 #define DEFINE(name, value) __asm__ volatile("\n.ascii \"->" #name " %c0\"" : : "i"(value))
 
@@ -33,6 +34,7 @@ void layout(void)
 	DEFINE(STAGE2_VERSION, MKB_MANIFEST_VERSION);
 	DEFINE(LOADER_NAME_MAX, MKB_LOADER_NAME_MAX);
 	DEFINE(LOW_STACK_TOP, LOW_STACK_TOP);
+	DEFINE(LINUX_REAL_STACK, LINUX_REAL_STACK);
 
 	/* struct bios_regs (bios_call) */
 	DEFINE(REGS_EAX, offsetof(struct bios_regs, eax));

@@ -4,7 +4,9 @@
  *   CPU, A20, E820, disk, RSDP: the facts --> the core loads the image
  *   (core_load) --> VBE, the last BIOS call --> the core writes the boot
  *   information (core_finish) --> long mode, or 32-bit protected mode for
- *   a Multiboot kernel, or Linux's 64- or 32-bit entry, and the jump.
+ *   a Multiboot kernel, or Linux's 64- or 32-bit entry, and the jump; or,
+ *   for a Linux kernel with no protected-mode entry, its real-mode setup
+ *   code, with the BIOS still there for it.
  */
 #include <mkbootimg/image.h>
 #include <mkbootimg/protocol.h>
@@ -45,6 +47,7 @@ void loader_main(uint32_t drive)
 	facts.loader_name = stage2->loader_version;
 	facts.rsdp = find_rsdp();
 	facts.firmware = MKBOOTIMG_FIRMWARE_BIOS;
+	facts.conventional_end = conventional_end();
 
 	core_init(&mem->core, &facts);
 	physmem_init(&mem->allocator, mem->core.ram, mem->core.ram_count);
@@ -60,6 +63,8 @@ void loader_main(uint32_t drive)
 	facts.vbe_mode = vbe_blocks(&facts.vbe_control, &facts.vbe_mode_info);
 	if (core_finish(&mem->core, &handoff, &error) != CORE_OK)
 		stop();
+	if (handoff.segment)
+		enter_linux16(handoff.segment);
 	if (handoff.protocol == MKB_PROTOCOL_LINUX)
 		enter_linux(&handoff);
 	if (handoff.protocol != MKB_PROTOCOL_NATIVE)

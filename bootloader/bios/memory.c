@@ -4,6 +4,7 @@
 #include "bios.h"
 
 #define SMAP 0x534d4150u
+#define BDA_EBDA_SEGMENT 0x40eu /* the BIOS data area's word: the EBDA's segment, 0 when none */
 
 /* kib KiB of usable memory from mib MiB on (BIOSes count in KiB). */
 static CORE_NOINLINE size_t add_usable(struct mm_range *out, size_t n, uint32_t mib, uint32_t kib)
@@ -15,6 +16,16 @@ static CORE_NOINLINE size_t add_usable(struct mm_range *out, size_t n, uint32_t 
 		n++;
 	}
 	return n;
+}
+
+uint32_t conventional_end(void)
+{
+	struct bios_regs r = { 0 };
+	uint32_t end, ebda = (uint32_t)*(const uint16_t *)flat(BDA_EBDA_SEGMENT) << 4;
+
+	bios_call(0x12, &r);
+	end = (r.eax & 0xffff) << 10;
+	return ebda && ebda < end ? ebda : end;
 }
 
 /* BIOSes without E820: int 12h for conventional memory, then E801 (memory

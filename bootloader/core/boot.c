@@ -14,6 +14,7 @@ void core_init(struct core_boot *b, const struct boot_facts *f)
 	b->m = 0;
 	b->claims.count = 0;
 	b->paging.root = 0; /* stays 0 without page tables (Linux's 32-bit entry) */
+	b->real_mode = 0;
 	b->ram_count = memmap_sanitize(b->ram, CORE_MAX_RAM, f->memory_map, f->memory_map_count);
 }
 
@@ -265,6 +266,41 @@ static enum core_status load_initrd(struct core_boot *b, struct mkb_checksum *su
 			  platform_pointer(b->initrd, bytes), (size_t)bytes, sum);
 }
 
+/* A Linux kernel with no protected-mode entry (iPXE's .lkrn): the BIOS runs its setup code. */
+static int real_mode(const struct mkb_manifest *m)
+{
+	return m->protocol == MKB_PROTOCOL_LINUX && (linux_block(m)->flags & MKB_LINUX_REAL_MODE);
+}
+
+/*
+ * The 64 KiB segment of a real-mode entry (boot.rst: the real-mode part at
+ * X, its stack and heap below X+0x10000): at 0x90000 as is traditional, or
+ * lower so that it ends below the EBDA, and above the front-end's own
+ * memory. UEFI has no real mode: its loader stops here.
+ */
+static enum core_status place_real_mode(struct core_boot *b)
+{
+	const struct boot_facts *f = b->facts;
+	uint32_t top = (uint32_t)f->conventional_end, x = LINUX_REAL_HIGHEST, own = 0; /* below 1 MiB */
+
+	if (!CORE_BIOS_ONLY && f->firmware == MKBOOTIMG_FIRMWARE_UEFI)
+		return core_fail(b->err, CORE_NEEDS_BIOS,
+				 "this Linux kernel starts only through its real-mode setup code\n"
+				 "(code32_start 0, as iPXE's .lkrn), which needs a BIOS: UEFI has no real mode.\n"
+				 "Boot this image on a BIOS (QEMU without OVMF), or iPXE's ipxe.efi on UEFI.");
+	for (size_t i = 0; i < f->own_count; i++)
+		own = (uint32_t)f->own[i].end > own ? (uint32_t)f->own[i].end : own;
+	if (top < x + LINUX_REAL_BYTES)
+		x = (top - LINUX_REAL_BYTES) & ~(PAGE_SIZE - 1); /* wraps when top is tiny: too high then */
+	if (x < own || x >= top || !memmap_usable(b->ram, b->ram_count, x, x + LINUX_REAL_BYTES))
+		return core_fail(b->err, CORE_LOW_MEMORY,
+				 "conventional memory ends at 0x%x: the kernel's real-mode setup code\n"
+				 "needs 64 KiB of it free above the loader's (0x%x), below the EBDA.",
+				 top, own);
+	b->real_mode = x; /* below 1 MiB: the allocator hands out none of it */
+	return CORE_OK;
+}
+
 /* Segments to their planned places (.bss zeroed), modules to fresh pages
  * marked as modules, a Linux kernel's initrd; then the checksum over all of it. */
 static enum core_status load_payload(struct core_boot *b)
@@ -299,6 +335,14 @@ static enum core_status load_payload(struct core_boot *b)
 	}
 	if (m->protocol == MKB_PROTOCOL_LINUX && (rc = load_initrd(b, &sum)) != CORE_OK)
 		return rc;
+	/* A real-mode entry's boot sector and setup code: the payload's last sectors. */
+	if (real_mode(m)) {
+		uint32_t sectors = linux_block(m)->setup_sectors;
+		if ((rc = load_bytes(b, (m->payload_sectors - sectors) * MKB_SECTOR_SIZE, sectors * MKB_SECTOR_SIZE,
+				     platform_pointer(b->real_mode, LINUX_REAL_BYTES), sectors * MKB_SECTOR_SIZE,
+				     &sum)) != CORE_OK)
+			return rc;
+	}
 	if (mkb_checksum_value(&sum) != m->payload_checksum)
 		return core_fail(b->err, CORE_CHECKSUM,
 				 "the kernel in this image is damaged: payload checksum mismatch\n"
@@ -358,6 +402,8 @@ enum core_status core_load(struct core_boot *b, struct core_error *err)
 				 "the image is truncated: the disk ends at sector %u, but the kernel's\n"
 				 "payload ends at sector %u. Write the whole image again.",
 				 (uint32_t)f->disk_sectors, end);
+	if (real_mode(m) && (rc = place_real_mode(b)) != CORE_OK)
+		return rc;
 	if ((rc = check_placement(b)) != CORE_OK)
 		return rc;
 	if (m->protocol == MKB_PROTOCOL_NATIVE && !f->long_mode)
@@ -368,6 +414,8 @@ enum core_status core_load(struct core_boot *b, struct core_error *err)
 		return rc;
 
 	fill_request(b);
+	if (real_mode(m)) /* its setup code makes boot_params and leaves paging off */
+		return CORE_OK;
 	if (m->protocol == MKB_PROTOCOL_NATIVE) {
 		if ((rc = allocate(b, (uint32_t)(m->stack_size / PAGE_SIZE), MKBOOTIMG_MEM_KERNEL_STACK | CLEAR,
 				   &b->stack)))
@@ -447,6 +495,12 @@ enum core_status core_finish(struct core_boot *b, struct core_handoff *h, struct
 	h->protocol = m->protocol;
 	h->entry = m->entry;
 	h->info = b->info;
+	if (real_mode(m)) {
+		linux_build_real_mode(platform_pointer(b->real_mode, LINUX_REAL_BYTES), b->real_mode, r,
+				      mkb_manifest_segments(m)->paddr, b->initrd);
+		h->segment = (uint32_t)(b->real_mode >> 4);
+		return CORE_OK;
+	}
 	if (m->protocol == MKB_PROTOCOL_LINUX) {
 		uint64_t kernel = mkb_manifest_segments(m)->paddr; /* where it is, moved or not */
 		multiboot_ram(b);

@@ -38,6 +38,9 @@ struct core_handoff {
 	uint64_t page_tables; /* native: CR3; Linux: CR3 for the 64-bit entry, 0 for the 32-bit one */
 	uint64_t stack_top;   /* native, Linux's 64-bit entry: RSP before the null return address */
 	int nx;               /* native: set EFER.NXE */
+	uint32_t segment;     /* Linux's real-mode entry: the real-mode part's segment (X >> 4),
+				 its header filled: DS = SS = it, SP = LINUX_REAL_STACK, CS = it +
+				 0x20; 0 for every other entry */
 };
 
 /* Scalars first: the -m16 build reaches them with short displacements. */
@@ -50,6 +53,7 @@ struct core_boot {
 	uint64_t stack;               /* physical */
 	uint64_t info, info_size;     /* the boot information's pages (Linux: boot_params' area) */
 	uint64_t initrd;              /* Linux: where the initrd was loaded; 0: none */
+	uint64_t real_mode;           /* Linux's real-mode entry: its 64 KiB segment's base; 0: none */
 	struct paging paging;
 	struct info_request request; /* for the boot information */
 	struct mm_claims claims;      /* what the loader allocated */

@@ -69,6 +69,8 @@ enum core_status {
 	CORE_FRAGMENTED,      /* more allocated regions than the loader records */
 	CORE_TOO_MANY,        /* more reserved ranges than the platform records */
 	CORE_BUDGET,          /* a structure outgrew the space computed for it (a bug) */
+	CORE_NEEDS_BIOS,      /* a Linux kernel entered in real mode, on UEFI */
+	CORE_LOW_MEMORY,      /* no 64 KiB of conventional memory for Linux's real-mode part */
 };
 
 /* Room for the longest sentence the loader says (about 250 bytes). */

@@ -22,8 +22,11 @@
 #define BP_SETUP_DATA       0x250 /* protocol 2.09+ */
 #define BP_E820_TABLE       0x2d0
 
+#define BP_HEAP_END_PTR     0x224
+
 #define LOADED_HIGH 0x01
 #define QUIET_FLAG  0x20
+#define CAN_USE_HEAP 0x80
 #define LOADER_UNDEFINED 0xff  /* type_of_loader: a loader without an assigned id */
 #define VID_MODE_NORMAL 0xffff /* vid_mode: leave the screen as it is */
 
@@ -120,27 +123,44 @@ static void efi_info(uint8_t *bp, const struct mkb_efi_facts *e)
 	put(ei, 0x1c, e->memory_map >> 32, 4);
 }
 
+/* The fields both entries fill (boot.rst, "Details of header fields"), and the
+ * command line, NUL-terminated, at cmdline (its bytes at text). */
+static CORE_NOINLINE void fill_header(uint8_t *bp, const struct mkb_manifest *m, uint32_t loadflags,
+				      uint64_t kernel, uint64_t initrd, uint64_t cmdline, uint8_t *text)
+{
+	const struct mkb_linux *lx = linux_block(m);
+
+	bp[BP_TYPE_OF_LOADER] = LOADER_UNDEFINED; /* 0 would make Linux ignore the initrd */
+	bp[BP_LOADFLAGS] = (uint8_t)((bp[BP_LOADFLAGS] | loadflags) & ~QUIET_FLAG);
+	put(bp, BP_VID_MODE, VID_MODE_NORMAL, 2);
+	put(bp, BP_CODE32_START, kernel, 4);
+	put(bp, BP_RAMDISK_IMAGE, initrd, 4);
+	put(bp, BP_RAMDISK_SIZE, initrd ? lx->initrd_size : 0, 4);
+	put(bp, BP_CMD_LINE_PTR, cmdline, 4);
+	memcpy(text, mkb_manifest_string(m, m->cmdline_offset), m->cmdline_length);
+	text[m->cmdline_length] = 0;
+}
+
+void linux_build_real_mode(uint8_t *x, uint64_t address, const struct info_request *r, uint64_t kernel,
+			   uint64_t initrd)
+{
+	fill_header(x, r->m, LOADED_HIGH | CAN_USE_HEAP, kernel, initrd, address + LINUX_REAL_CMDLINE,
+		    x + LINUX_REAL_CMDLINE);
+	put(x, BP_HEAP_END_PTR, LINUX_REAL_HEAP_END, 2);
+}
+
 void linux_build(void *area, uint64_t address, const struct info_request *r, uint64_t kernel,
 		 uint64_t initrd)
 {
 	const struct mkb_manifest *m = r->m;
 	const struct mkb_linux *lx = linux_block(m);
 	uint8_t *bp = area;
-	uint64_t cmdline = address + LINUX_ZERO_PAGE;
 
 	/* The rest of the page stays zero, the sentinel at 0x1ef too. */
 	memcpy(bp + MKB_LINUX_HEADER_OFFSET, lx->header, lx->header_size);
-	bp[BP_TYPE_OF_LOADER] = LOADER_UNDEFINED; /* 0 would make Linux ignore the initrd */
-	bp[BP_LOADFLAGS] = (uint8_t)((bp[BP_LOADFLAGS] | LOADED_HIGH) & ~QUIET_FLAG);
-	put(bp, BP_VID_MODE, VID_MODE_NORMAL, 2);
-	put(bp, BP_CODE32_START, kernel, 4);
-	put(bp, BP_RAMDISK_IMAGE, initrd, 4);
-	put(bp, BP_RAMDISK_SIZE, initrd ? lx->initrd_size : 0, 4);
-	put(bp, BP_CMD_LINE_PTR, cmdline, 4);
+	fill_header(bp, m, LOADED_HIGH, kernel, initrd, address + LINUX_ZERO_PAGE, bp + LINUX_ZERO_PAGE);
 	if (lx->version >= 0x209 && lx->header_size >= BP_SETUP_DATA + 8 - MKB_LINUX_HEADER_OFFSET)
 		put(bp, BP_SETUP_DATA, 0, 8);
-	/* The command line after the page, its NUL already there (the area is zeroed). */
-	memcpy(bp + LINUX_ZERO_PAGE, mkb_manifest_string(m, m->cmdline_offset), m->cmdline_length);
 	e820(bp, r);
 	screen(bp, r);
 	if (lx->version >= 0x20e)

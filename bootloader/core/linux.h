@@ -17,6 +17,15 @@
 #define LINUX_ENTRY64_OFFSET 0x200u /* the 64-bit entry: load address + 0x200 */
 #define LINUX_E820_MAX 128u         /* entries the zero page holds */
 
+/* The real-mode entry's segment X (boot.rst, "Loading the rest of the
+ * kernel"): the real-mode part at X, heap up to LINUX_REAL_HEAP_END, the
+ * stack below LINUX_REAL_STACK, the command line from LINUX_REAL_CMDLINE. */
+#define LINUX_REAL_BYTES   0x10000u /* X to X+0x10000 */
+#define LINUX_REAL_HIGHEST 0x90000u /* the traditional X, when the EBDA leaves room */
+#define LINUX_REAL_STACK   0xe000u
+#define LINUX_REAL_HEAP_END (LINUX_REAL_STACK - 0x200u)
+#define LINUX_REAL_CMDLINE 0xe000u
+
 /* The Linux block of a manifest whose protocol is MKB_PROTOCOL_LINUX (checked by manifest.c). */
 static inline const struct mkb_linux *linux_block(const struct mkb_manifest *m)
 {
@@ -34,5 +43,15 @@ uint64_t linux_size(const struct mkb_manifest *m);
  */
 void linux_build(void *area, uint64_t address, const struct info_request *r, uint64_t kernel,
 		 uint64_t initrd);
+
+/*
+ * Fill the header of a real-mode part loaded at x (LINUX_REAL_BYTES at
+ * physical address address, below 1 MiB) for its setup code: loader type,
+ * loadflags with the heap, heap_end_ptr, code32_start = kernel, the initrd
+ * at initrd (0: none), vid_mode, and the command line copied to
+ * LINUX_REAL_CMDLINE. The setup code builds boot_params itself.
+ */
+void linux_build_real_mode(uint8_t *x, uint64_t address, const struct info_request *r, uint64_t kernel,
+			   uint64_t initrd);
 
 #endif

@@ -72,6 +72,18 @@ enum mkb_manifest_rule mkb_manifest_check_header(const struct mkb_manifest *m, u
 	return MKB_RULE_VALID;
 }
 
+/* A real-mode entry's setup sectors end the payload and fit below its heap
+ * at X+0x8000; its command line fits between X+0xe000 and X+0x10000. */
+static enum mkb_manifest_rule real_mode_rule(const struct mkb_manifest *m, const struct mkb_linux *lx)
+{
+	if (!(lx->flags & MKB_LINUX_REAL_MODE))
+		return lx->setup_sectors ? MKB_RULE_LINUX_REAL_MODE : MKB_RULE_VALID;
+	if (lx->setup_sectors < 2 || lx->setup_sectors > MKB_LINUX_SETUP_MAX ||
+	    lx->setup_sectors > m->payload_sectors || m->cmdline_length > MKB_LINUX_CMDLINE_REAL_MAX)
+		return MKB_RULE_LINUX_REAL_MODE;
+	return MKB_RULE_VALID;
+}
+
 /* In place: the header's rules put each table inside and aligned. */
 enum mkb_manifest_rule mkb_manifest_check_tables(const void *manifest, uint32_t *item)
 {
@@ -110,7 +122,7 @@ enum mkb_manifest_rule mkb_manifest_check_tables(const void *manifest, uint32_t 
 		if ((lx->initrd_payload_offset & (MKB_SECTOR_SIZE - 1)) ||
 		    !within(lx->initrd_payload_offset, lx->initrd_size, payload) || (lx->initrd_size >> 32))
 			return MKB_RULE_INITRD_PAYLOAD;
-		return MKB_RULE_VALID;
+		return real_mode_rule(m, lx);
 	}
 	if (m->multiboot_offset != 0) {
 		const struct mkb_multiboot *mb = (const void *)((const char *)m + m->multiboot_offset);
@@ -151,6 +163,7 @@ const char *mkb_manifest_rule_text(enum mkb_manifest_rule rule)
 	case MKB_RULE_SECTION_HEADERS: return "the section headers lie outside the manifest";
 	case MKB_RULE_LINUX_HEADER: return "the Linux setup header's size or kernel_alignment is wrong";
 	case MKB_RULE_INITRD_PAYLOAD: return "the initrd lies outside the payload";
+	case MKB_RULE_LINUX_REAL_MODE: return "the Linux real-mode part's size or place, or its command line's length, is wrong";
 	case MKB_RULE_RULES: break;
 	}
 	return "an unknown rule";

@@ -48,6 +48,10 @@ enum mkb_manifest_rule {
 	MKB_RULE_LINUX_HEADER, /* a Linux setup header of 0x12 to MKB_LINUX_HEADER_MAX bytes, a
 	                          power-of-two kernel_alignment */
 	MKB_RULE_INITRD_PAYLOAD,   /* a Linux initrd sector-aligned, inside the payload, below 4 GiB */
+	MKB_RULE_LINUX_REAL_MODE,  /* a real-mode entry (MKB_LINUX_REAL_MODE) has 2 to
+	                              MKB_LINUX_SETUP_MAX setup sectors, inside the payload (its
+	                              last ones), and a command line of at most
+	                              MKB_LINUX_CMDLINE_REAL_MAX bytes; other entries none */
 	MKB_RULE_RULES
 };
 

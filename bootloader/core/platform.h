@@ -95,6 +95,8 @@ struct boot_facts {
 				    GOP), which the direct map must reach; 0: none */
 	uint64_t smbios;         /* the SMBIOS entry point; 0: none */
 	uint32_t firmware;       /* MKBOOTIMG_FIRMWARE_* */
+	uint64_t conventional_end; /* a BIOS: where conventional memory ends (int 12h, the
+				      EBDA), for Linux's real-mode entry; 0 on UEFI */
 
 	/* Read by core_finish only. */
 	struct mkbootimg_framebuffer framebuffer; /* address 0: VGA text mode */

@@ -156,6 +156,14 @@ struct mkb_multiboot {
  * own below initrd_addr_max. Linux's boot.rst names the setup header's
  * fields; header holds its bytes from offset 0x1f1, as the loader copies
  * them into boot_params.
+ *
+ * A kernel with no protected-mode entry (code32_start 0 and no 64-bit
+ * entry: iPXE's .lkrn) has MKB_LINUX_REAL_MODE: its real-mode part (the
+ * file's first setup_sectors sectors: boot sector and setup code) is the
+ * payload's last setup_sectors sectors, after the initrd and summed last.
+ * A BIOS loader puts it in conventional memory, fills its header there and
+ * jumps to its setup code in real mode (boot.rst, "Running the kernel");
+ * UEFI has no real mode, and its loader refuses such a manifest.
  */
 #define MKB_LINUX_HEADER_OFFSET 0x1f1
 #define MKB_LINUX_HEADER_MAX 160   /* 0x1f1 up to 0x290, where boot_params' header area ends */
@@ -169,12 +177,17 @@ struct mkb_linux {
 	uint16_t xloadflags;            /* MKB_LINUX_XLF_*, 0 before protocol 2.12 */
 	uint16_t flags;                 /* MKB_LINUX_* */
 	uint16_t header_size;           /* bytes of header used, at most MKB_LINUX_HEADER_MAX */
-	uint32_t reserved;              /* zero: the same size for every ABI */
+	uint16_t setup_sectors;         /* MKB_LINUX_REAL_MODE: (setup_sects + 1), 2 to
+	                                   MKB_LINUX_SETUP_MAX; 0 otherwise */
+	uint16_t reserved;              /* zero: the same size for every ABI */
 	uint8_t header[MKB_LINUX_HEADER_MAX];
 };
 
 #define MKB_LINUX_RELOCATABLE 1u   /* may be loaded at another multiple of kernel_alignment */
 #define MKB_LINUX_ENTRY64     2u   /* entered at the 64-bit entry (load address + 0x200) */
+#define MKB_LINUX_REAL_MODE   4u   /* entered at its real-mode setup code: BIOS only */
+#define MKB_LINUX_SETUP_MAX   64u  /* sectors of a real-mode part: 32 KiB, boot.rst's X+0x8000 */
+#define MKB_LINUX_CMDLINE_REAL_MAX 0x1fffu /* a real-mode entry's command line, at X+0xe000 */
 #define MKB_LINUX_XLF_KERNEL_64 1u /* xloadflags: the 64-bit entry exists */
 
 struct mkb_module {

@@ -23,7 +23,8 @@ without an initrd must fail it.
 memtest86+ shows its banner on COM1 (console=ttyS0) on SeaBIOS and OVMF and
 is stopped then (it never ends); iPXE's ipxe.lkrn, a BIOS program, shows its
 banner on the VGA text screen, with no network card (-nic none) so that no
-option ROM's iPXE can print it instead. Refusals are checked from outside:
+option ROM's iPXE can print it instead; it has only a real-mode entry, so on
+OVMF the hybrid image's UEFI loader says on COM1 that it needs a BIOS. Refusals are checked from outside:
 --module with a Linux kernel, --initrd with a native kernel, a command line
 longer than the kernel's cmdline_size.
 
@@ -58,6 +59,7 @@ KERNELS = {
 }
 MEMTEST_BANNER = "Memtest86+ v"
 IPXE_BANNER = "Open Source Network Boot Firmware"
+IPXE_NEEDS_BIOS = "which needs a BIOS: UEFI has no real mode."
 EFI_LINE = "efi: EFI v"
 RAMDISK = "RAMDISK: [mem "
 # boot_params' setup header (Linux Documentation/arch/x86/boot.rst)
@@ -316,6 +318,18 @@ def test_ipxe(args, test, tmp):
     qemu.stop()
 
 
+def test_ipxe_uefi_stops(args, test, tmp):
+    """The hybrid image of ipxe.lkrn on OVMF: its UEFI loader says, on COM1, that the kernel
+    needs a BIOS (it has only a real-mode entry), and halts. --reference boots the image too:
+    QEMU's -kernel has nothing to compare there."""
+    kernel = fetch(args, "ipxe")
+    image = build(args, tmp, kernel, name="ipxe.img")
+    qemu = h.Qemu(args, tmp, machine=test.machine, image=image, extra=machine_args(tmp, "uefi"))
+    if not wait_for(qemu, args.timeout, lambda q: IPXE_NEEDS_BIOS in q.com1()):
+        qemu.fail("no %r on COM1%s" % (IPXE_NEEDS_BIOS, how_it_ended(qemu, args.timeout)))
+    qemu.stop()
+
+
 # ---- Refusals ----
 
 def refused(args, tmp, kernel, flags, *messages):
@@ -364,6 +378,7 @@ def all_tests(args):
         h.Test("memtest86+/uefi-q35", test_memtest, machine="q35", firmware="uefi"),
         h.Test("ipxe/bios-q35", test_ipxe, machine="q35"),
         h.Test("ipxe/bios-pc", test_ipxe, machine="pc"),
+        h.Test("ipxe/uefi-q35-needs-bios", test_ipxe_uefi_stops, machine="q35", firmware="uefi"),
         h.Test("refused/linux-with-module", test_linux_with_module),
         h.Test("refused/initrd-with-native-kernel", test_initrd_with_native),
         h.Test("refused/cmdline-longer-than-cmdline_size", test_cmdline_size),

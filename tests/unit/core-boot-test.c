@@ -70,6 +70,9 @@ static void seal(void)
 	if (m->protocol == MKB_PROTOCOL_LINUX) {
 		const struct mkb_linux *lx = linux_block(m);
 		mkb_checksum_add(&sum, payload(lx->initrd_payload_offset), lx->initrd_size);
+		/* a real-mode entry's setup sectors, the payload's last ones */
+		mkb_checksum_add(&sum, payload((m->payload_sectors - lx->setup_sectors) * 512),
+		                 lx->setup_sectors * 512);
 	}
 	m->payload_checksum = mkb_checksum_value(&sum);
 }
@@ -770,6 +773,85 @@ static void test_boot_linux_uefi(void **state)
 	assert_int_equal(bp[0x027], 16);                /* red_pos */
 }
 
+/*
+ * iPXE's .lkrn as the tool writes it: protocol 2.07, not relocatable, no
+ * protected-mode entry; its real-mode part (2 sectors, loadflags QUIET)
+ * the payload's last sectors. Memory from 0 on, as a BIOS has it.
+ */
+static uint8_t *real_mode_kernel(void)
+{
+	uint8_t *setup = payload(14 * 512);
+
+	linux_kernel(MKB_LINUX_REAL_MODE);
+	lx()->version = 0x207;
+	lx()->xloadflags = 0;
+	lx()->setup_sectors = 2;
+	setup[0x1f1] = 1;
+	setup[0x211] = 0x21; /* LOADED_HIGH, QUIET */
+	memcpy(setup + 0x202, "HdrS", 4);
+	seal();
+	facts.conventional_end = 0x9fc00; /* the EBDA at 0x9fc00, as SeaBIOS has it */
+	fake_reset(0, RAM_END);
+	fake.disk = disk;
+	fake.disk_size = sizeof disk;
+	return setup;
+}
+
+/* The real-mode part at the highest X below the EBDA, its header as boot.rst
+ * asks for a real-mode boot; no boot_params and no page tables of the loader's. */
+static void test_boot_linux_real_mode(void **state)
+{
+	(void)state;
+	uint8_t *setup = real_mode_kernel();
+	boot();
+	assert_int_equal(handoff.protocol, MKB_PROTOCOL_LINUX);
+	assert_int_equal(handoff.segment, 0x8f00);       /* 0x9fc00 - 64 KiB, page-aligned down */
+	assert_int_equal(handoff.page_tables, 0);
+	const uint8_t *x = fake_at(0x8f000);
+	assert_memory_equal(x, setup, 0x1f1);            /* the boot sector as in the file */
+	assert_memory_equal(x + 0x202, "HdrS", 4);
+	assert_int_equal(x[0x210], 0xff);                /* type_of_loader */
+	assert_int_equal(x[0x211], 0x81);                /* LOADED_HIGH | CAN_USE_HEAP, QUIET clear */
+	assert_int_equal(bp32(x, 0x224) & 0xffff, 0xde00); /* heap_end_ptr: 0xe000 - 0x200 */
+	assert_int_equal(bp32(x, 0x228), 0x9d000);       /* cmd_line_ptr: X + 0xe000 */
+	assert_string_equal((const char *)fake_at(0x9d000), "a=1 b=two");
+	assert_int_equal(bp32(x, 0x214), 0x200000);      /* code32_start: where the rest is */
+	assert_int_equal(bp32(x, 0x1fa) & 0xffff, 0xffff); /* vid_mode */
+	assert_int_equal(bp32(x, 0x21c), 3000);
+	assert_memory_equal(fake_at(bp32(x, 0x218)), payload(1536), 3000);
+	assert_memory_equal(x + 0x400, setup + 0x400, 0x400); /* the setup code */
+	assert_memory_equal(fake_at(0x200000), payload(0), 1000);
+}
+
+/* Without an EBDA, the traditional 0x90000; too little conventional memory stops. */
+static void test_boot_linux_real_mode_segment(void **state)
+{
+	(void)state;
+	real_mode_kernel();
+	firmware[0].end = 0xa0000;
+	firmware[1] = (struct mm_range){ 0xe0000, 0xf0000, MKBOOTIMG_MEM_RESERVED };
+	facts.conventional_end = 0xa0000;
+	boot();
+	assert_int_equal(handoff.segment, 0x9000);
+	facts.conventional_end = 0x68000;
+	expect_stop(CORE_LOW_MEMORY, "conventional memory ends at 0x68000: the kernel's real-mode setup code\n"
+	                             "needs 64 KiB of it free above the loader's (0x60000), below the EBDA.");
+}
+
+/* The checksum covers the real-mode part; UEFI stops, saying the kernel needs a BIOS. */
+static void test_boot_linux_real_mode_refused(void **state)
+{
+	(void)state;
+	uint8_t *setup = real_mode_kernel();
+	setup[0x300] ^= 1;
+	assert_int_equal(load(), CORE_CHECKSUM);
+	setup[0x300] ^= 1;
+	facts.firmware = MKBOOTIMG_FIRMWARE_UEFI;
+	expect_stop(CORE_NEEDS_BIOS, "this Linux kernel starts only through its real-mode setup code\n"
+	                             "(code32_start 0, as iPXE's .lkrn), which needs a BIOS: UEFI has no real mode.\n"
+	                             "Boot this image on a BIOS (QEMU without OVMF), or iPXE's ipxe.efi on UEFI.");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -808,6 +890,9 @@ int main(void)
 		T(test_boot_linux_initrd_no_room),
 		T(test_boot_linux_initrd_checksummed),
 		T(test_boot_linux_uefi),
+		T(test_boot_linux_real_mode),
+		T(test_boot_linux_real_mode_segment),
+		T(test_boot_linux_real_mode_refused),
 	};
 	return cmocka_run_group_tests_name("core-boot", tests, NULL, NULL);
 }

@@ -450,6 +450,30 @@ static void test_manifest_linux(void **state)
 	expect(MKB_RULE_VALID, 0, "the manifest is valid");
 }
 
+/* A real-mode entry: 2 to 64 setup sectors inside the payload (a manifest of 4 sectors
+ * cannot hold the 8 KiB command line the rule refuses too). */
+static void test_manifest_linux_real_mode(void **state)
+{
+	static const char real_mode[] = "the Linux real-mode part's size or place, or its command line's length, is wrong";
+	struct mkb_linux *lx;
+
+	(void)state;
+	lx = linux_manifest();
+	lx->setup_sectors = 5;
+	expect(MKB_RULE_LINUX_REAL_MODE, 0, real_mode); /* sectors without the flag */
+	lx->flags = MKB_LINUX_REAL_MODE;
+	expect(MKB_RULE_VALID, 0, "the manifest is valid");
+	lx->setup_sectors = 0;
+	expect(MKB_RULE_LINUX_REAL_MODE, 0, real_mode);
+	lx->setup_sectors = MKB_LINUX_SETUP_MAX + 1;
+	expect(MKB_RULE_LINUX_REAL_MODE, 0, real_mode);
+	lx->setup_sectors = MKB_LINUX_SETUP_MAX;
+	m->payload_sectors = MKB_LINUX_SETUP_MAX - 1;
+	expect(MKB_RULE_LINUX_REAL_MODE, 0, real_mode);
+	m->payload_sectors = MKB_LINUX_SETUP_MAX + 16;
+	expect(MKB_RULE_VALID, 0, "the manifest is valid");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +503,7 @@ int main(void)
 		T(test_manifest_module_string),
 		T(test_manifest_section_headers),
 		T(test_manifest_linux),
+		T(test_manifest_linux_real_mode),
 		T(test_manifest_first_rule_wins),
 		T(test_manifest_every_rule_has_a_sentence),
 		cmocka_unit_test(test_checksum_known_value),

@@ -225,15 +225,62 @@ static void test_linux_refuses_header_cut_off(void **state)
 	expect_check_refused(0x100, 0x100, "the file ends at 256 bytes, before a Linux setup header");
 }
 
-/* iPXE's .lkrn: no 64-bit entry, and code32_start 0: only the real-mode entry. */
-static void test_linux_refuses_real_mode_only(void **state)
+/* iPXE's .lkrn: protocol 2.07, not relocatable, code32_start 0 (no 64-bit entry before 2.12). */
+static void lkrn_header(void)
 {
-	(void)state;
 	put16(img + 0x206, 0x0207);
 	put32(img + 0x214, 0);
-	expect_refused("Linux setup header: code32_start is 0: the kernel has no protected-mode entry, "
-	               "only its real-mode setup code (iPXE's .lkrn is such a kernel), which mkbootimg "
-	               "does not run");
+	img[0x234] = 0;
+}
+
+/* code32_start 0 and no 64-bit entry: the real-mode entry, its part (setup_sects + 1 sectors) in the block. */
+static void test_linux_header_real_mode(void **state)
+{
+	struct linux_kernel lk;
+	struct mkb_linux block;
+
+	(void)state;
+	lkrn_header();
+	assert_int_equal(linux_check_header("ipxe.lkrn", img, sizeof img, sizeof img, &lk, &block), 0);
+	assert_true(lk.real_mode);
+	assert_int_equal(lk.load_address, 0x100000);
+	assert_int_equal(block.flags, MKB_LINUX_REAL_MODE);
+	assert_int_equal(block.setup_sectors, 5);
+	img[0x1f1] = 0; /* setup_sects 0 means 4 */
+	assert_int_equal(linux_check_header("ipxe.lkrn", img, sizeof img, sizeof img, &lk, &block), 0);
+	assert_int_equal(block.setup_sectors, 5);
+
+	/* A 64-bit entry makes code32_start 0 irrelevant: that entry is used. */
+	good_header(NULL);
+	put32(img + 0x214, 0);
+	assert_int_equal(linux_check_header("vmlinuz", img, sizeof img, sizeof img, &lk, &block), 0);
+	assert_false(lk.real_mode);
+	assert_int_equal(block.flags, MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	assert_int_equal(block.setup_sectors, 0);
+
+	/* A real-mode part larger than the 32 KiB below its heap. */
+	lkrn_header();
+	img[0x1f1] = 64;
+	expect_check_refused(sizeof img, 0x10000, "code32_start is 0, so the kernel starts through its real-mode setup code, and "
+	               "that is 33280 bytes (setup_sects 64), more than the 32 KiB below its stack and "
+	               "heap at 0x8000 (boot.rst)");
+}
+
+/* Its command line goes to X+0xe000: at most 0x1fff bytes, whatever cmdline_size says. */
+static void test_linux_plan_real_mode_cmdline(void **state)
+{
+	struct linux_kernel lk;
+	struct mkb_linux block;
+
+	(void)state;
+	lkrn_header();
+	put32(img + 0x238, 0x10000);
+	assert_int_equal(linux_check_header("ipxe.lkrn", img, sizeof img, sizeof img, &lk, &block), 0);
+	assert_int_equal(linux_check_plan("ipxe.lkrn", &lk, 0x1fff, 0), 0);
+	assert_int_equal(linux_check_plan("ipxe.lkrn", &lk, 0x2000, 0), -1);
+	assert_string_equal(mkb_error(), "ipxe.lkrn: the command line is 8192 bytes, longer than the 8191 "
+	                    "a kernel started through its real-mode setup code gets (it is copied into "
+	                    "the setup code's 64 KiB segment, at offset 0xe000)");
 }
 
 static void test_linux_refuses_alignment(void **state)
@@ -425,6 +472,60 @@ static void test_linux_image_initrds(void **state)
 	plan_options_free(&o);
 }
 
+/*
+ * A real-mode entry's image: its real-mode part (the file's first 5
+ * sectors) the payload's last sectors, summed after the initrd; refused
+ * for --firmware uefi, which has no real mode; the hybrid builds.
+ */
+static void test_linux_image_real_mode(void **state)
+{
+	char kpath[600], out[600];
+	struct plan_options o = { .cmdline = "dhcp" };
+	struct mkb_manifest m;
+	struct mkb_linux lx;
+	struct mkb_checksum sum;
+	uint8_t disk[64 * 1024];
+	uint32_t item;
+	FILE *f;
+
+	(void)state;
+	fake_loader();
+	lkrn_header();
+	snprintf(kpath, sizeof kpath, "%s", write_bytes("ipxe.lkrn", img, sizeof img));
+	snprintf(out, sizeof out, "%s", eb_scratch_file("ipxe.img"));
+	o.layout = IMAGE_LAYOUT_BIOS;
+	assert_int_equal(plan_options_add_initrd(&o, write_bytes("script", "#!ipxe\n", 7)), 0);
+	if (build_image(kpath, out, &o, &loader, NULL) != 0)
+		fail_msg("%s", mkb_error());
+	f = fopen(out, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(disk, 1, sizeof disk, f), sizeof disk);
+	fclose(f);
+	memcpy(&m, disk + (MKB_STAGE2_LBA + 2) * 512, sizeof m);
+	memcpy(&lx, disk + (MKB_STAGE2_LBA + 2) * 512 + m.multiboot_offset, sizeof lx);
+	assert_int_equal(lx.flags, MKB_LINUX_REAL_MODE);
+	assert_int_equal(lx.setup_sectors, 5);
+	assert_int_equal(m.payload_sectors, (FILE_SIZE - 5 * 512) / 512 + 1 + 5);
+	assert_memory_equal(disk + (m.payload_lba + m.payload_sectors - 5) * 512, img, 5 * 512);
+	assert_int_equal(mkb_manifest_check_tables(disk + (MKB_STAGE2_LBA + 2) * 512, &item), MKB_RULE_VALID);
+	mkb_checksum_init(&sum);
+	mkb_checksum_add(&sum, img + 5 * 512, FILE_SIZE - 5 * 512);
+	mkb_checksum_add(&sum, "#!ipxe\n", 7);
+	mkb_checksum_add(&sum, img, 5 * 512);
+	assert_int_equal(m.payload_checksum, mkb_checksum_value(&sum));
+
+	o.layout = IMAGE_LAYOUT_UEFI;
+	assert_int_equal(build_image(kpath, out, &o, &loader, NULL), -1);
+	assert_non_null(strstr(mkb_error(), "ipxe.lkrn: the kernel has no protected-mode entry (code32_start "
+	                                    "0, no 64-bit entry, as iPXE's .lkrn): it starts only through its "
+	                                    "real-mode setup code, which needs a BIOS, and UEFI has no real "
+	                                    "mode: give --firmware bios or hybrid"));
+	o.layout = IMAGE_LAYOUT_HYBRID;
+	if (build_image(kpath, out, &o, &loader, NULL) != 0)
+		fail_msg("%s", mkb_error());
+	plan_options_free(&o);
+}
+
 /* --initrd is for Linux kernels, --module for the others; a missing initrd stops the build. */
 static void test_linux_options_by_protocol(void **state)
 {
@@ -474,7 +575,8 @@ int main(void)
 		T(test_linux_refuses_not_loaded_high),
 		T(test_linux_refuses_setup_beyond_file),
 		T(test_linux_refuses_header_cut_off),
-		T(test_linux_refuses_real_mode_only),
+		T(test_linux_header_real_mode),
+		T(test_linux_plan_real_mode_cmdline),
 		T(test_linux_refuses_alignment),
 		T(test_linux_refuses_window_beyond_4g),
 		T(test_linux_refuses_window_below_1m),
@@ -483,6 +585,7 @@ int main(void)
 		T(test_linux_kernel_open),
 		T(test_linux_kernel_open_neither),
 		T(test_linux_image_initrds),
+		T(test_linux_image_real_mode),
 		T(test_linux_options_by_protocol),
 	};
 #undef T

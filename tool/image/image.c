@@ -270,7 +270,8 @@ static int copy_initrd(struct payload_writer *w, const struct plan *p)
 	return 0;
 }
 
-/* Every segment's file bytes, then every module's, then the initrd, as the checksum takes them. */
+/* Every segment's file bytes, then every module's, then the initrd, then a Linux real-mode
+ * part, as the checksum takes them. */
 static int write_payload(int fd, const char *out_path, const struct kernel *k,
                          const struct plan *p, uint8_t *buf, uint64_t *checksum)
 {
@@ -291,6 +292,10 @@ static int write_payload(int fd, const char *out_path, const struct kernel *k,
 			return -1;
 	}
 	if (copy_initrd(&w, p) != 0)
+		return -1;
+	/* A Linux real-mode entry's boot sector and setup code: the file's start, last. */
+	if (p->setup_size && copy_summed(&w, k->fd, k->path, "real-mode part: ", 0, p->setup_size,
+	                                 p->setup_payload_offset) != 0)
 		return -1;
 	*checksum = mkb_checksum_value(&w.sum);
 	return 0;

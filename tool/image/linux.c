@@ -161,12 +161,14 @@ int linux_check_header(const char *path, const uint8_t *buf, size_t n, uint64_t 
 	lk->cmdline_size = lk->version >= 0x206 ? get32(buf + CMDLINE_SIZE) : 255;
 	lk->initrd_addr_max = get32(buf + INITRD_ADDR_MAX);
 	lk->xloadflags = lk->version >= 0x20c ? get16(buf + XLOADFLAGS) : 0;
-	/* Linux says 0x100000 there; 0 is a kernel that runs its real-mode setup code only. */
-	if (get32(buf + CODE32_START) == 0 && !(lk->xloadflags & MKB_LINUX_XLF_KERNEL_64))
-		return mkb_fail("%s: Linux setup header: code32_start is 0: the kernel has no protected-mode "
-		                "entry, only its real-mode setup code (iPXE's .lkrn is such a kernel), which "
-		                "mkbootimg does not run; for iPXE, boot ipxe.efi on UEFI, or its .usb or .iso "
-		                "image", path);
+	/* Linux says 0x100000 there; 0 is a kernel with no protected-mode entry:
+	 * only its real-mode setup code can start it (linux.h). */
+	lk->real_mode = get32(buf + CODE32_START) == 0 && !(lk->xloadflags & MKB_LINUX_XLF_KERNEL_64);
+	if (lk->real_mode && lk->setup_bytes > MKB_LINUX_SETUP_MAX * 512)
+		return mkb_fail("%s: Linux setup header: code32_start is 0, so the kernel starts through its "
+		                "real-mode setup code, and that is %" PRIu64 " bytes (setup_sects %" PRIu32 "), "
+		                "more than the %u KiB below its stack and heap at 0x8000 (boot.rst)", path,
+		                lk->setup_bytes, lk->setup_sects, MKB_LINUX_SETUP_MAX / 2);
 	if (plan_window(path, lk, file_size - lk->setup_bytes) != 0)
 		return -1;
 
@@ -184,7 +186,9 @@ int linux_check_header(const char *path, const uint8_t *buf, size_t n, uint64_t 
 	block->version = lk->version;
 	block->xloadflags = lk->xloadflags;
 	block->flags = (uint16_t)((lk->relocatable ? MKB_LINUX_RELOCATABLE : 0) |
-	                          (lk->xloadflags & MKB_LINUX_XLF_KERNEL_64 ? MKB_LINUX_ENTRY64 : 0));
+	                          (lk->xloadflags & MKB_LINUX_XLF_KERNEL_64 ? MKB_LINUX_ENTRY64 : 0) |
+	                          (lk->real_mode ? MKB_LINUX_REAL_MODE : 0));
+	block->setup_sectors = (uint16_t)(lk->real_mode ? lk->setup_bytes / 512 : 0);
 	return 0;
 }
 
@@ -249,6 +253,11 @@ int linux_check_plan(const char *path, const struct linux_kernel *lk, size_t cmd
 		return mkb_fail("%s: the command line is %zu bytes, longer than the kernel's cmdline_size "
 		                "(%" PRIu32 "%s)", path, cmdline_length, lk->cmdline_size,
 		                lk->version < 0x206 ? ", as before boot protocol 2.06" : "");
+	if (lk->real_mode && cmdline_length > MKB_LINUX_CMDLINE_REAL_MAX)
+		return mkb_fail("%s: the command line is %zu bytes, longer than the %u a kernel started "
+		                "through its real-mode setup code gets (it is copied into the setup code's "
+		                "64 KiB segment, at offset 0xe000)", path, cmdline_length,
+		                MKB_LINUX_CMDLINE_REAL_MAX);
 	if (initrd_size == 0)
 		return 0;
 	limit = (uint64_t)lk->initrd_addr_max + 1;

@@ -3,6 +3,11 @@
  * the setup header read and checked (Linux's Documentation/arch/x86/boot.rst
  * names its fields), the kernel window planned. The loader gets one segment
  * (the window) and struct mkb_linux (image.h); it parses no header.
+ *
+ * The entry: the 64-bit one when xloadflags has XLF_KERNEL_64; else the
+ * 32-bit one at code32_start; when code32_start is 0 and there is no
+ * 64-bit entry, the header says the real-mode setup code must run (the
+ * kernel has no other way in): MKB_LINUX_REAL_MODE, BIOS only.
  */
 #ifndef MKB_LINUX_H
 #define MKB_LINUX_H
@@ -32,6 +37,9 @@ struct linux_kernel {
 	uint32_t cmdline_size;     /* 2.06+; else 255 */
 	uint32_t initrd_addr_max;
 	uint16_t xloadflags;       /* 2.12+ */
+	/* No protected-mode entry (code32_start 0, no 64-bit entry, as iPXE's
+	 * .lkrn): the BIOS loader runs the real-mode part, setup_bytes of it. */
+	int real_mode;
 	uint64_t load_address;     /* planned: where the window starts */
 	uint64_t window;           /* bytes from load_address the kernel needs */
 	char kernel_version[LINUX_VERSION_MAX]; /* the header's string, "" when none */

@@ -231,6 +231,8 @@ static int place_disk(struct plan *p, const char *path)
 	}
 	p->initrd_payload_offset = off;
 	off += MKB_ALIGN_UP(p->initrd_size, MKB_SECTOR_SIZE);
+	p->setup_payload_offset = off; /* the loader finds it at the payload's end */
+	off += p->setup_size;
 	p->payload_sectors = off / MKB_SECTOR_SIZE;
 	uint64_t used = p->payload_lba + p->payload_sectors;
 	if (p->layout == IMAGE_LAYOUT_BIOS) {
@@ -535,6 +537,29 @@ static int take_initrds(struct plan *p, const struct kernel *k, const struct pla
 	return linux_check_plan(k->path, k->linux_kernel, p->cmdline_length, p->initrd_size);
 }
 
+/*
+ * A Linux kernel with no protected-mode entry runs its real-mode setup code,
+ * which UEFI cannot: refused for a UEFI-only image, a warning for a hybrid.
+ */
+static int take_real_mode(struct plan *p, const struct kernel *k)
+{
+	const struct linux_kernel *lk = k->linux_kernel;
+
+	if (k->protocol != MKB_PROTOCOL_LINUX || !lk->real_mode)
+		return 0;
+	if (p->layout == IMAGE_LAYOUT_UEFI)
+		return mkb_fail("%s: the kernel has no protected-mode entry (code32_start 0, no 64-bit "
+		                "entry, as iPXE's .lkrn): it starts only through its real-mode setup code, "
+		                "which needs a BIOS, and UEFI has no real mode: give --firmware bios or "
+		                "hybrid (for iPXE on UEFI, boot its ipxe.efi)", k->path);
+	p->setup_size = lk->setup_bytes;
+	if (p->layout == IMAGE_LAYOUT_HYBRID)
+		return warn(p, k->path, "the kernel starts only through its real-mode setup code "
+		            "(code32_start 0): the image boots on a BIOS only, and its UEFI loader stops "
+		            "saying so (--firmware bios makes a BIOS image without it)");
+	return 0;
+}
+
 /* The Linux block learns where the initrd is, once the payload is planned. */
 static void place_initrd(struct plan *p)
 {
@@ -607,7 +632,7 @@ int plan_make(struct plan *p, const struct kernel *k, const struct plan_options 
 	}
 	if ((k->physical ? keep_physical(p, path) : place_physical(p, path)) != 0 ||
 	    check_physical(p, path) != 0 || take_modules(p, path, o) != 0 ||
-	    take_initrds(p, k, o) != 0 ||
+	    take_initrds(p, k, o) != 0 || take_real_mode(p, k) != 0 ||
 	    (k->name_first && name_first(p, k->path) != 0) || take_handoff(p, k) != 0 ||
 	    place_disk(p, path) != 0 || find_warnings(p, k, path) != 0)
 		goto fail;

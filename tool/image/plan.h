@@ -104,6 +104,10 @@ struct plan {
 	size_t initrd_count;
 	uint64_t initrd_size;          /* bytes, all files together */
 	uint64_t initrd_payload_offset;
+	/* A Linux kernel entered in real mode: its real-mode part, the file's first
+	 * setup_size bytes, the payload's last sectors; 0 for other entries. */
+	uint64_t setup_size;
+	uint64_t setup_payload_offset;
 	struct fb_mode framebuffer; /* all zero: text mode */
 	uint32_t protocol;             /* MKB_PROTOCOL_* */
 	char *strings;                 /* owned: the strings with names first (kernel.h's name_first) */
