@@ -599,7 +599,8 @@ static void linux_view(const struct mkb_linux *lx, struct linux_view *l)
 	l->real_mode = (lx->flags & MKB_LINUX_REAL_MODE) != 0;
 	l->kernel_alignment = l->relocatable ? lx->kernel_alignment : 0;
 	l->pref_address = lx->version >= 0x20a ? setup_field(lx, 0x258, 8) : MKB_MIB; /* as linux.c */
-	l->init_size = (uint32_t)setup_field(lx, 0x260, 4);
+	/* Before protocol 2.10 those bytes are not init_size (iPXE keeps text there). */
+	l->init_size = lx->version >= 0x20a ? (uint32_t)setup_field(lx, 0x260, 4) : 0;
 	l->cmdline_size = lx->cmdline_size;
 	l->initrd_addr_max = lx->initrd_addr_max;
 	l->xloadflags = lx->xloadflags;
@@ -622,9 +623,13 @@ static void print_linux_text(FILE *f, const struct view *v)
 	fprintf(f, "  setup header   %s", l.relocatable ? "relocatable" : "not relocatable");
 	if (l.relocatable)
 		fprintf(f, ", kernel_alignment 0x%" PRIx32, l.kernel_alignment);
-	fprintf(f, ", pref_address 0x%" PRIx64 ",\n                 init_size 0x%" PRIx32
-	        ", cmdline_size %" PRIu32 ", initrd_addr_max 0x%" PRIx32 ",\n"
-	        "                 xloadflags 0x%" PRIx32 "%s\n", l.pref_address, l.init_size,
+	fprintf(f, ", pref_address 0x%" PRIx64 ",\n                 ", l.pref_address);
+	if (v->lx->version >= 0x20a)
+		fprintf(f, "init_size 0x%" PRIx32, l.init_size);
+	else
+		fprintf(f, "no init_size (protocol before 2.10)");
+	fprintf(f, ", cmdline_size %" PRIu32 ", initrd_addr_max 0x%" PRIx32 ",\n"
+	        "                 xloadflags 0x%" PRIx32 "%s\n",
 	        l.cmdline_size, l.initrd_addr_max, l.xloadflags,
 	        l.xloadflags & MKB_LINUX_XLF_KERNEL_64 ? " (64-bit entry)" : "");
 	fprintf(f, "  kernel window  0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 " KiB%s)\n", w->paddr,
