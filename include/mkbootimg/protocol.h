@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define MKBOOTIMG_INFO_MAGIC   UINT64_C(0x4f464e49424b4d21) /* "!MKBINFO" */
-#define MKBOOTIMG_INFO_VERSION 3
+#define MKBOOTIMG_INFO_VERSION 4
 
 /* Memory map entry types. Values 1-5 are those of the BIOS E820 call. */
 enum mkbootimg_memory_type {
@@ -113,7 +113,33 @@ struct mkbootimg_info {
 	uint64_t efi_memory_map_descriptor_size; /* step between descriptors (not their sizeof) */
 	uint64_t smbios;            /* physical address of the SMBIOS entry point ("_SM3_" when
 	                               the firmware has one, else "_SM_"); 0 when there is none */
+	/* Version 4 */
+	uint64_t cpus;              /* address of the struct mkbootimg_cpu array; 0 unless the
+	                               kernel asked for MKBOOTIMG_REQUEST_SMP */
+	uint32_t cpu_count;         /* entries of cpus, the BSP among them */
+	uint32_t smp_flags;         /* MKBOOTIMG_SMP_* */
+	uint64_t kernel_slide;      /* bytes added to every virtual address of a relocatable (PIE)
+	                               kernel: its base minus its link base; 0 otherwise */
+	uint64_t kernel_virtual_base; /* a PIE kernel's virtual base as loaded; 0 for a kernel
+	                                 linked at fixed addresses */
 };
+
+/* One CPU (field cpus, version 4). An AP waits, in long mode on the kernel's
+ * page tables with its own stack and interrupts off, until the kernel stores
+ * a non-zero goto_address (one atomic 64-bit store); it then jumps there with
+ * RDI = the address of its own struct mkbootimg_cpu. */
+struct mkbootimg_cpu {
+	uint32_t acpi_uid;          /* ACPI processor UID (MADT) */
+	uint32_t lapic_id;          /* local APIC ID (x2APIC ID in x2APIC mode) */
+	uint32_t flags;             /* MKBOOTIMG_CPU_* */
+	uint32_t reserved;          /* zero */
+	uint64_t goto_address;      /* written by the kernel: where this AP goes; 0 while parked */
+	uint64_t extra_argument;    /* free for the kernel (read by the AP through RDI) */
+};
+
+#define MKBOOTIMG_CPU_BSP     1u /* the CPU that ran the loader and enters the kernel */
+#define MKBOOTIMG_CPU_STARTED 2u /* parked and waiting on goto_address (the BSP: always) */
+#define MKBOOTIMG_SMP_X2APIC  1u /* the loader enabled x2APIC mode */
 
 /* Which firmware booted (field firmware, version 3). */
 #define MKBOOTIMG_FIRMWARE_BIOS 1u
@@ -168,7 +194,10 @@ MKBOOTIMG_CHECK_(region_size, sizeof(struct mkbootimg_memory_region) == 24);
 MKBOOTIMG_CHECK_(module_size, sizeof(struct mkbootimg_module) == 24);
 MKBOOTIMG_CHECK_(segment_size, sizeof(struct mkbootimg_segment) == 32);
 MKBOOTIMG_CHECK_(framebuffer_size, sizeof(struct mkbootimg_framebuffer) == 32);
-MKBOOTIMG_CHECK_(info_size, sizeof(struct mkbootimg_info) == 200);
+MKBOOTIMG_CHECK_(info_size, sizeof(struct mkbootimg_info) == 232);
+MKBOOTIMG_CHECK_(info_cpus, offsetof(struct mkbootimg_info, cpus) == 200);
+MKBOOTIMG_CHECK_(info_kernel_slide, offsetof(struct mkbootimg_info, kernel_slide) == 216);
+MKBOOTIMG_CHECK_(cpu_size, sizeof(struct mkbootimg_cpu) == 32);
 MKBOOTIMG_CHECK_(info_firmware, offsetof(struct mkbootimg_info, firmware) == 152);
 MKBOOTIMG_CHECK_(info_efi_system_table, offsetof(struct mkbootimg_info, efi_system_table) == 160);
 MKBOOTIMG_CHECK_(info_smbios, offsetof(struct mkbootimg_info, smbios) == 192);

@@ -108,7 +108,9 @@ static void test_bootinfo_reads_back(void **state)
 	assert_int_equal(info->stack_physical, 0x600000);
 	assert_int_equal(info->rsdp, 0xf5a40);
 	/* Version 3: the firmware and what UEFI passes on. */
-	assert_int_equal(info->size, 200);
+	assert_int_equal(info->size, 232);
+	assert_int_equal(info->cpus, 0); /* version 4: no SMP request, no PIE */
+	assert_int_equal(info->kernel_slide, 0);
 	assert_int_equal(info->firmware, MKBOOTIMG_FIRMWARE_UEFI);
 	assert_int_equal(info->smbios, 0x7f6f000);
 	assert_int_equal(info->efi_system_table, 0x7f9e018);

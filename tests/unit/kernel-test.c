@@ -632,11 +632,13 @@ static void test_kernel_note_out_of_range(void **state)
 static void test_kernel_note_info_version_too_new(void **state)
 {
 	static const uint32_t v = MKBOOTIMG_INFO_VERSION + 1;
+	char want[128];
 
 	(void)state;
-	refused_note(MKBOOTIMG_NOTE_INFO_VERSION, 1, &v,
-	             ": note mkbootimg info version: the kernel needs boot information version 4, "
-	             "this mkbootimg gives version 3");
+	snprintf(want, sizeof want, ": note mkbootimg info version: the kernel needs boot information "
+	         "version %d, this mkbootimg gives version %d", MKBOOTIMG_INFO_VERSION + 1,
+	         MKBOOTIMG_INFO_VERSION);
+	refused_note(MKBOOTIMG_NOTE_INFO_VERSION, 1, &v, want);
 }
 
 static void test_kernel_note_framebuffer_twice(void **state)
