@@ -95,7 +95,7 @@ void bootinfo_build(void *area, uint64_t address, size_t map_capacity, const str
 	info->framebuffer = *r->framebuffer;
 	info->firmware = r->firmware;
 	info->smbios = r->smbios;
-	if (r->smp->count) {
+	if (r->smp && r->smp->count) {
 		info->cpus = r->smp->cpus;
 		info->cpu_count = r->smp->count;
 		info->smp_flags = r->smp->flags;
