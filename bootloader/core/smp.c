@@ -41,7 +41,7 @@ static CORE_NOINLINE uint32_t rd32(const uint8_t *p)
 }
 
 /* A table's header, then all of it; null when unreachable or shorter than min. */
-static const uint8_t *table(uint64_t address, uint32_t min)
+static CORE_NOINLINE const uint8_t *table(smp_address address, uint32_t min)
 {
 	const uint8_t *t = platform_pointer(address, 36);
 
@@ -55,19 +55,19 @@ static uint64_t find_madt(uint64_t rsdp)
 {
 	const uint8_t *r = platform_pointer(rsdp, 36), *sdt;
 	uint32_t step = 4;
-	uint64_t at;
+	smp_address at;
 
 	if (!r)
 		return 0;
 	at = rd32(r + 16);
 	if (r[15] >= 2 && (rd32(r + 24) | rd32(r + 28))) {
-		at = rd32(r + 24) | (uint64_t)rd32(r + 28) << 32;
+		at = rd32(r + 24) | (smp_address)((uint64_t)rd32(r + 28) << 32);
 		step = 8;
 	}
 	if (!(sdt = table(at, 36)))
 		return 0;
 	for (uint32_t i = 36; i + step <= rd32(sdt + 4); i += step) {
-		uint64_t a = rd32(sdt + i) | (step == 8 ? (uint64_t)rd32(sdt + i + 4) << 32 : 0);
+		smp_address a = rd32(sdt + i) | (step == 8 ? (smp_address)((uint64_t)rd32(sdt + i + 4) << 32) : 0);
 		const uint8_t *t = table(a, MADT_ENTRIES);
 		if (t && rd32(t) == 0x43495041u) /* "APIC" */
 			return a;
@@ -128,7 +128,7 @@ int smp_init(struct smp *s, uint64_t rsdp)
 	if (r[3] & CPUID_APIC) {
 		uint64_t base = x86_rdmsr(MSR_APIC_BASE);
 		if (base & APIC_BASE_ENABLE) {
-			s->lapic = base & ~(uint64_t)0xfff & ((UINT64_C(1) << 52) - 1);
+			s->lapic = (smp_address)(base & ~(uint64_t)0xfff & ((UINT64_C(1) << 52) - 1));
 			if (base & APIC_BASE_X2APIC) {
 				s->flags = MKBOOTIMG_SMP_X2APIC;
 				s->bsp = (uint32_t)x86_rdmsr(MSR_X2APIC_ID);

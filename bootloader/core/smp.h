@@ -16,7 +16,17 @@
 
 #include <stdint.h>
 
+#include "core.h"
+
 #include <mkbootimg/protocol.h>
+
+/* The MADT's and the local APIC's addresses: stage 2 reaches only the first
+ * 4 GiB, where 32-bit arithmetic costs it half the bytes. */
+#if CORE_BIOS_ONLY
+typedef uint32_t smp_address;
+#else
+typedef uint64_t smp_address;
+#endif
 
 struct smp {
 	uint64_t cpus;      /* physical: count struct mkbootimg_cpu, then count uint64_t stack tops */
@@ -24,8 +34,8 @@ struct smp {
 	uint32_t aps;       /* APs to start, each with a stack */
 	uint32_t flags;     /* MKBOOTIMG_SMP_* */
 	uint32_t bsp;       /* the BSP's local APIC ID */
-	uint64_t lapic;     /* xAPIC registers' address; 0: no usable local APIC */
-	uint64_t madt;      /* 0: none */
+	smp_address lapic; /* local APIC registers' address; 0: no usable local APIC */
+	smp_address madt;  /* 0: none */
 };
 
 /* The trampoline's data, at SMP_AP_DATA in its page: smp/trampoline.asm
