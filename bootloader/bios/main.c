@@ -62,7 +62,7 @@ void loader_main(uint32_t drive)
 	if (mkb_manifest_smp_stack(m)) { /* started in core_finish, after the last BIOS call */
 		facts.smp_trampoline = SMP_PAGE;
 		facts.smp_code = smp_trampoline;
-		facts.smp_code_size = (uint32_t)(smp_trampoline_end - smp_trampoline);
+		facts.smp_code_size = (uint32_t)((uintptr_t)smp_trampoline_end - (uintptr_t)smp_trampoline);
 	}
 	if (m->fb_width)
 		vbe_set_mode(m->fb_width, m->fb_height, m->fb_bpp, &facts.framebuffer);
