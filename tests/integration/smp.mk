@@ -25,5 +25,5 @@ $(TEST_KERNELS)/smp-exit-norequest.elf: $(SMP_DEPS)
 	$(CC) $(KERNEL_CFLAGS) -DEXIT_AT_ENTRY -DNO_REQUEST -Ltests/kernels -T tests/kernels/higher-half.ld \
 		$(KERNEL_LDFLAGS) -o $@ $<
 
-check-smp: $(BUILD)/mkbootimg $(SMP_KERNELS)
+check-smp: $(BUILD)/mkbootimg $(SMP_KERNELS) $(TEST_KERNELS)/entry-check-higher-half.elf
 	$(PYTHON) tests/integration/smp.py --qemu $(QEMU) --mkbootimg $(BUILD)/mkbootimg --kernels $(TEST_KERNELS)
