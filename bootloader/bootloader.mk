@@ -57,9 +57,17 @@ $(LAYOUT).inc: $(LAYOUT).s
 $(LAYOUT).ld: $(LAYOUT).s
 	sed -n 's/.*->\([A-Z0-9_]*\) \([0-9]*\)".*/\1 = \2;/p' $< > $@
 
-$(LOADER_DIR)/bios/entry.o: bootloader/bios/entry.asm $(LAYOUT).inc Makefile
+# The APs' start-up code (core/smp.h): one flat blob both front-ends embed.
+SMP_TRAMPOLINE := $(LOADER_DIR)/smp/trampoline.bin
+
+$(SMP_TRAMPOLINE): bootloader/smp/trampoline.asm
 	@mkdir -p $(@D)
-	$(NASM) -f elf32 -I$(LOADER_DIR)/bios/ -DLOADER_NAME='"mkbootimg $(VERSION)"' $< -o $@
+	$(NASM) -f bin $< -o $@
+
+$(LOADER_DIR)/bios/entry.o: bootloader/bios/entry.asm $(LAYOUT).inc $(SMP_TRAMPOLINE) Makefile
+	@mkdir -p $(@D)
+	$(NASM) -f elf32 -I$(LOADER_DIR)/bios/ -DLOADER_NAME='"mkbootimg $(VERSION)"' \
+		-DSMP_TRAMPOLINE_BIN='"$(SMP_TRAMPOLINE)"' $< -o $@
 
 $(LOADER_DIR)/stage2.elf: $(LOADER_OBJ) bootloader/bios/stage2.ld $(LAYOUT).ld
 	$(LD) -m elf_i386 -nostdlib --no-warn-rwx-segments --gc-sections -L $(LOADER_DIR)/bios \
@@ -134,9 +142,9 @@ $(LOADER_DIR)/uefi/%.o: bootloader/uefi/%.c
 	@mkdir -p $(@D)
 	$(UEFI_CC) $(UEFI_CFLAGS) -c $< -o $@
 
-$(LOADER_DIR)/uefi/entry.o: bootloader/uefi/entry.S
+$(LOADER_DIR)/uefi/entry.o: bootloader/uefi/entry.S $(SMP_TRAMPOLINE)
 	@mkdir -p $(@D)
-	$(UEFI_CC) $(UEFI_CFLAGS) -c $< -o $@
+	$(UEFI_CC) $(UEFI_CFLAGS) -DSMP_TRAMPOLINE_BIN='"$(SMP_TRAMPOLINE)"' -c $< -o $@
 
 $(LOADER_DIR)/uefi-core/%.o: bootloader/core/%.c
 	@mkdir -p $(@D)

@@ -157,3 +157,6 @@ include tests/integration/machines.mk
 include tests/integration/uefi.mk
 include tests/fuzz/fuzz.mk
 include tests/lint/lint.mk
+
+# After TEST_KERNELS: its rules name kernels there.
+include tests/integration/smp.mk

@@ -553,6 +553,7 @@ struct view {
 	const uint64_t *module_sizes;
 	const char *const *module_strings;
 	uint32_t fb_width, fb_height, fb_bpp;
+	uint32_t smp_stack;        /* bytes per AP (MKBOOTIMG_REQUEST_SMP); 0: APs left alone */
 	uint64_t image_sectors, payload_lba, payload_sectors, manifest_lba;
 	int checksum_known;      /* image: 1, with the stored and computed values */
 	uint64_t checksum_stored, checksum_computed;
@@ -809,6 +810,9 @@ static void print_text(FILE *f, const struct view *v)
 		        v->layout == IMAGE_LAYOUT_BIOS ? "VGA text mode"
 		        : v->layout == IMAGE_LAYOUT_UEFI ? "the firmware's GOP mode"
 		        : "VGA text mode on BIOS, the firmware's GOP mode on UEFI");
+	if (v->smp_stack)
+		fprintf(f, "  smp            every CPU started, %" PRIu32 " KiB of stack each\n",
+		        v->smp_stack / 1024);
 	fprintf(f, "  segments       %zu (%s)\n", v->segment_count,
 	        v->lx != NULL ? "the kernel window: the file after its setup sectors"
 	                      : "numbered by ELF program header");
@@ -929,6 +933,8 @@ static void print_json(FILE *f, const struct view *v)
 	json_hex(f, ",\n  ", "stack_top", v->stack_top);
 	json_hex(f, ",\n  ", "stack_size", v->stack_size);
 	json_hex(f, ",\n  ", "direct_map_offset", v->direct_map);
+	if (v->smp_stack)
+		json_hex(f, ",\n  ", "smp_stack_size", v->smp_stack);
 	fprintf(f, ",\n  \"cmdline\": ");
 	info_json_string(f, v->cmdline);
 	fprintf(f, ",\n  \"framebuffer\": ");
@@ -1010,6 +1016,7 @@ int info_print_image(FILE *f, const char *path, const struct info_image *im, int
 		.module_count = im->m.module_count, .module_sizes = sizes,
 		.module_strings = (const char *const *)im->module_strings,
 		.fb_width = im->m.fb_width, .fb_height = im->m.fb_height, .fb_bpp = im->m.fb_bpp,
+		.smp_stack = mkb_manifest_smp_stack(&im->m),
 		.image_sectors = im->m.image_sectors, .payload_lba = im->m.payload_lba,
 		.payload_sectors = im->m.payload_sectors, .manifest_lba = im->manifest_lba,
 		.checksum_known = 1, .checksum_stored = im->m.payload_checksum,
@@ -1085,6 +1092,7 @@ static int info_kernel(FILE *f, const char *path, const struct plan_options *opt
 		.cmdline = p->cmdline, .segment_count = p->segment_count, .segments = segs,
 		.module_count = p->module_count, .module_sizes = sizes, .module_strings = strings,
 		.fb_width = p->framebuffer.width, .fb_height = p->framebuffer.height,
+		.smp_stack = p->smp_stack_size,
 		.fb_bpp = p->framebuffer.bpp, .image_sectors = p->image_sectors,
 		.payload_lba = p->payload_lba, .payload_sectors = p->payload_sectors,
 		.manifest_lba = p->manifest_lba, .warnings = (const char **)p->warnings,

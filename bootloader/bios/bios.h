@@ -16,6 +16,7 @@
 
 /* Low memory, all below 1 MiB (see bootloader/README.md). */
 #define LOW_STACK_TOP 0x7000u  /* below stage 1's page: see entry.asm */
+#define SMP_PAGE 0x7000u       /* the APs' start-up code, below stage 1 (unused once core_finish runs) */
 #define STAGE2_BASE 0x8000u
 #define BOUNCE_BUFFER 0x20000u /* 64 KiB-aligned, so no transfer crosses 64 KiB */
 #define BOUNCE_SECTORS 128u    /* 64 KiB: the most one read may transfer */
@@ -71,6 +72,8 @@ __attribute__((noreturn)) void enter_linux16(uint32_t segment);
 /* console.c: COM1 and the VGA text screen */
 void console_init(void);
 void print(const char *fmt, ...);
+/* entry.asm: the APs' start-up code (smp/trampoline.asm) */
+extern const char smp_trampoline[], smp_trampoline_end[];
 extern const char firmware_unsupported[]; /* "This machine's firmware is not supported." */
 __attribute__((noreturn)) void fatal(const char *fmt, ...);
 

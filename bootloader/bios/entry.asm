@@ -406,6 +406,12 @@ enter_linux16:
 
 section .note.GNU-stack noalloc noexec nowrite progbits
 section .data
+; The APs' start-up code (smp/trampoline.asm, assembled by the build),
+; copied by the core to SMP_PAGE when the kernel asks for its APs.
+global smp_trampoline, smp_trampoline_end
+smp_trampoline:
+	incbin SMP_TRAMPOLINE_BIN
+smp_trampoline_end:
 
 align 8
 gdt:

@@ -12,6 +12,7 @@
 #include <mkbootimg/protocol.h>
 
 #include "bios.h"
+#include "manifest.h"
 
 /* Low memory the kernel's map shows as the loader's (see README.md). */
 static const struct mm_range own[CORE_MAX_OWN] = {
@@ -58,6 +59,11 @@ void loader_main(uint32_t drive)
 	/* The last BIOS call: after it the screen may be graphics, where the
 	 * loader's messages would not show. */
 	const struct mkb_manifest *m = mem->core.m;
+	if (mkb_manifest_smp_stack(m)) { /* started in core_finish, after the last BIOS call */
+		facts.smp_trampoline = SMP_PAGE;
+		facts.smp_code = smp_trampoline;
+		facts.smp_code_size = (uint32_t)((uintptr_t)smp_trampoline_end - (uintptr_t)smp_trampoline);
+	}
 	if (m->fb_width)
 		vbe_set_mode(m->fb_width, m->fb_height, m->fb_bpp, &facts.framebuffer);
 	facts.vbe_mode = vbe_blocks(&facts.vbe_control, &facts.vbe_mode_info);

@@ -351,6 +351,25 @@ static enum core_status load_payload(struct core_boot *b)
 	return CORE_OK;
 }
 
+/* The CPUs' list (BOOT_INFO) and each AP's stack (KERNEL_STACK): the kernel
+ * asked for its APs. */
+static enum core_status prepare_smp(struct core_boot *b)
+{
+	uint32_t stack = mkb_manifest_smp_stack(b->m);
+	uint64_t stacks = 0;
+	enum core_status rc;
+
+	smp_init(&b->smp, b->facts->rsdp);
+	if ((rc = allocate(b, (uint32_t)(page_up(b->smp.count * (sizeof(struct mkbootimg_cpu) + 8)) / PAGE_SIZE),
+			   MKBOOTIMG_MEM_BOOT_INFO | CLEAR, &b->smp.cpus)) != CORE_OK)
+		return rc;
+	if (b->smp.aps &&
+	    (rc = allocate(b, b->smp.aps * (stack / PAGE_SIZE), MKBOOTIMG_MEM_KERNEL_STACK, &stacks)) != CORE_OK)
+		return rc;
+	smp_list(&b->smp, stacks, stack);
+	return CORE_OK;
+}
+
 /* Highest end of anything that is memory rather than a hole or MMIO, and
  * of a framebuffer the map lacks (UEFI's GOP: a VBE framebuffer's address
  * is 32-bit), rounded up to whole GiB, and at least 4 GiB: what the direct
@@ -381,6 +400,7 @@ static void fill_request(struct core_boot *b)
 	r->smbios = f->smbios;
 	r->efi = &f->efi; /* its memory map is final only in core_finish */
 	r->map = b->map;
+	r->smp = &b->smp;
 	r->ram = b->ram;
 	r->ram_count = b->ram_count;
 	/* Its length is at most 4 KiB (multiboot.c reads no more). */
@@ -422,6 +442,8 @@ enum core_status core_load(struct core_boot *b, struct core_error *err)
 			return rc;
 		b->request.stack_physical = b->stack;
 		b->info_size = bootinfo_size(m, CORE_MAX_MAP);
+		if (mkb_manifest_smp_stack(m) && (rc = prepare_smp(b)) != CORE_OK)
+			return rc;
 	} else if (m->protocol == MKB_PROTOCOL_LINUX) {
 		b->info_size = linux_size(m);
 	} else {
@@ -529,5 +551,7 @@ enum core_status core_finish(struct core_boot *b, struct core_handoff *h, struct
 	h->page_tables = b->paging.root;
 	h->stack_top = m->stack_top;
 	h->nx = f->nx;
+	if (b->smp.count) /* after the last firmware call; the page tables are built */
+		smp_start(&b->smp, f->smp_trampoline, f->smp_code, f->smp_code_size, h->page_tables, f->nx);
 	return CORE_OK;
 }

@@ -23,6 +23,7 @@
 #include "multiboot.h"
 #include "paging.h"
 #include "platform.h"
+#include "smp.h"
 
 #define CORE_MAX_FIRMWARE_RANGES 256 /* entries of the firmware's map, at most */
 #define CORE_MAX_OWN 2               /* ranges of the front-end's own, at most */
@@ -55,6 +56,7 @@ struct core_boot {
 	uint64_t initrd;              /* Linux: where the initrd was loaded; 0: none */
 	uint64_t real_mode;           /* Linux's real-mode entry: its 64 KiB segment's base; 0: none */
 	struct paging paging;
+	struct smp smp;               /* a native kernel's CPUs; smp.count 0: not asked for */
 	struct info_request request; /* for the boot information */
 	struct mm_claims claims;      /* what the loader allocated */
 	uint64_t module_address[MKB_MAX_MODULES];

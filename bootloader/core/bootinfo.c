@@ -4,6 +4,7 @@
 #include "core.h"
 #include "platform.h"
 #include "manifest.h"
+#include "smp.h"
 
 /* The block: the structure, the regions (room for the capacity), the
  * segments, the modules, then the strings. A few dozen KiB: 32-bit offsets. */
@@ -94,6 +95,11 @@ void bootinfo_build(void *area, uint64_t address, size_t map_capacity, const str
 	info->framebuffer = *r->framebuffer;
 	info->firmware = r->firmware;
 	info->smbios = r->smbios;
+	if (r->smp && r->smp->count) {
+		info->cpus = r->smp->cpus;
+		info->cpu_count = r->smp->count;
+		info->smp_flags = r->smp->flags;
+	}
 	if (!CORE_BIOS_ONLY) { /* UEFI only (core.h): on a BIOS they stay 0 */
 		info->efi_system_table = r->efi->system_table;
 		info->efi_memory_map = r->efi->memory_map;

@@ -16,7 +16,9 @@
  *   - a framebuffer above 4 GiB for the direct map (boot.c: a GOP's; a
  *     VBE framebuffer's address is 32-bit).
  *
- * Rules for every file in core/: no firmware calls, no assembly, no halting.
+ * Rules for every file in core/: no firmware calls, no assembly, no halting
+ * (but x86.h: the port, MSR and CPUID instructions smp.c needs to start the
+ * APs, which are the machine's and the same under every firmware).
  * Physical addresses are uint64_t; memory is reached through platform.h.
  * A function that can fail returns an enum core_status and fills a struct
  * core_error with the sentence the front-end shows before it stops.

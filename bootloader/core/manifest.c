@@ -35,8 +35,10 @@ enum mkb_manifest_rule mkb_manifest_check_header(const struct mkb_manifest *m, u
 		return MKB_RULE_VERSION;
 	if (m->sectors == 0 || m->sectors > MKB_MANIFEST_MAX_BYTES / MKB_SECTOR_SIZE)
 		return MKB_RULE_SECTORS;
-	if (m->header_size != sizeof(struct mkb_manifest))
+	if (m->header_size != MKB_MANIFEST_HEADER_BASE && m->header_size != MKB_MANIFEST_HEADER_SMP)
 		return MKB_RULE_HEADER_SIZE;
+	if (mkb_manifest_smp_stack(m) & (PAGE_SIZE - 1))
+		return MKB_RULE_STACK_SIZE;
 	if (m->segment_count == 0)
 		return MKB_RULE_NO_SEGMENTS;
 	if (m->segment_count > MKB_MAX_SEGMENTS)
@@ -139,7 +141,7 @@ const char *mkb_manifest_rule_text(enum mkb_manifest_rule rule)
 	case MKB_RULE_MAGIC: return "no manifest magic (\"MKBM\")";
 	case MKB_RULE_VERSION: return "a manifest version this loader does not read";
 	case MKB_RULE_SECTORS: return "the manifest's size is not 1 to 128 sectors";
-	case MKB_RULE_HEADER_SIZE: return "the manifest's header size is not 120 bytes";
+	case MKB_RULE_HEADER_SIZE: return "the manifest's header size is neither 120 nor 128 bytes";
 	case MKB_RULE_NO_SEGMENTS: return "the manifest has no segments";
 	case MKB_RULE_SEGMENT_COUNT: return "the manifest has more than 128 segments";
 	case MKB_RULE_MODULE_COUNT: return "the manifest has more than 64 modules";

@@ -20,7 +20,7 @@ enum mkb_manifest_rule {
 	MKB_RULE_MAGIC,        /* magic is MKB_MANIFEST_MAGIC */
 	MKB_RULE_VERSION,      /* version is MKB_MANIFEST_VERSION */
 	MKB_RULE_SECTORS,      /* 1 to MKB_MANIFEST_MAX_BYTES / 512 sectors */
-	MKB_RULE_HEADER_SIZE,  /* header_size is sizeof(struct mkb_manifest) */
+	MKB_RULE_HEADER_SIZE,  /* header_size is MKB_MANIFEST_HEADER_BASE or _SMP */
 	/* The rest of the header. */
 	MKB_RULE_NO_SEGMENTS,  /* at least one segment */
 	MKB_RULE_SEGMENT_COUNT,/* at most MKB_MAX_SEGMENTS */
@@ -68,6 +68,13 @@ enum mkb_manifest_rule mkb_manifest_check_header(const struct mkb_manifest *m, u
  * On a broken rule, *item is the segment's or module's index (0 otherwise).
  */
 enum mkb_manifest_rule mkb_manifest_check_tables(const void *manifest, uint32_t *item);
+
+/* Bytes of stack per AP; 0: the kernel did not ask for its APs (a short
+ * header, whose smp fields are the segment table's first bytes). */
+static inline uint32_t mkb_manifest_smp_stack(const struct mkb_manifest *m)
+{
+	return m->header_size >= MKB_MANIFEST_HEADER_SMP ? m->smp_stack_size : 0;
+}
 
 /* The tables of a manifest that passed both checks. */
 static inline const struct mkb_segment *mkb_manifest_segments(const struct mkb_manifest *m)

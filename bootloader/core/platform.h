@@ -104,6 +104,11 @@ struct boot_facts {
 	const void *vbe_control;    /* when vbe_mode: VBE controller information, 512 bytes */
 	const void *vbe_mode_info;  /* when vbe_mode: VBE mode information, 256 bytes */
 	struct mkb_efi_facts efi;   /* UEFI: the system table and the final memory map */
+	/* A native kernel's APs (MKBOOTIMG_REQUEST_SMP, smp.h), started by core_finish. */
+	uint64_t smp_trampoline;    /* a page below 1 MiB for their start-up code; 0: none,
+				       the CPUs are listed but no AP is started */
+	const void *smp_code;       /* smp/trampoline.asm assembled, as the front-end embeds it */
+	uint32_t smp_code_size;
 };
 
 #endif

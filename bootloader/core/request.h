@@ -34,6 +34,7 @@ struct info_request {
 	uint64_t rsdp;                  /* the RSDP's address, 0: none */
 	const struct mm_range *map;     /* the kernel's memory map, sanitized */
 	size_t map_count;
+	const struct smp *smp;          /* the CPUs: smp->count 0 when not asked for */
 	/* Multiboot */
 	const struct mm_range *ram;     /* the firmware's map, sanitized; in core_finish, its
 					   final one, the loader's memory in it usable */

@@ -171,3 +171,10 @@ trampoline_end:
 	 * here ("invalid number of bytes": the comparison's true is -1). The
 	 * length is known only once jumps are sized, too late for .if. */
 	.space (trampoline_end - trampoline_start) > TRAMPOLINE_DATA
+
+/* The APs' start-up code (smp/trampoline.asm, assembled by the build): data
+ * the core copies below 1 MiB when the kernel asks for its APs. */
+	.globl smp_trampoline, smp_trampoline_end
+smp_trampoline:
+	.incbin SMP_TRAMPOLINE_BIN
+smp_trampoline_end:

@@ -13,6 +13,7 @@
 #include <mkbootimg/protocol.h>
 
 #include "uefi.h"
+#include "manifest.h"
 
 struct efi_system_table *st;
 struct efi_boot_services *bs;
@@ -109,6 +110,13 @@ efi_status efi_main(efi_handle image, struct efi_system_table *system_table)
 	 * lies where a segment's virtual range hides the identity map. */
 	memory_move_map();
 	struct handoff *h = trampoline_page(&native, &multiboot);
+	if (core.m->protocol == MKB_PROTOCOL_NATIVE && mkb_manifest_smp_stack(core.m)) {
+		/* The APs' page (SIPI vector): the core starts them after ExitBootServices,
+		 * as the BIOS loader does, not through the MP services protocol. */
+		facts.smp_trampoline = allocate_pages(1, MiB, EFI_LOADER_CODE);
+		facts.smp_code = smp_trampoline;
+		facts.smp_code_size = (uint32_t)((uintptr_t)smp_trampoline_end - (uintptr_t)smp_trampoline);
+	}
 	memory_exit(image, &facts);
 	if (core_finish(&core, &handoff, &error) != CORE_OK)
 		fatal("%s", error.message);

@@ -70,6 +70,8 @@ void platform_facts(struct boot_facts *f);
 
 /* entry.S: the trampoline, copied below 4 GiB before it runs */
 extern const char trampoline_start[], trampoline_multiboot[], trampoline_end[];
+/* entry.S: the APs' start-up code (smp/trampoline.asm), copied below 1 MiB by the core */
+extern const char smp_trampoline[], smp_trampoline_end[];
 
 struct handoff {
 	uint64_t gdt[4];

@@ -117,7 +117,16 @@ struct mkb_manifest {
 	uint32_t fb_height;
 	uint32_t fb_bpp;
 	uint32_t protocol;          /* MKB_PROTOCOL_*: how the loader enters the kernel */
+	/* Only in a header of MKB_MANIFEST_HEADER_SMP bytes (a kernel that asked
+	 * for its APs); in one of MKB_MANIFEST_HEADER_BASE bytes, read as 0. */
+	uint32_t smp_stack_size;    /* bytes of stack per AP, a multiple of 4096; 0: APs untouched */
+	uint32_t smp_reserved;      /* zero */
 };
+
+/* header_size: the tool writes the short header unless the kernel asks for
+ * SMP, so images of other kernels are what they were. */
+#define MKB_MANIFEST_HEADER_BASE 120u
+#define MKB_MANIFEST_HEADER_SMP 128u
 
 /* How the kernel is entered (manifest field protocol; 0 in older images). */
 #define MKB_PROTOCOL_NATIVE     0u /* long mode, struct mkbootimg_info (protocol.h) */
@@ -235,7 +244,7 @@ static inline uint64_t mkb_checksum_value(const struct mkb_checksum *c)
 	return (uint64_t)c->b << 32 | c->a;
 }
 
-typedef char mkb_check_manifest_size[sizeof(struct mkb_manifest) == 120 ? 1 : -1];
+typedef char mkb_check_manifest_size[sizeof(struct mkb_manifest) == 128 ? 1 : -1];
 typedef char mkb_check_module_size[sizeof(struct mkb_module) == 24 ? 1 : -1];
 typedef char mkb_check_multiboot_size[sizeof(struct mkb_multiboot) == 32 ? 1 : -1];
 typedef char mkb_check_linux_size[sizeof(struct mkb_linux) == 200 ? 1 : -1];

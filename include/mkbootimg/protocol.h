@@ -39,7 +39,7 @@ enum mkbootimg_memory_type {
 	MKBOOTIMG_MEM_BAD = 5,                /* defective RAM */
 	MKBOOTIMG_MEM_LOADER_RECLAIMABLE = 0x1000, /* loader code and buffers; free after entry */
 	MKBOOTIMG_MEM_KERNEL = 0x1001,        /* the kernel's segments */
-	MKBOOTIMG_MEM_KERNEL_STACK = 0x1002,  /* the initial stack */
+	MKBOOTIMG_MEM_KERNEL_STACK = 0x1002,  /* the initial stack, and each AP's (SMP request) */
 	MKBOOTIMG_MEM_PAGE_TABLES = 0x1003,   /* the page tables CR3 points to */
 	MKBOOTIMG_MEM_BOOT_INFO = 0x1004,     /* this structure, its map and strings */
 	MKBOOTIMG_MEM_MODULES = 0x1005        /* the modules' bytes */
@@ -127,7 +127,15 @@ struct mkbootimg_info {
 /* One CPU (field cpus, version 4). An AP waits, in long mode on the kernel's
  * page tables with its own stack and interrupts off, until the kernel stores
  * a non-zero goto_address (one atomic 64-bit store); it then jumps there with
- * RDI = the address of its own struct mkbootimg_cpu. */
+ * RDI = the address of its own struct mkbootimg_cpu, RSP its own stack's top
+ * as after a call (RSP + 8 16-byte aligned), RBP = 0, SSE on, the loader's GDT.
+ * The list is the MADT's enabled and online-capable local APIC and x2APIC
+ * entries, the BSP among them; an AP without MKBOOTIMG_CPU_STARTED (absent,
+ * online-capable only, an x2APIC ID the xAPIC cannot reach, no free page
+ * below 1 MiB on UEFI, or silent for 100 ms) was sent INIT last and waits for a SIPI. A parked AP runs in a page
+ * below 1 MiB the map marks LOADER_RECLAIMABLE: keep that memory (and the
+ * GDT) until every AP has left. The array is in BOOT_INFO memory, the AP
+ * stacks in KERNEL_STACK memory. */
 struct mkbootimg_cpu {
 	uint32_t acpi_uid;          /* ACPI processor UID (MADT) */
 	uint32_t lapic_id;          /* local APIC ID (x2APIC ID in x2APIC mode) */
@@ -139,7 +147,8 @@ struct mkbootimg_cpu {
 
 #define MKBOOTIMG_CPU_BSP     1u /* the CPU that ran the loader and enters the kernel */
 #define MKBOOTIMG_CPU_STARTED 2u /* parked and waiting on goto_address (the BSP: always) */
-#define MKBOOTIMG_SMP_X2APIC  1u /* the loader enabled x2APIC mode */
+#define MKBOOTIMG_SMP_X2APIC  1u /* the BSP's local APIC is in x2APIC mode (lapic_id: x2APIC
+                                    IDs); the loader never enables it: the firmware did */
 
 /* Which firmware booted (field firmware, version 3). */
 #define MKBOOTIMG_FIRMWARE_BIOS 1u
@@ -159,7 +168,8 @@ struct mkbootimg_cpu {
 enum mkbootimg_note_type {
 	MKBOOTIMG_NOTE_STACK_SIZE = 1,   /* desc: uint32 bytes (64 KiB .. 1 GiB) */
 	MKBOOTIMG_NOTE_FRAMEBUFFER = 2,  /* desc: uint32 width, height, bits per pixel */
-	MKBOOTIMG_NOTE_INFO_VERSION = 3  /* desc: uint32 oldest boot-information version the kernel reads */
+	MKBOOTIMG_NOTE_INFO_VERSION = 3, /* desc: uint32 oldest boot-information version the kernel reads */
+	MKBOOTIMG_NOTE_SMP = 4           /* desc: uint32 bytes of stack per AP (4 KiB .. 1 GiB) */
 };
 
 struct mkbootimg_note_header {
@@ -184,6 +194,11 @@ struct mkbootimg_note_header {
 #define MKBOOTIMG_REQUEST_FRAMEBUFFER(width, height, bpp)                          \
 	MKBOOTIMG_NOTE_(framebuffer, MKBOOTIMG_NOTE_FRAMEBUFFER, 3, (uint32_t)(width), \
 			(uint32_t)(height), (uint32_t)(bpp))
+/* Start the other CPUs (APs), each parked on its struct mkbootimg_cpu with a
+ * stack of stack_bytes (rounded up to pages): MKBOOTIMG_REQUEST_SMP(64 * 1024);
+ * without it the loader never touches the APs and cpus stays 0. */
+#define MKBOOTIMG_REQUEST_SMP(stack_bytes) \
+	MKBOOTIMG_NOTE_(smp, MKBOOTIMG_NOTE_SMP, 1, (uint32_t)(stack_bytes))
 /* Refuse to build with a loader older than this boot-information version. */
 #define MKBOOTIMG_REQUIRE_INFO_VERSION(version) \
 	MKBOOTIMG_NOTE_(info_version, MKBOOTIMG_NOTE_INFO_VERSION, 1, (uint32_t)(version))

@@ -1083,6 +1083,18 @@ struct efi_descriptor {
 #define EFI_RUNTIME_SERVICES_CODE 5
 #define EFI_RUNTIME_SERVICES_DATA 6
 
+/* A kernel that does not ask for its APs (MKBOOTIMG_REQUEST_SMP) gets no
+ * CPU list: the loader leaves the APs alone (version 4). */
+static void check_no_cpus(void)
+{
+	current_check = "no CPU list unasked";
+	if (info->version < 4)
+		return;
+	report(!info->cpus && !info->cpu_count && !info->smp_flags, current_check,
+	       "cpus %x, cpu_count %u, smp_flags %u: want all 0", info->cpus, (uint64_t)info->cpu_count,
+	       (uint64_t)info->smp_flags);
+}
+
 /* Which firmware booted, printed for the tests outside to compare ("firmware:
  * UEFI"), and what version 3 says of it: the EFI fields on UEFI, zero on a
  * BIOS; SMBIOS when there is an entry point. */
@@ -1226,6 +1238,7 @@ _Noreturn void check_main(uint64_t rdi)
 	check_segments();
 	check_modules();
 	check_firmware();
+	check_no_cpus();
 	check_rsdp();
 	check_framebuffer();
 	check_identity_map(rdi);

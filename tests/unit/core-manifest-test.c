@@ -123,7 +123,32 @@ static void test_manifest_header_size(void **state)
 {
 	(void)state;
 	m->header_size = sizeof(struct mkb_manifest) + 8;
-	expect(MKB_RULE_HEADER_SIZE, 0, "the manifest's header size is not 120 bytes");
+	expect(MKB_RULE_HEADER_SIZE, 0, "the manifest's header size is neither 120 nor 128 bytes");
+	m->header_size = MKB_MANIFEST_HEADER_BASE + 4;
+	expect(MKB_RULE_HEADER_SIZE, 0, "the manifest's header size is neither 120 nor 128 bytes");
+}
+
+/* A short header (no SMP request) is valid, and its smp fields are not read:
+ * they are the segment table's first bytes. */
+static void test_manifest_short_header(void **state)
+{
+	(void)state;
+	m->smp_stack_size = 123; /* would break the rule below if it were read */
+	m->header_size = MKB_MANIFEST_HEADER_BASE;
+	expect(MKB_RULE_VALID, 0, "the manifest is valid");
+	assert_int_equal(mkb_manifest_smp_stack(m), 0);
+	m->header_size = MKB_MANIFEST_HEADER_SMP;
+	assert_int_equal(mkb_manifest_smp_stack(m), 123);
+}
+
+/* The AP stack size is whole pages. */
+static void test_manifest_smp_stack(void **state)
+{
+	(void)state;
+	m->smp_stack_size = 8192;
+	expect(MKB_RULE_VALID, 0, "the manifest is valid");
+	m->smp_stack_size = 8192 + 16;
+	expect(MKB_RULE_STACK_SIZE, 0, "the stack size is not a whole number of pages from 4 KiB to 4 GiB");
 }
 
 static void test_manifest_no_segments(void **state)
@@ -482,6 +507,8 @@ int main(void)
 		T(test_manifest_version),
 		T(test_manifest_sectors),
 		T(test_manifest_header_size),
+		T(test_manifest_short_header),
+		T(test_manifest_smp_stack),
 		T(test_manifest_no_segments),
 		T(test_manifest_segment_count),
 		T(test_manifest_module_count),

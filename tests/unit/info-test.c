@@ -186,11 +186,11 @@ static void test_info_refuses_bad_manifests(void **state)
 		{ offsetof(struct mkb_manifest, image_sectors) + 4, 1, "more than the 2^32 that its "
 		  "partition table can hold" },
 		/* the first segment's payload_offset and filesz, the module's string */
-		{ sizeof(struct mkb_manifest) + offsetof(struct mkb_segment, payload_offset), 0x100000,
+		{ MKB_MANIFEST_HEADER_BASE + offsetof(struct mkb_segment, payload_offset), 0x100000,
 		  "segment 0: its bytes lie outside" },
-		{ sizeof(struct mkb_manifest) + offsetof(struct mkb_segment, filesz), 0x7fffffff,
+		{ MKB_MANIFEST_HEADER_BASE + offsetof(struct mkb_segment, filesz), 0x7fffffff,
 		  "segment 0: its bytes lie outside" },
-		{ sizeof(struct mkb_manifest) + 2 * sizeof(struct mkb_segment) +
+		{ MKB_MANIFEST_HEADER_BASE + 2 * sizeof(struct mkb_segment) +
 		  offsetof(struct mkb_module, string_length), 0x7fffffff, "module 0: its string" },
 	};
 	char path[800];
@@ -609,7 +609,7 @@ static void test_info_numbers_segments_by_program_header(void **state)
 		snprintf(cmd, sizeof cmd, "cp '%s' '%s'", img, bad);
 		assert_int_equal(system(cmd), 0);
 		g = fopen(bad, "r+b");
-		fseek(g, MANIFEST_OFF + (long)sizeof(struct mkb_manifest) + (long)sizeof(struct mkb_segment) +
+		fseek(g, MANIFEST_OFF + (long)MKB_MANIFEST_HEADER_BASE + (long)sizeof(struct mkb_segment) +
 		      (long)offsetof(struct mkb_segment, payload_offset), SEEK_SET);
 		fwrite(&v, 4, 1, g);
 		fclose(g);

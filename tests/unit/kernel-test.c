@@ -582,12 +582,40 @@ static void refused_note(uint32_t type, size_t words, const uint32_t *desc, cons
 	expect_refused(&e, want);
 }
 
+/* MKBOOTIMG_REQUEST_SMP: the largest stack wins, rounded up to pages;
+ * outside 4K..1G refused; none: 0, the APs left alone. */
+static void test_kernel_note_smp(void **state)
+{
+	static const uint32_t small = 10000, big = 16384, tiny = 100, huge = (1u << 30) + 1;
+	struct eb_elf e;
+	struct kernel k;
+
+	(void)state;
+	good(&e);
+	open_with_notes(&e, &k);
+	assert_int_equal(k.requests.smp_stack_size, 0);
+	kernel_close(&k);
+	good(&e);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_SMP, 1, &small);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_SMP, 1, &big);
+	open_with_notes(&e, &k);
+	assert_int_equal(k.requests.smp_stack_size, 16384);
+	kernel_close(&k);
+	good(&e);
+	eb_mkb_note(&e, MKBOOTIMG_NOTE_SMP, 1, &small);
+	open_with_notes(&e, &k);
+	assert_int_equal(k.requests.smp_stack_size, 12288);
+	kernel_close(&k);
+	refused_note(MKBOOTIMG_NOTE_SMP, 1, &tiny, ": note mkbootimg smp: 100 bytes of stack per CPU is outside 4K..1G");
+	refused_note(MKBOOTIMG_NOTE_SMP, 1, &huge, "smp: 1073741825 bytes of stack per CPU is outside");
+}
+
 static void test_kernel_note_unknown_type(void **state)
 {
 	static const uint32_t w = 1;
 
 	(void)state;
-	refused_note(7, 1, &w, ": note mkbootimg type 7 (unknown): this mkbootimg knows types 1 to 3");
+	refused_note(7, 1, &w, ": note mkbootimg type 7 (unknown): this mkbootimg knows types 1 to 4");
 	refused_note(0, 1, &w, ": note mkbootimg type 0 (unknown)");
 }
 
@@ -709,6 +737,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_notes_foreign_owner),
 		cmocka_unit_test(test_kernel_notes_repeated),
 		cmocka_unit_test(test_kernel_note_unknown_type),
+		cmocka_unit_test(test_kernel_note_smp),
 		cmocka_unit_test(test_kernel_note_bad_descsz),
 		cmocka_unit_test(test_kernel_note_out_of_range),
 		cmocka_unit_test(test_kernel_note_info_version_too_new),

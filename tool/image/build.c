@@ -60,6 +60,9 @@ static void print_requests(FILE *f, const char *kernel_path, const struct kernel
 		else
 			fprintf(f, "%s: framebuffer %s from the kernel's note\n", kernel_path, note);
 	}
+	if (r->smp_stack_size != 0)
+		fprintf(f, "%s: the kernel's note asks for its CPUs, %" PRIu32 " KiB of stack each\n",
+		        kernel_path, r->smp_stack_size / 1024);
 	if (r->info_version != 0)
 		fprintf(f, "%s: the kernel's note needs boot information version %" PRIu32
 		        " (this mkbootimg gives %d)\n", kernel_path, r->info_version,

@@ -115,11 +115,12 @@ void image_build_mbr(uint8_t mbr[512], const uint8_t stage1[512], uint32_t disk_
 size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint64_t checksum)
 {
 	size_t size = (size_t)p->manifest_sectors * MKB_SECTOR_SIZE;
-	size_t seg_off = sizeof(struct mkb_manifest), end = p->cmdline_offset + p->cmdline_length + 1;
+	size_t seg_off = plan_manifest_header(p), end = p->cmdline_offset + p->cmdline_length + 1;
 	struct mkb_manifest m = {
 		.magic = MKB_MANIFEST_MAGIC,
 		.version = MKB_MANIFEST_VERSION,
-		.header_size = sizeof(struct mkb_manifest),
+		.header_size = (uint16_t)plan_manifest_header(p),
+		.smp_stack_size = p->smp_stack_size,
 		.sectors = (uint32_t)p->manifest_sectors,
 		.segment_count = (uint32_t)p->segment_count,
 		.segment_offset = (uint32_t)seg_off,
@@ -150,7 +151,7 @@ size_t image_build_manifest(uint8_t *buf, size_t cap, const struct plan *p, uint
 	if (size > cap || end > size)
 		return 0;
 	memset(buf, 0, size);
-	memcpy(buf, &m, sizeof m);
+	memcpy(buf, &m, seg_off); /* a short header: the smp fields stay out */
 	for (size_t i = 0; i < p->segment_count; i++) {
 		const struct plan_segment *s = &p->segments[i];
 		struct mkb_segment e = {

@@ -188,7 +188,7 @@ static int place_manifest(struct plan *p, const char *path)
 {
 	uint64_t bytes, strings = 0;
 
-	p->module_table_offset = (uint32_t)(sizeof(struct mkb_manifest) +
+	p->module_table_offset = (uint32_t)(plan_manifest_header(p) +
 	                                    p->segment_count * sizeof(struct mkb_segment));
 	p->cmdline_offset = (uint32_t)(p->module_table_offset +
 	                               p->module_count * sizeof(struct mkb_module));
@@ -600,6 +600,7 @@ int plan_make(struct plan *p, const struct kernel *k, const struct plan_options 
 		.cmdline = o->cmdline ? o->cmdline : "",
 		.framebuffer = o->framebuffer_given ? o->framebuffer : k->requests.framebuffer,
 		.protocol = k->protocol,
+		.smp_stack_size = k->protocol == MKB_PROTOCOL_NATIVE ? k->requests.smp_stack_size : 0,
 		/* A UEFI-only image has no stage 2: its manifest starts at MKB_STAGE2_LBA. */
 		.stage2_sectors = o->layout == IMAGE_LAYOUT_UEFI ? 0 : o->stage2_sectors,
 		.layout = o->layout,

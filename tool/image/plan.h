@@ -94,6 +94,7 @@ struct plan {
 	uint64_t entry;
 	uint64_t stack_top;
 	uint64_t stack_size;
+	uint32_t smp_stack_size;       /* bytes per AP; 0: the kernel leaves the APs alone */
 	uint64_t direct_map_offset;
 	const char *cmdline;           /* "" when none; not owned */
 	size_t cmdline_length;
@@ -144,6 +145,12 @@ int plan_parse_layout(const char *arg, enum image_layout *layout);
 
 /* Parse a --stack-size argument (64K..1G). 0, or -1 with mkb_error() set. */
 int plan_parse_stack_size(const char *arg, uint64_t *size);
+
+/* The manifest header's size: the short one unless the kernel asked for SMP. */
+static inline uint32_t plan_manifest_header(const struct plan *p)
+{
+	return p->smp_stack_size ? MKB_MANIFEST_HEADER_SMP : MKB_MANIFEST_HEADER_BASE;
+}
 
 /*
  * Parse a --framebuffer argument: WIDTHxHEIGHTxBPP, or 0 for text mode.

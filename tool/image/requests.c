@@ -27,6 +27,7 @@ static const char *note_name(uint32_t type)
 	case MKBOOTIMG_NOTE_STACK_SIZE: return "stack size";
 	case MKBOOTIMG_NOTE_FRAMEBUFFER: return "framebuffer";
 	case MKBOOTIMG_NOTE_INFO_VERSION: return "info version";
+	case MKBOOTIMG_NOTE_SMP: return "smp";
 	default: return NULL;
 	}
 }
@@ -40,7 +41,7 @@ int request_take_note(struct kernel_requests *r, const char *path, uint32_t type
 
 	if (name == NULL)
 		return mkb_fail("%s: note mkbootimg type %" PRIu32 " (unknown): this mkbootimg knows "
-		                "types 1 to 3 (stack size, framebuffer, info version); is the kernel "
+		                "types 1 to 4 (stack size, framebuffer, info version, smp); is the kernel "
 		                "built for a newer one?", path, type);
 	if (descsz != 4 * words)
 		return mkb_fail("%s: note mkbootimg %s: descriptor of %" PRIu32 " bytes, expected %zu",
@@ -74,6 +75,14 @@ int request_take_note(struct kernel_requests *r, const char *path, uint32_t type
 			                "mkbootimg", path, w[0], MKBOOTIMG_INFO_VERSION);
 		if (w[0] > r->info_version)
 			r->info_version = w[0];
+		break;
+	case MKBOOTIMG_NOTE_SMP:
+		if (w[0] < REQUEST_SMP_STACK_MIN || w[0] > REQUEST_STACK_MAX)
+			return mkb_fail("%s: note mkbootimg smp: %" PRIu32 " bytes of stack per CPU is "
+			                "outside 4K..1G", path, w[0]);
+		w[0] = (w[0] + REQUEST_SMP_STACK_MIN - 1) & ~(REQUEST_SMP_STACK_MIN - 1);
+		if (w[0] > r->smp_stack_size)
+			r->smp_stack_size = w[0];
 		break;
 	}
 	return 0;

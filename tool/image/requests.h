@@ -13,6 +13,7 @@
 #define REQUEST_STACK_MIN   (64 * UINT64_C(1024))
 #define REQUEST_STACK_MAX   (UINT64_C(1) << 30) /* the loader finds it in RAM below 4 GiB */
 #define REQUEST_FB_MAX_SIZE 16384
+#define REQUEST_SMP_STACK_MIN 4096u /* one page: the AP's first instructions push little */
 
 /* A framebuffer mode; all zero: text mode. */
 struct fb_mode {
@@ -25,6 +26,7 @@ struct kernel_requests {
 	struct fb_mode framebuffer;
 	int framebuffer_given;  /* 1: a framebuffer request (all zero: text mode) */
 	uint32_t info_version;  /* the oldest boot-information version it reads */
+	uint32_t smp_stack_size; /* bytes of stack per AP (MKBOOTIMG_REQUEST_SMP); 0: APs untouched */
 };
 
 /*
