@@ -157,3 +157,4 @@ include tests/integration/machines.mk
 include tests/integration/uefi.mk
 include tests/fuzz/fuzz.mk
 include tests/lint/lint.mk
+include tests/integration/pie.mk

@@ -25,6 +25,7 @@ struct kernel_requests {
 	struct fb_mode framebuffer;
 	int framebuffer_given;  /* 1: a framebuffer request (all zero: text mode) */
 	uint32_t info_version;  /* the oldest boot-information version it reads */
+	uint32_t kaslr_flags;   /* MKBOOTIMG_KASLR_*: what to randomise at each boot */
 };
 
 /*
