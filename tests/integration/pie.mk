@@ -48,6 +48,6 @@ PIE_TEST_FILES += $(PIE_KERNELS)/pie-clang.skip
 endif
 
 PIE_JOBS ?= 2
-check-pie: $(BUILD)/mkbootimg $(PIE_TEST_FILES)
+check-pie: $(BUILD)/mkbootimg $(PIE_TEST_FILES) $(TEST_KERNELS)/tiny.elf
 	$(PYTHON) tests/integration/pie.py --qemu $(QEMU) --jobs $(PIE_JOBS) --mkbootimg $(BUILD)/mkbootimg \
-		--kernels $(PIE_KERNELS)
+		--kernels $(PIE_KERNELS) --tiny $(TEST_KERNELS)/tiny.elf
