@@ -158,7 +158,7 @@ static void check_pointers(void)
 	check("greeting", (uint64_t)greeting, LEA(message));
 	if ((uint64_t)greeting == LEA(message) && greeting[0] != 'r')
 		fail("greeting", "the string's first byte", (uint64_t)(uint8_t)greeting[0], 'r');
-	if (*counter_pointer != 42)
+	if ((uint64_t)counter_pointer == LEA(counter) && *counter_pointer != 42)
 		fail("counter", "its value", (uint64_t)*counter_pointer, 42);
 }
 
