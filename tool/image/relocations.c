@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,7 +125,7 @@ static void symbol_name(const struct reader *r, uint32_t name, char *out, size_t
 	memset(out, 0, cap);
 	if (!r->d.strtab || name >= r->d.strsz ||
 	    read_at(r->k, r->d.strtab + name, out, n, "the string table") != 0)
-		strcpy(out, "?");
+		snprintf(out, cap, "?");
 }
 
 static int refuse(const struct reader *r, uint32_t type, uint64_t offset)
@@ -214,7 +215,7 @@ static int read_table(struct reader *r, uint64_t vaddr, uint64_t size, uint64_t 
 /* DT_RELR: packed RELATIVE relocations, their addends in place. */
 static int read_relr(struct reader *r)
 {
-	uint64_t where = 0, e, v;
+	uint64_t where = 0, e = 0, v = 0;
 
 	if (r->d.relrsz % 8 != 0)
 		return mkb_fail("%s: DT_RELR table of %" PRIu64 " bytes is not whole entries", r->k->path,
