@@ -8,28 +8,25 @@ uint64_t relocate_pick(uint32_t random, uint32_t slots, uint64_t step)
 	return (((uint64_t)random * slots) >> 32) * step;
 }
 
-/* The segment whose file bytes hold the 8 bytes at va, or null. */
-static struct mkb_segment *holder(struct mkb_segment *seg, uint32_t n, uint64_t va)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (va >= seg[i].vaddr && seg[i].filesz >= 8 && va - seg[i].vaddr <= seg[i].filesz - 8)
-			return &seg[i];
-	return 0;
-}
-
 uint32_t relocate_apply(struct mkb_segment *seg, uint32_t n, uint64_t base, const uint32_t *table,
 			uint32_t count, uint64_t slide)
 {
-	uint32_t i;
+	uint32_t i, j;
 
-	/* A damaged table stops the boot: what it changed until then does not matter. */
+	/* A damaged table stops the boot: what it changed until then does not
+	 * matter. Offsets from base in 32 bits: a relocatable kernel spans at
+	 * most 2 GiB (the tool's rule), and 64-bit compares cost stage 2 dearly. */
 	for (i = 0; i < count; i++) {
-		uint64_t va = base + table[i];
-		struct mkb_segment *s = holder(seg, n, va);
-		if (!s)
+		uint32_t off = table[i];
+		for (j = 0; j < n; j++) {
+			uint32_t start = (uint32_t)(seg[j].vaddr - base), size = (uint32_t)seg[j].filesz;
+			if (seg[j].vaddr >= base && off >= start && size >= 8 && off - start <= size - 8)
+				break;
+		}
+		if (j == n)
 			return i;
 		/* 8-byte aligned or not: x86 does not mind */
-		*(uint64_t *)platform_pointer(s->paddr + (va - s->vaddr), 8) += slide;
+		*(uint64_t *)platform_pointer(seg[j].paddr + (off - (uint32_t)(seg[j].vaddr - base)), 8) += slide;
 	}
 	for (i = 0; i < n; i++)
 		seg[i].vaddr += slide;
