@@ -193,9 +193,11 @@ struct mkb_linux {
 /*
  * A relocatable (PIE) kernel, or one that asked for a random direct map
  * (MKBOOTIMG_REQUEST_KASLR), in the manifest at multiboot_offset (8-byte
- * aligned) of a native kernel. Loaders older than this block never read a
- * native kernel's multiboot_offset: they boot such an image at base, as
- * built, without a slide.
+ * aligned) of a native kernel; 0 there (older images, fixed kernels without
+ * KASLR): none. Loaders older than this block never read a native kernel's
+ * multiboot_offset: they boot a relocatable kernel without KASLR at base, as
+ * built; one with a table fails their checksum, which does not sum it (an
+ * image carries its own loaders, so only a loader put there by hand meets it).
  *
  * The tool applied every relocation for base when it wrote the payload. With
  * MKB_PIE_KASLR_BASE, the loader picks slide = k * 2 MiB, k uniform in
@@ -250,7 +252,8 @@ struct mkb_segment {
 /*
  * Payload checksum: Fletcher-style over little-endian 32-bit words, each
  * segment's file bytes in segment order, then each module's bytes in module
- * order, then a Linux kernel's initrd (one run), the last word of each
+ * order, then a KASLR relocation table (struct mkb_pie), then a Linux
+ * kernel's initrd (one run), the last word of each
  * padded with zero bytes. a starts at 1 so that
  * runs of zeros still change b: for each word w, a += w, then b += a.
  * Result: (b << 32) | a. The one loop that computes it, for the loader and
