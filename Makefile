@@ -82,7 +82,7 @@ run:
 check:
 	@scripts/deps.sh --if-missing
 	@$(MAKE) --no-print-directory check-lint check-core64 check-unit check-integration check-run-command \
-		check-install check-newcomer check-multiboot check-machines check-badpaths check-layout check-uefi check-linux check-smp
+		check-install check-newcomer check-multiboot check-machines check-badpaths check-layout check-uefi check-linux check-smp check-pie
 
 clean:
 	rm -rf $(BUILD)

@@ -60,10 +60,12 @@ _mkbootimg()
 	--stack-size) COMPREPLY=($(compgen -W "64K 128K 256K 1M" -- "$cur")); return ;;
 	--framebuffer) COMPREPLY=($(compgen -W "0 640x480x32 800x600x32 1024x768x32" -- "$cur")); return ;;
 	--memory) COMPREPLY=($(compgen -W "128M 256M 512M 1024M" -- "$cur")); return ;;
+	--base) COMPREPLY=($(compgen -W "0xffffffff80000000" -- "$cur")); return ;;
 	--cmdline|--timeout|--success-exit-code) return ;;
 	esac
 
-	local common="--cmdline --stack-size --module --initrd --framebuffer --protocol --firmware -h --help"
+	local common="--cmdline --stack-size --module --initrd --framebuffer --protocol --firmware --base --kaslr
+		      -h --help"
 	local opts
 	case $cmd in
 	build) opts="-o --output -v --verbose -q --quiet -V --version $common" ;;
@@ -88,7 +90,7 @@ _mkbootimg()
 		for ((i = 2; i < COMP_CWORD; i++)); do
 			word=${COMP_WORDS[i]}
 			case $word in
-			--cmdline|--stack-size|--module|--initrd|--framebuffer|--protocol|--firmware)
+			--cmdline|--stack-size|--module|--initrd|--framebuffer|--protocol|--firmware|--base)
 				[[ ${COMP_WORDS[i+1]} == = ]] && i=$((i + 1))
 				i=$((i + 1)) ;;
 			-*|=) ;;

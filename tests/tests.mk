@@ -160,3 +160,4 @@ include tests/lint/lint.mk
 
 # After TEST_KERNELS: its rules name kernels there.
 include tests/integration/smp.mk
+include tests/integration/pie.mk

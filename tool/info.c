@@ -7,6 +7,7 @@
 #include "linux.h"
 #include "multiboot.h"
 #include "plan.h"
+#include "relocations.h"
 #include "util.h"
 
 #include "../bootloader/core/manifest.h"
@@ -81,6 +82,8 @@ static int checksum_payload(int fd, const struct info_image *im, uint64_t *out)
 		rc = sum_run(fd, base + im->segments[i].payload_offset, im->segments[i].filesz, buf, &sum);
 	for (uint32_t i = 0; rc == 0 && i < im->m.module_count; i++)
 		rc = sum_run(fd, base + im->modules[i].payload_offset, im->modules[i].size, buf, &sum);
+	if (rc == 0 && im->has_pie && im->pie.count) /* KASLR's table, after the modules */
+		rc = sum_run(fd, base + im->pie.table_payload_offset, (uint64_t)im->pie.count * 4, buf, &sum);
 	if (rc == 0 && im->m.protocol == MKB_PROTOCOL_LINUX)
 		rc = sum_run(fd, base + im->linux_block.initrd_payload_offset, im->linux_block.initrd_size,
 		             buf, &sum);
@@ -335,6 +338,9 @@ static int copy_tables(struct info_image *im, const uint8_t *man)
 	memcpy(im->segments, man + m->segment_offset, m->segment_count * sizeof(struct mkb_segment));
 	if (m->protocol == MKB_PROTOCOL_LINUX)
 		memcpy(&im->linux_block, man + m->multiboot_offset, sizeof im->linux_block);
+	im->has_pie = m->protocol == MKB_PROTOCOL_NATIVE && m->multiboot_offset != 0;
+	if (im->has_pie)
+		memcpy(&im->pie, man + m->multiboot_offset, sizeof im->pie);
 	memcpy(im->modules, man + m->module_offset, m->module_count * sizeof(struct mkb_module));
 	for (uint32_t i = 0; i < m->module_count; i++) {
 		const struct mkb_module *d = &im->modules[i];
@@ -569,9 +575,83 @@ struct view {
 	uint64_t efi_loader_size;
 	const struct mkb_linux *lx;    /* protocol linux: the Linux block */
 	const char *kernel_version;    /* a Linux kernel file's version string, or NULL */
+	const struct mkb_pie *pie;     /* a native kernel's relocatable/KASLR block, or NULL */
+	const struct kernel_pie *relocs; /* a kernel file's relocations (counts by type), or NULL */
 };
 
 static void json_hex(FILE *f, const char *sep, const char *key, uint64_t v);
+
+/* The KASLR line's words: what moves at each boot. */
+static const char *kaslr_words(const struct mkb_pie *pie)
+{
+	uint32_t k = pie->flags & (MKB_PIE_KASLR_BASE | MKB_PIE_KASLR_DIRECT_MAP);
+	return k == (MKB_PIE_KASLR_BASE | MKB_PIE_KASLR_DIRECT_MAP) ? "kernel base and direct map"
+	       : k == MKB_PIE_KASLR_BASE ? "kernel base" : k ? "direct map" : "off";
+}
+
+static void print_pie_text(FILE *f, const struct view *v)
+{
+	const struct mkb_pie *pie = v->pie;
+
+	if (pie == NULL)
+		return;
+	if (pie->flags & MKB_PIE_RELOCATABLE)
+		fprintf(f, "  relocatable    base 0x%016" PRIx64 " (linked at 0x%" PRIx64 ")\n", pie->base,
+		        pie->link_base);
+	fprintf(f, "  KASLR          %s", kaslr_words(pie));
+	if (pie->flags & MKB_PIE_KASLR_BASE)
+		fprintf(f, ": base + k * 2 MiB, k random in 0..%" PRIu32, pie->slots - 1);
+	if (pie->flags & MKB_PIE_KASLR_DIRECT_MAP)
+		fprintf(f, "%s direct map + j * 1 GiB", pie->flags & MKB_PIE_KASLR_BASE ? ";" : ":");
+	fputc('\n', f);
+	if (v->relocs != NULL) {
+		const char *sep = "";
+		fprintf(f, "  relocations    %zu:", v->relocs->count);
+		for (int t = 0; t < PIE_TYPES; t++)
+			if (v->relocs->by_type[t]) {
+				fprintf(f, "%s %s%s %zu", sep, t == PIE_RELR ? "DT_" : "R_X86_64_",
+				        pie_count_name((enum pie_type)t), v->relocs->by_type[t]);
+				sep = ",";
+			}
+		fputc('\n', f);
+	}
+	if (pie->flags & MKB_PIE_KASLR_BASE)
+		fprintf(f, "  slid words     %" PRIu32 " (the loader adds the slide to each)\n", pie->count);
+}
+
+static void print_pie_json(FILE *f, const struct view *v)
+{
+	const struct mkb_pie *pie = v->pie;
+
+	fprintf(f, ",\n  \"relocatable\": ");
+	if (pie == NULL || !(pie->flags & MKB_PIE_RELOCATABLE)) {
+		fprintf(f, "null");
+	} else {
+		fputc('{', f);
+		json_hex(f, "", "base", pie->base);
+		json_hex(f, ", ", "link_base", pie->link_base);
+		fprintf(f, ", \"relocations\": ");
+		if (v->relocs == NULL) {
+			fprintf(f, "null");
+		} else {
+			fprintf(f, "{\"total\": %zu", v->relocs->count);
+			for (int t = 0; t < PIE_TYPES; t++)
+				fprintf(f, ", \"%s%s\": %zu", t == PIE_RELR ? "DT_" : "R_X86_64_",
+				        pie_count_name((enum pie_type)t), v->relocs->by_type[t]);
+			fputc('}', f);
+		}
+		fputc('}', f);
+	}
+	fprintf(f, ",\n  \"kaslr\": ");
+	if (pie == NULL || !(pie->flags & (MKB_PIE_KASLR_BASE | MKB_PIE_KASLR_DIRECT_MAP)))
+		fprintf(f, "null");
+	else
+		fprintf(f, "{\"base\": %s, \"steps\": %" PRIu32 ", \"slid_words\": %" PRIu32
+		        ", \"direct_map\": %s}", pie->flags & MKB_PIE_KASLR_BASE ? "true" : "false",
+		        pie->flags & MKB_PIE_KASLR_BASE ? pie->slots : 0, pie->count,
+		        pie->flags & MKB_PIE_KASLR_DIRECT_MAP ? "true" : "false");
+}
+
 
 /* The setup header's field at file offset off, as the Linux block holds it; 0 beyond it. */
 static uint64_t setup_field(const struct mkb_linux *lx, unsigned off, unsigned size)
@@ -798,6 +878,7 @@ static void print_text(FILE *f, const struct view *v)
 		fprintf(f, "  stack          0x%016" PRIx64 "-0x%016" PRIx64 " (%" PRIu64 " KiB)\n",
 		        v->stack_top - v->stack_size, v->stack_top, v->stack_size / 1024);
 		fprintf(f, "  direct map     0x%016" PRIx64 "\n", v->direct_map);
+		print_pie_text(f, v);
 	}
 	fprintf(f, "  command line   ");
 	text_string(f, v->cmdline);
@@ -944,6 +1025,7 @@ static void print_json(FILE *f, const struct view *v)
 	else
 		fprintf(f, "null");
 	print_linux_json(f, v);
+	print_pie_json(f, v);
 	fprintf(f, ",\n  \"segments\": [");
 	for (size_t i = 0; i < v->segment_count; i++) {
 		const struct mkb_segment *s = &v->segments[i];
@@ -1030,6 +1112,8 @@ int info_print_image(FILE *f, const char *path, const struct info_image *im, int
 		v.loader_version = NULL; /* no stage 2 */
 	if (im->m.protocol == MKB_PROTOCOL_LINUX)
 		v.lx = &im->linux_block;
+	if (im->has_pie)
+		v.pie = &im->pie;
 	print_view(f, &v, json);
 	return nw != 0;
 }
@@ -1101,6 +1185,10 @@ static int info_kernel(FILE *f, const char *path, const struct plan_options *opt
 	if (p->protocol == MKB_PROTOCOL_LINUX && p->handoff != NULL) {
 		v.lx = p->handoff;
 		v.kernel_version = b.kernel.linux_kernel->kernel_version;
+	}
+	if (p->protocol == MKB_PROTOCOL_NATIVE && p->handoff != NULL) {
+		v.pie = p->handoff;
+		v.relocs = b.kernel.pie;
 	}
 	if (p->layout != IMAGE_LAYOUT_BIOS) {
 		planned_disk(p, loader, parts, files);

@@ -44,6 +44,8 @@ struct info_image {
 	char *cmdline;                /* NUL-terminated copy */
 	char **module_strings;        /* m.module_count NUL-terminated copies */
 	struct mkb_linux linux_block; /* protocol linux: the manifest's Linux block */
+	int has_pie;                  /* 1: a native kernel's struct mkb_pie (relocatable, KASLR) */
+	struct mkb_pie pie;
 	int truncated;                /* 1: the file is shorter than m.image_sectors */
 	int checksum_checked;         /* 0 when the payload is not all in the file */
 	uint64_t checksum;            /* computed over the payload, when checked */

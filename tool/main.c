@@ -38,7 +38,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: mkbootimg [-qv] [--cmdline STRING] [--stack-size SIZE]\n"
 	           "                 [--module FILE[=STRING]] [--framebuffer WxHxBPP]\n"
 	           "                 [--protocol native|multiboot1|multiboot2]\n"
-	           "                 [--firmware bios|hybrid|uefi] -o IMAGE KERNEL\n"
+	           "                 [--firmware bios|hybrid|uefi] [--base ADDR] [--kaslr]\n"
+	           "                 -o IMAGE KERNEL\n"
 	           "       mkbootimg run|install|info [options] ...  (mkbootimg COMMAND --help)\n"
 	           "       mkbootimg -h | -V\n");
 }

@@ -15,7 +15,10 @@
 #include "platform.h"
 
 /* Low memory, all below 1 MiB (see bootloader/README.md). */
-#define LOW_STACK_TOP 0x7000u  /* below stage 1's page: see entry.asm */
+/* Nothing of stage 2's below 0x2000: code that chain-loads it (a boot
+ * manager, the hostile-BIOS harness of the tests) may still live there. */
+#define LOW_STACK_TOP 0x6000u  /* below stage 1's page: see entry.asm */
+#define BSS_BASE 0x6000u       /* stage 2's .bss: a page of its own, above the stack */
 #define SMP_PAGE 0x7000u       /* the APs' start-up code, below stage 1 (unused once core_finish runs) */
 #define STAGE2_BASE 0x8000u
 #define BOUNCE_BUFFER 0x20000u /* 64 KiB-aligned, so no transfer crosses 64 KiB */

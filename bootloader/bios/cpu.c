@@ -1,5 +1,6 @@
 /* The A20 line and the CPU features the kernel's entry state needs. */
 #include "bios.h"
+#include "../entropy.h"
 
 /* With A20 off, 0x100500 aliases 0x500. */
 static int a20_is_on(void)
@@ -98,4 +99,5 @@ void cpu_detect(struct boot_facts *f)
 	f->long_mode = (d >> 29) & 1;
 	f->nx = (d >> 20) & 1;
 	f->gib_pages = (d >> 26) & 1;
+	f->entropy = entropy_gather();
 }

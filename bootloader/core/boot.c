@@ -7,6 +7,7 @@
 #include "linux.h"
 #include "manifest.h"
 #include "multiboot.h"
+#include "relocate.h"
 
 void core_init(struct core_boot *b, const struct boot_facts *f)
 {
@@ -15,6 +16,9 @@ void core_init(struct core_boot *b, const struct boot_facts *f)
 	b->claims.count = 0;
 	b->paging.root = 0; /* stays 0 without page tables (Linux's 32-bit entry) */
 	b->real_mode = 0;
+	/* struct core_boot lies in memory nobody cleared: no CPU list unless
+	 * the kernel asks (prepare_smp fills it). */
+	b->smp = (struct smp){ 0 };
 	b->ram_count = memmap_sanitize(b->ram, CORE_MAX_RAM, f->memory_map, f->memory_map_count);
 }
 
@@ -301,6 +305,30 @@ static enum core_status place_real_mode(struct core_boot *b)
 	return CORE_OK;
 }
 
+/* A native kernel's struct mkb_pie (relocate.h), or null. */
+static CORE_NOINLINE const struct mkb_pie *pie_block(const struct mkb_manifest *m)
+{
+	if (m->protocol != MKB_PROTOCOL_NATIVE || !m->multiboot_offset)
+		return 0;
+	return (const void *)((const uint8_t *)m + m->multiboot_offset);
+}
+
+/* A KASLR kernel's relocation table, after the modules: pages of its own. */
+static CORE_NOINLINE enum core_status load_table(struct core_boot *b, struct mkb_checksum *sum)
+{
+	const struct mkb_pie *pie = pie_block(b->m);
+	uint32_t size = pie ? pie->count * 4 : 0; /* at most 16 MiB: a rule */
+	enum core_status rc;
+
+	b->pie_table = 0;
+	if (!size)
+		return CORE_OK;
+	if ((rc = allocate(b, (uint32_t)(page_up(size) / PAGE_SIZE), MKBOOTIMG_MEM_LOADER_RECLAIMABLE,
+			   &b->pie_table)))
+		return rc;
+	return load_bytes(b, pie->table_payload_offset, size, platform_pointer(b->pie_table, size), size, sum);
+}
+
 /* Segments to their planned places (.bss zeroed), modules to fresh pages
  * marked as modules, a Linux kernel's initrd; then the checksum over all of it. */
 static enum core_status load_payload(struct core_boot *b)
@@ -333,6 +361,8 @@ static enum core_status load_payload(struct core_boot *b)
 				     &sum)) != CORE_OK)
 			return rc;
 	}
+	if ((rc = load_table(b, &sum)) != CORE_OK)
+		return rc;
 	if (m->protocol == MKB_PROTOCOL_LINUX && (rc = load_initrd(b, &sum)) != CORE_OK)
 		return rc;
 	/* A real-mode entry's boot sector and setup code: the payload's last sectors. */
@@ -374,13 +404,45 @@ static enum core_status prepare_smp(struct core_boot *b)
  * of a framebuffer the map lacks (UEFI's GOP: a VBE framebuffer's address
  * is 32-bit), rounded up to whole GiB, and at least 4 GiB: what the direct
  * map covers. */
-static uint64_t memory_top(const struct core_boot *b)
+static CORE_NOINLINE uint64_t memory_top(const struct core_boot *b)
 {
 	uint64_t top = !CORE_BIOS_ONLY && b->facts->screen_end > 4 * GiB ? b->facts->screen_end : 4 * GiB;
 	for (size_t i = 0; i < b->ram_count; i++)
 		if (b->ram[i].type != MKBOOTIMG_MEM_RESERVED && b->ram[i].end > top)
 			top = b->ram[i].end;
 	return (top + GiB - 1) & ~(GiB - 1);
+}
+
+/*
+ * A relocatable kernel (struct mkb_pie), its bytes verified: with KASLR,
+ * a random slide applied to its relocations, segments and entry, and a
+ * random direct map; then the boot information's slide and base. The
+ * manifest is the loader's copy: what it says now is where things are.
+ */
+static CORE_NOINLINE enum core_status relocate_kernel(struct core_boot *b)
+{
+	struct mkb_manifest *m = (struct mkb_manifest *)(void *)b->manifest;
+	const struct mkb_pie *pie = pie_block(m);
+	uint64_t slide = 0;
+
+	if (!pie)
+		return CORE_OK;
+	if (pie->flags & MKB_PIE_KASLR_BASE) {
+		slide = relocate_pick((uint32_t)b->facts->entropy, pie->slots, MKB_PIE_SLIDE_STEP);
+		if (relocate_apply((struct mkb_segment *)(void *)((uint8_t *)m + m->segment_offset), m->segment_count,
+				   pie->base, platform_pointer(b->pie_table, pie->count * 4), pie->count, slide) !=
+		    pie->count)
+			return damaged(b->err);
+		m->entry += slide;
+	}
+	if (pie->flags & MKB_PIE_KASLR_DIRECT_MAP)
+		m->direct_map_offset = relocate_direct_map(m->direct_map_offset, memory_top(b),
+							   (uint32_t)(b->facts->entropy >> 32));
+	if (pie->flags & MKB_PIE_RELOCATABLE) {
+		b->request.kernel_slide = pie->base - pie->link_base + slide;
+		b->request.kernel_virtual_base = pie->base + slide;
+	}
+	return CORE_OK;
 }
 
 /* What the boot information will say, as far as it is known: the stack
@@ -403,6 +465,7 @@ static void fill_request(struct core_boot *b)
 	r->smp = &b->smp;
 	r->ram = b->ram;
 	r->ram_count = b->ram_count;
+	r->kernel_slide = r->kernel_virtual_base = 0; /* relocate_kernel sets them */
 	/* Its length is at most 4 KiB (multiboot.c reads no more). */
 	r->rsdp_bytes = f->rsdp ? platform_pointer(f->rsdp, 4096) : 0;
 }
@@ -434,6 +497,8 @@ enum core_status core_load(struct core_boot *b, struct core_error *err)
 		return rc;
 
 	fill_request(b);
+	if ((rc = relocate_kernel(b)) != CORE_OK)
+		return rc;
 	if (real_mode(m)) /* its setup code makes boot_params and leaves paging off */
 		return CORE_OK;
 	if (m->protocol == MKB_PROTOCOL_NATIVE) {

@@ -55,6 +55,7 @@ struct core_boot {
 	uint64_t info, info_size;     /* the boot information's pages (Linux: boot_params' area) */
 	uint64_t initrd;              /* Linux: where the initrd was loaded; 0: none */
 	uint64_t real_mode;           /* Linux's real-mode entry: its 64 KiB segment's base; 0: none */
+	uint64_t pie_table;           /* a PIE kernel's KASLR relocation table, loaded; 0: none */
 	struct paging paging;
 	struct smp smp;               /* a native kernel's CPUs; smp.count 0: not asked for */
 	struct info_request request; /* for the boot information */

@@ -70,6 +70,8 @@ void bootinfo_build(void *area, uint64_t address, size_t map_capacity, const str
 	info->stack_top = m->stack_top;
 	info->stack_size = m->stack_size;
 	info->stack_physical = r->stack_physical;
+	info->kernel_slide = r->kernel_slide;
+	info->kernel_virtual_base = r->kernel_virtual_base;
 
 	struct mkbootimg_segment *segments = (void *)(l.area + l.segments);
 	info->segments = address + l.segments;

@@ -53,6 +53,7 @@ enum mkb_manifest_rule mkb_manifest_check_header(const struct mkb_manifest *m, u
 		return MKB_RULE_CMDLINE;
 	if (m->multiboot_offset != 0 &&
 	    !table_within(m->multiboot_offset, 1, m->protocol == MKB_PROTOCOL_LINUX ? sizeof(struct mkb_linux)
+			  : m->protocol == MKB_PROTOCOL_NATIVE ? sizeof(struct mkb_pie)
 			  : sizeof(struct mkb_multiboot), bytes))
 		return MKB_RULE_MULTIBOOT_BLOCK;
 	if (m->protocol > MKB_PROTOCOL_LINUX)
@@ -126,6 +127,15 @@ enum mkb_manifest_rule mkb_manifest_check_tables(const void *manifest, uint32_t 
 			return MKB_RULE_INITRD_PAYLOAD;
 		return real_mode_rule(m, lx);
 	}
+	if (m->protocol == MKB_PROTOCOL_NATIVE && m->multiboot_offset != 0) {
+		const struct mkb_pie *pie = (const void *)((const char *)m + m->multiboot_offset);
+		if ((pie->flags & ~(MKB_PIE_RELOCATABLE | MKB_PIE_KASLR_BASE | MKB_PIE_KASLR_DIRECT_MAP)) ||
+		    pie->slots == 0 || pie->slots > MKB_PIE_MAX_SLOTS || pie->count > MKB_PIE_MAX_RELOCATIONS ||
+		    (pie->table_payload_offset & (MKB_SECTOR_SIZE - 1)) ||
+		    !within(pie->table_payload_offset, (uint64_t)pie->count * 4, payload))
+			return MKB_RULE_PIE;
+		return MKB_RULE_VALID;
+	}
 	if (m->multiboot_offset != 0) {
 		const struct mkb_multiboot *mb = (const void *)((const char *)m + m->multiboot_offset);
 		if (mb->shdr_num != 0 && !within(mb->shdr_offset, (uint64_t)mb->shdr_num * mb->shdr_entsize, bytes))
@@ -166,6 +176,7 @@ const char *mkb_manifest_rule_text(enum mkb_manifest_rule rule)
 	case MKB_RULE_LINUX_HEADER: return "the Linux setup header's size or kernel_alignment is wrong";
 	case MKB_RULE_INITRD_PAYLOAD: return "the initrd lies outside the payload";
 	case MKB_RULE_LINUX_REAL_MODE: return "the Linux real-mode part's size or place, or its command line's length, is wrong";
+	case MKB_RULE_PIE: return "the relocatable kernel's block (struct mkb_pie) is wrong";
 	case MKB_RULE_RULES: break;
 	}
 	return "an unknown rule";

@@ -29,7 +29,8 @@ enum mkb_manifest_rule {
 	MKB_RULE_MODULE_TABLE, /* the module table inside the manifest, 8-byte aligned */
 	MKB_RULE_CMDLINE,      /* the command line and its NUL inside the manifest */
 	MKB_RULE_MULTIBOOT_BLOCK,  /* the hand-off block, when there is one (struct mkb_multiboot,
-	                              or struct mkb_linux for Linux), inside, aligned */
+	                              struct mkb_linux for Linux, struct mkb_pie for a native
+	                              kernel), inside, aligned */
 	MKB_RULE_PROTOCOL,     /* a protocol this loader knows */
 	MKB_RULE_MULTIBOOT_MISSING, /* a Multiboot or Linux protocol has its hand-off block */
 	MKB_RULE_IMAGE_SECTORS,/* at most 2^32 sectors: the partition entry's reach */
@@ -52,6 +53,9 @@ enum mkb_manifest_rule {
 	                              MKB_LINUX_SETUP_MAX setup sectors, inside the payload (its
 	                              last ones), and a command line of at most
 	                              MKB_LINUX_CMDLINE_REAL_MAX bytes; other entries none */
+	MKB_RULE_PIE,          /* a native kernel's block (struct mkb_pie): known flags, 1 to
+	                          MKB_PIE_MAX_SLOTS slots, its relocation table sector-aligned
+	                          inside the payload */
 	MKB_RULE_RULES
 };
 

@@ -97,6 +97,8 @@ struct boot_facts {
 	uint32_t firmware;       /* MKBOOTIMG_FIRMWARE_* */
 	uint64_t conventional_end; /* a BIOS: where conventional memory ends (int 12h, the
 				      EBDA), for Linux's real-mode entry; 0 on UEFI */
+	uint64_t entropy;        /* 64 random bits for KASLR (bootloader/entropy.h): the low
+				    half picks the kernel's slide, the high half the direct map */
 
 	/* Read by core_finish only. */
 	struct mkbootimg_framebuffer framebuffer; /* address 0: VGA text mode */

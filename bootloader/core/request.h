@@ -31,6 +31,8 @@ struct info_request {
 	const struct mkb_efi_facts *efi; /* UEFI: system table and final memory map */
 	/* Native */
 	uint64_t stack_physical;
+	uint64_t kernel_slide;          /* a PIE kernel's: base minus link base (relocate.h) */
+	uint64_t kernel_virtual_base;   /* a PIE kernel's base as loaded; 0: not relocatable */
 	uint64_t rsdp;                  /* the RSDP's address, 0: none */
 	const struct mm_range *map;     /* the kernel's memory map, sanitized */
 	size_t map_count;

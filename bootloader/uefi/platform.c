@@ -7,6 +7,7 @@
 #include <mkbootimg/protocol.h>
 
 #include "uefi.h"
+#include "../entropy.h"
 
 void *platform_pointer(uint64_t address, uint64_t bytes)
 {
@@ -84,6 +85,7 @@ void platform_facts(struct boot_facts *f)
 		f->nx = (d >> 20) & 1;
 		f->gib_pages = (d >> 26) & 1;
 	}
+	f->entropy = entropy_gather();
 	f->rsdp = checked_rsdp(table(&acpi20));
 	if (!f->rsdp)
 		f->rsdp = checked_rsdp(table(&acpi10));

@@ -199,6 +199,44 @@ struct mkb_linux {
 #define MKB_LINUX_CMDLINE_REAL_MAX 0x1fffu /* a real-mode entry's command line, at X+0xe000 */
 #define MKB_LINUX_XLF_KERNEL_64 1u /* xloadflags: the 64-bit entry exists */
 
+/*
+ * A relocatable (PIE) kernel, or one that asked for a random direct map
+ * (MKBOOTIMG_REQUEST_KASLR), in the manifest at multiboot_offset (8-byte
+ * aligned) of a native kernel; 0 there (older images, fixed kernels without
+ * KASLR): none. Loaders older than this block never read a native kernel's
+ * multiboot_offset: they boot a relocatable kernel without KASLR at base, as
+ * built; one with a table fails their checksum, which does not sum it (an
+ * image carries its own loaders, so only a loader put there by hand meets it).
+ *
+ * The tool applied every relocation for base when it wrote the payload. With
+ * MKB_PIE_KASLR_BASE, the loader picks slide = k * 2 MiB, k uniform in
+ * [0, slots), adds it to the 64-bit word at base + offset for each offset of
+ * the relocation table (count uint32 offsets in the payload at
+ * table_payload_offset, a multiple of 512, after the modules, summed after
+ * them), and to every segment's vaddr and the entry point (the stack, at
+ * its fixed address, does not move). With MKB_PIE_KASLR_DIRECT_MAP it moves
+ * direct_map_offset by a random multiple of 1 GiB, the map staying below
+ * MKB_PIE_DIRECT_MAP_END.
+ */
+struct mkb_pie {
+	uint64_t base;                 /* the kernel's virtual base as built (its lowest page) */
+	uint64_t link_base;            /* its lowest page as linked: the slide is from here */
+	uint64_t table_payload_offset; /* the relocation table; 0 when count is 0 */
+	uint32_t count;                /* uint32 offsets from base, each of a 64-bit word */
+	uint32_t flags;                /* MKB_PIE_* */
+	uint32_t slots;                /* 2 MiB steps the base may take, 1 to MKB_PIE_MAX_SLOTS */
+	uint32_t reserved;             /* zero */
+};
+
+#define MKB_PIE_RELOCATABLE      1u /* an ET_DYN kernel: the boot information reports its base */
+#define MKB_PIE_KASLR_BASE       2u /* slide the kernel at each boot */
+#define MKB_PIE_KASLR_DIRECT_MAP 4u /* move the direct map at each boot */
+#define MKB_PIE_SLIDE_STEP       (UINT64_C(2) << 20)  /* 2 MiB */
+#define MKB_PIE_MAX_SLOTS        512u                 /* a 1 GiB window */
+#define MKB_PIE_DIRECT_MAP_STEP  (UINT64_C(1) << 30)  /* 1 GiB */
+#define MKB_PIE_DIRECT_MAP_END   UINT64_C(0xffffc00000000000)
+#define MKB_PIE_MAX_RELOCATIONS  (1u << 22) /* 16 MiB of table at most */
+
 struct mkb_module {
 	uint64_t size;           /* bytes in the payload and in memory */
 	uint64_t payload_offset; /* byte offset in the payload, a multiple of 512 */
@@ -223,7 +261,8 @@ struct mkb_segment {
 /*
  * Payload checksum: Fletcher-style over little-endian 32-bit words, each
  * segment's file bytes in segment order, then each module's bytes in module
- * order, then a Linux kernel's initrd (one run), the last word of each
+ * order, then a KASLR relocation table (struct mkb_pie), then a Linux
+ * kernel's initrd (one run), the last word of each
  * padded with zero bytes. a starts at 1 so that
  * runs of zeros still change b: for each word w, a += w, then b += a.
  * Result: (b << 32) | a. The one loop that computes it, for the loader and
@@ -247,6 +286,7 @@ static inline uint64_t mkb_checksum_value(const struct mkb_checksum *c)
 typedef char mkb_check_manifest_size[sizeof(struct mkb_manifest) == 128 ? 1 : -1];
 typedef char mkb_check_module_size[sizeof(struct mkb_module) == 24 ? 1 : -1];
 typedef char mkb_check_multiboot_size[sizeof(struct mkb_multiboot) == 32 ? 1 : -1];
+typedef char mkb_check_pie_size[sizeof(struct mkb_pie) == 40 ? 1 : -1];
 typedef char mkb_check_linux_size[sizeof(struct mkb_linux) == 200 ? 1 : -1];
 typedef char mkb_check_segment_size[sizeof(struct mkb_segment) == 48 ? 1 : -1];
 typedef char mkb_check_stage2_size[sizeof(struct mkb_stage2_header) == 32 ? 1 : -1];

@@ -169,7 +169,8 @@ enum mkbootimg_note_type {
 	MKBOOTIMG_NOTE_STACK_SIZE = 1,   /* desc: uint32 bytes (64 KiB .. 1 GiB) */
 	MKBOOTIMG_NOTE_FRAMEBUFFER = 2,  /* desc: uint32 width, height, bits per pixel */
 	MKBOOTIMG_NOTE_INFO_VERSION = 3, /* desc: uint32 oldest boot-information version the kernel reads */
-	MKBOOTIMG_NOTE_SMP = 4           /* desc: uint32 bytes of stack per AP (4 KiB .. 1 GiB) */
+	MKBOOTIMG_NOTE_SMP = 4,          /* desc: uint32 bytes of stack per AP (4 KiB .. 1 GiB) */
+	MKBOOTIMG_NOTE_KASLR = 5         /* desc: uint32 MKBOOTIMG_KASLR_* flags */
 };
 
 struct mkbootimg_note_header {
@@ -202,6 +203,28 @@ struct mkbootimg_note_header {
 /* Refuse to build with a loader older than this boot-information version. */
 #define MKBOOTIMG_REQUIRE_INFO_VERSION(version) \
 	MKBOOTIMG_NOTE_(info_version, MKBOOTIMG_NOTE_INFO_VERSION, 1, (uint32_t)(version))
+
+/*
+ * Randomise the kernel's place at each boot (KASLR): MKBOOTIMG_REQUEST_KASLR(
+ * MKBOOTIMG_KASLR_BASE | MKBOOTIMG_KASLR_DIRECT_MAP); mkbootimg --kaslr asks
+ * for MKBOOTIMG_KASLR_BASE too. MKBOOTIMG_KASLR_BASE needs a relocatable
+ * kernel (ET_DYN: -fpie -pie, -static-pie) whose base is in the top 2 GiB:
+ * the loader adds slide = k * 2 MiB, k uniform in [0, 512) or fewer steps
+ * where the kernel would pass the top of the address space, so the base
+ * stays in [base, base + 1 GiB) (mkbootimg-protocol(7)). Every virtual
+ * address of the kernel moves by it, the entry point too; the stack (at
+ * stack_top, outside the kernel) does not. The boot information reports
+ * kernel_slide and kernel_virtual_base. MKBOOTIMG_KASLR_DIRECT_MAP moves
+ * direct_map_offset to 0xffff800000000000 + j GiB, the map of all memory
+ * still ending below 0xffffc00000000000. The randomness is RDRAND when
+ * CPUID says the CPU has it (retried up to 10 times), else RDSEED, else
+ * the time-stamp counter mixed: see mkbootimg-protocol(7) for what each
+ * leaves an attacker to guess.
+ */
+#define MKBOOTIMG_KASLR_BASE       1u /* slide the kernel's base */
+#define MKBOOTIMG_KASLR_DIRECT_MAP 2u /* randomise direct_map_offset */
+#define MKBOOTIMG_REQUEST_KASLR(flags) \
+	MKBOOTIMG_NOTE_(kaslr, MKBOOTIMG_NOTE_KASLR, 1, (uint32_t)(flags))
 
 /* Layout checks that work in C99 and C++ alike. */
 #define MKBOOTIMG_CHECK_(name, cond) typedef char mkbootimg_check_##name[(cond) ? 1 : -1]

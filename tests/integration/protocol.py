@@ -408,8 +408,8 @@ def all_tests(args):
     tests.append(Test("notes/refused-bad-size", None, None, note_test, kernel="note-bad-size", exit=1,
                       message="note mkbootimg stack size: descriptor of 8 bytes, expected 4"))
     tests.append(Test("notes/refused-unknown-type", None, None, note_test, kernel="note-unknown-type", exit=1,
-                      message="note mkbootimg type 99 (unknown): this mkbootimg knows types 1 to 4 (stack size, "
-                              "framebuffer, info version, smp); is the kernel built for a newer one?"))
+                      message="note mkbootimg type 99 (unknown): this mkbootimg knows types 1 to 5 (stack size, "
+                              "framebuffer, info version, smp, kaslr); is the kernel built for a newer one?"))
     tests.append(Test("notes/refused-newer-info-version", None, None, note_test, kernel="note-new-version",
                       exit=1, message="note mkbootimg info version: the kernel needs boot information version 99, "
                                       "this mkbootimg gives version %d; use a newer mkbootimg" % INFO_VERSION))

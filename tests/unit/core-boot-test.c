@@ -67,6 +67,10 @@ static void seal(void)
 		mkb_checksum_add(&sum, payload(seg(i)->payload_offset), seg(i)->filesz);
 	for (uint32_t i = 0; i < m->module_count; i++)
 		mkb_checksum_add(&sum, payload(mod(i)->payload_offset), mod(i)->size);
+	if (m->protocol == MKB_PROTOCOL_NATIVE && m->multiboot_offset) { /* KASLR's table */
+		const struct mkb_pie *pie = (const void *)((const uint8_t *)m + m->multiboot_offset);
+		mkb_checksum_add(&sum, payload(pie->table_payload_offset), pie->count * 4);
+	}
 	if (m->protocol == MKB_PROTOCOL_LINUX) {
 		const struct mkb_linux *lx = linux_block(m);
 		mkb_checksum_add(&sum, payload(lx->initrd_payload_offset), lx->initrd_size);
@@ -216,6 +220,83 @@ static void test_boot_native(void **state)
 		assert_true(core.claims.range[i].end <= 0x200000 || core.claims.range[i].base >= 0x203000);
 		assert_true(core.claims.range[i].end <= 0x300000 || core.claims.range[i].base >= 0x301000);
 	}
+}
+
+/*
+ * A relocatable kernel with KASLR (struct mkb_pie at manifest offset 448):
+ * built at HH + 2 MiB (linked at 0), a table of two words in the payload
+ * after the modules. The slide comes from the facts' entropy.
+ */
+static struct mkb_pie *kaslr_image(uint32_t count)
+{
+	struct mkb_pie *pie = (struct mkb_pie *)(void *)((uint8_t *)m + 448);
+	uint32_t table[2] = { 0x10, 0x100008 }; /* in segment 0, in segment 1 */
+	uint64_t words[2] = { HH + 0x200040, HH + 0x300000 };
+
+	m->multiboot_offset = 448;
+	*pie = (struct mkb_pie){ HH + 0x200000, 0, 6144, count,
+				 MKB_PIE_RELOCATABLE | MKB_PIE_KASLR_BASE | MKB_PIE_KASLR_DIRECT_MAP, 512, 0 };
+	memcpy(payload(6144), table, sizeof table);
+	memcpy(payload(0x10), &words[0], 8);
+	memcpy(payload(1024 + 8), &words[1], 8);
+	seal();
+	/* Low half: slot 3 of 512 (6 MiB); high half: the direct map's last slot. */
+	facts.entropy = UINT64_C(0xffffffff00000000) | (3u << 23);
+	return pie;
+}
+
+static void test_boot_kaslr(void **state)
+{
+	uint64_t slide = 6 * MiB, word;
+
+	(void)state;
+	kaslr_image(2);
+	boot();
+	assert_int_equal(handoff.entry, HH + 0x200010 + slide);
+	assert_int_equal(handoff.stack_top, UINT64_C(0xffffff0000000000)); /* the stack stays */
+	memcpy(&word, fake_at(0x200010), 8);
+	assert_int_equal(word, HH + 0x200040 + slide);
+	memcpy(&word, fake_at(0x300008), 8);
+	assert_int_equal(word, HH + 0x300000 + slide);
+	const struct mkbootimg_info *info = fake_at(handoff.info);
+	assert_int_equal(info->kernel_slide, HH + 0x200000 + slide);
+	assert_int_equal(info->kernel_virtual_base, HH + 0x200000 + slide);
+	const struct mkbootimg_segment *segs = fake_at(info->segments);
+	assert_int_equal(segs[0].virtual_address, HH + 0x200000 + slide);
+	assert_int_equal(segs[0].physical_address, 0x200000);
+	assert_int_equal(segs[1].virtual_address, HH + 0x300000 + slide);
+	/* The direct map: whole GiB, moved to the last place where 4 GiB still fit. */
+	assert_int_equal(info->direct_map_offset % GiB, 0);
+	assert_int_equal(info->direct_map_offset, MKB_PIE_DIRECT_MAP_END - 4 * GiB);
+	/* The table's pages go back to the kernel after entry. */
+	assert_int_equal(type_of(info, core.pie_table, core.pie_table + 4096), MKBOOTIMG_MEM_LOADER_RECLAIMABLE);
+}
+
+/* Without KASLR: the base the tool built for, reported; nothing moves. */
+static void test_boot_relocatable_fixed(void **state)
+{
+	(void)state;
+	kaslr_image(0)->flags = MKB_PIE_RELOCATABLE;
+	seal();
+	boot();
+	assert_int_equal(handoff.entry, HH + 0x200010);
+	const struct mkbootimg_info *info = fake_at(handoff.info);
+	assert_int_equal(info->kernel_slide, HH + 0x200000);
+	assert_int_equal(info->kernel_virtual_base, HH + 0x200000);
+	assert_int_equal(info->direct_map_offset, UINT64_C(0xffff800000000000));
+}
+
+/* A table word outside the segments' file bytes stops the boot; the table is summed. */
+static void test_boot_kaslr_damaged(void **state)
+{
+	uint32_t outside = 0x100200; /* segment 1 has 512 file bytes */
+
+	(void)state;
+	kaslr_image(2);
+	memcpy(payload(6144 + 4), &outside, 4);
+	assert_int_equal(load(), CORE_CHECKSUM);
+	seal();
+	expect_stop(CORE_DAMAGED, "the image's manifest is damaged.\nRebuild the image with mkbootimg.");
 }
 
 /* A Multiboot 2 kernel: no page tables or stack, the information at EBX. */
@@ -893,6 +974,9 @@ int main(void)
 		T(test_boot_linux_real_mode),
 		T(test_boot_linux_real_mode_segment),
 		T(test_boot_linux_real_mode_refused),
+		T(test_boot_kaslr),
+		T(test_boot_relocatable_fixed),
+		T(test_boot_kaslr_damaged),
 	};
 	return cmocka_run_group_tests_name("core-boot", tests, NULL, NULL);
 }

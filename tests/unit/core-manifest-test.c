@@ -94,6 +94,36 @@ static void test_manifest_valid(void **state)
 	expect(MKB_RULE_VALID, 0, "the manifest is valid");
 }
 
+/* A native kernel's struct mkb_pie (relocatable, KASLR) at multiboot_offset. */
+static void test_manifest_pie(void **state)
+{
+	struct mkb_pie *pie = (struct mkb_pie *)(void *)(buf.bytes + 480);
+	const char *wrong = "the relocatable kernel's block (struct mkb_pie) is wrong";
+
+	(void)state;
+	m->protocol = MKB_PROTOCOL_NATIVE;
+	*pie = (struct mkb_pie){ UINT64_C(0xffffffff80000000), 0, 5632, 100,
+				 MKB_PIE_RELOCATABLE | MKB_PIE_KASLR_BASE | MKB_PIE_KASLR_DIRECT_MAP, 512, 0 };
+	expect(MKB_RULE_VALID, 0, "the manifest is valid");
+	pie->flags |= 8;
+	expect(MKB_RULE_PIE, 0, wrong);
+	pie->flags = MKB_PIE_RELOCATABLE;
+	pie->slots = 0;
+	expect(MKB_RULE_PIE, 0, wrong);
+	pie->slots = MKB_PIE_MAX_SLOTS + 1;
+	expect(MKB_RULE_PIE, 0, wrong);
+	pie->slots = 1;
+	pie->table_payload_offset = 5633; /* not a whole sector */
+	expect(MKB_RULE_PIE, 0, wrong);
+	pie->table_payload_offset = 15 * 512; /* 800 bytes from the payload's last sector */
+	pie->count = 200;
+	expect(MKB_RULE_PIE, 0, wrong);
+	pie->count = 0; /* no table: fine anywhere */
+	expect(MKB_RULE_VALID, 0, "the manifest is valid");
+	m->multiboot_offset = SECTORS * MKB_SECTOR_SIZE - 32; /* the block is 40 bytes */
+	expect(MKB_RULE_MULTIBOOT_BLOCK, 0, "the Multiboot or Linux block lies outside the manifest, or is not 8-byte aligned");
+}
+
 static void test_manifest_magic(void **state)
 {
 	(void)state;
@@ -503,6 +533,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_manifest_valid),
+		T(test_manifest_pie),
 		T(test_manifest_magic),
 		T(test_manifest_version),
 		T(test_manifest_sectors),

@@ -61,7 +61,7 @@ static void test_image_options_refuse(void **state)
 	assert_int_equal(image_option(&o, IMAGE_OPT_PROTOCOL, "native"), 1);
 	assert_int_equal(image_options_refuse(&o, "disk.img"), -1);
 	assert_string_equal(mkb_error(), "disk.img is a ready image: --cmdline, --stack-size, --module, "
-	                                 "--initrd, --framebuffer and --protocol apply only to a kernel");
+	                                 "--initrd, --framebuffer, --protocol, --base and --kaslr apply only to a kernel");
 }
 
 /* Every help line fits 80 columns, and each option is there once. */

@@ -314,7 +314,7 @@ static void test_install_image_refuses_kernel_options(void **state)
 	make_files(&f, 4096, 512, 4096);
 	assert_int_equal(install_main(5, argv, NULL), 1);
 	assert_non_null(strstr(mkb_error(), "/image is a ready image: --cmdline, --stack-size, "
-	                                    "--module, --initrd, --framebuffer and --protocol apply only to a kernel"));
+	                                    "--module, --initrd, --framebuffer, --protocol, --base and --kaslr apply only to a kernel"));
 	free_files(&f);
 }
 

@@ -634,8 +634,8 @@ static void test_multiboot_open_mb1_elf_dynamic(void **state)
 	expect_elf_refused(&e, "bad.elf: dynamically linked (PT_INTERP): link with -static -no-pie");
 	mb1_elf(&e, UINT64_C(0xffffffff80100040));
 	e.ehdr.e_type = ET_DYN;
-	expect_elf_refused(&e, "bad.elf: dynamically linked (position-independent ET_DYN): link with "
-	                       "-static -no-pie");
+	expect_elf_refused(&e, "bad.elf: dynamically linked (position-independent ET_DYN): a "
+	                       "Multiboot kernel runs at its physical addresses: link with -static -no-pie");
 }
 
 /* e_entry virtual or physical is loaded; 0 or garbage is a linker mistake, as for native kernels. */

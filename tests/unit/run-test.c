@@ -155,7 +155,7 @@ static void test_run_image_refuses_kernel_options(void **state)
 	assert_int_equal(plan_options_add_module(&o.plan, "initrd"), 0);
 	assert_int_equal(run(&o, NULL, message, sizeof message), RUN_EXIT_USAGE);
 	assert_non_null(strstr(message, "disk.img is a ready image: --cmdline, --stack-size, "
-	                                "--module, --initrd, --framebuffer and --protocol apply only to a kernel"));
+	                                "--module, --initrd, --framebuffer, --protocol, --base and --kaslr apply only to a kernel"));
 	run_options_free(&o);
 	o.plan.framebuffer_given = 1;
 	assert_int_equal(run(&o, NULL, message, sizeof message), RUN_EXIT_USAGE);

@@ -1,5 +1,6 @@
 #include "elf-kernel.h"
 #include "kernel.h"
+#include "relocations.h"
 #include "requests.h"
 #include "util.h"
 
@@ -138,7 +139,7 @@ static int check_header(const struct kernel *k, Elf *elf, Elf64_Ehdr **ehp, size
 	if (eh->e_machine != EM_X86_64)
 		return mkb_fail("%s: ELF machine is %u, not x86-64 (EM_X86_64 = %u)", path,
 		                (unsigned)eh->e_machine, (unsigned)EM_X86_64);
-	/* ET_DYN is refused later, after PT_INTERP: that says more about how it was linked. */
+	/* ET_DYN (PIE) is read after PT_INTERP is refused: that says more about how it was linked. */
 	if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
 		return mkb_fail("%s: ELF type is %s, not an executable (ET_EXEC)", path,
 		                type_name(eh->e_type));
@@ -237,11 +238,12 @@ int elf_kernel_read(struct kernel *k, Elf *elf)
 	for (size_t i = 0; i < phnum; i++)
 		if (ph[i].p_type == PT_INTERP)
 			return kernel_dynamic_error(k->path, 1);
-	if (eh->e_type == ET_DYN)
-		return kernel_dynamic_error(k->path, 0);
 	k->entry = eh->e_entry;
 	if (read_segments(k, ph, phnum) != 0 || check_segments(k) != 0 ||
 	    read_requests(k, elf, ph, phnum) != 0)
+		return -1;
+	/* Position-independent: its relocations, which the plan applies for its base. */
+	if (eh->e_type == ET_DYN && pie_read(k, elf, ph, phnum) != 0)
 		return -1;
 	k->entry_not_function = entry_not_function(elf, k->entry);
 	return 0;

@@ -25,6 +25,12 @@ int image_option(struct plan_options *o, int c, const char *arg)
 		o->protocol = (uint32_t)protocol;
 		o->protocol_given = 1;
 		return 1;
+	case IMAGE_OPT_BASE:
+		o->base_given = 1;
+		return plan_parse_base(arg, &o->base) == 0 ? 1 : -1;
+	case IMAGE_OPT_KASLR:
+		o->kaslr = 1;
+		return 1;
 	case IMAGE_OPT_FIRMWARE:
 		o->layout_given = 1;
 		return plan_parse_layout(arg, &o->layout) == 0 ? 1 : -1;
@@ -36,7 +42,7 @@ int image_option(struct plan_options *o, int c, const char *arg)
 int image_options_given(const struct plan_options *o)
 {
 	return o->cmdline != NULL || o->stack_size != 0 || o->module_count != 0 || o->framebuffer_given ||
-	       o->protocol_given || o->initrd_count != 0;
+	       o->protocol_given || o->initrd_count != 0 || o->base_given || o->kaslr;
 }
 
 int image_options_refuse(const struct plan_options *o, const char *image)
@@ -44,7 +50,7 @@ int image_options_refuse(const struct plan_options *o, const char *image)
 	if (!image_options_given(o))
 		return 0;
 	return mkb_fail("%s is a ready image: --cmdline, --stack-size, --module, --initrd, "
-	                "--framebuffer and --protocol apply only to a kernel", image);
+	                "--framebuffer, --protocol, --base and --kaslr apply only to a kernel", image);
 }
 
 void image_options_help(FILE *f, int column)
@@ -60,6 +66,9 @@ void image_options_help(FILE *f, int column)
 		{ "--protocol PROTOCOL", "native, multiboot1, multiboot2 or linux (default:\n"
 		                         "as the kernel's headers say: Linux setup\n"
 		                         "header, Multiboot 2, 1, native)" },
+		{ "--base ADDR", "a relocatable (PIE) kernel's virtual base\n"
+		                 "(default: its own, or 0xffffffff80000000)" },
+		{ "--kaslr", "a random base for it at each boot" },
 		{ "--firmware FIRMWARE", "the image boots on bios, uefi or both: hybrid\n"
 		                         "(default hybrid)" },
 	};

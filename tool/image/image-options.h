@@ -13,7 +13,7 @@
 /* getopt_long values, clear of every command's own letters and numbers. */
 enum {
 	IMAGE_OPT_CMDLINE = 0x1000, IMAGE_OPT_STACK_SIZE, IMAGE_OPT_MODULE, IMAGE_OPT_FRAMEBUFFER,
-	IMAGE_OPT_PROTOCOL, IMAGE_OPT_FIRMWARE, IMAGE_OPT_INITRD,
+	IMAGE_OPT_PROTOCOL, IMAGE_OPT_FIRMWARE, IMAGE_OPT_INITRD, IMAGE_OPT_BASE, IMAGE_OPT_KASLR,
 };
 
 /* Their entries in a command's struct option table (getopt.h). */
@@ -24,7 +24,9 @@ enum {
 	{ "initrd", required_argument, NULL, IMAGE_OPT_INITRD }, \
 	{ "framebuffer", required_argument, NULL, IMAGE_OPT_FRAMEBUFFER }, \
 	{ "protocol", required_argument, NULL, IMAGE_OPT_PROTOCOL }, \
-	{ "firmware", required_argument, NULL, IMAGE_OPT_FIRMWARE }
+	{ "firmware", required_argument, NULL, IMAGE_OPT_FIRMWARE }, \
+	{ "base", required_argument, NULL, IMAGE_OPT_BASE }, \
+	{ "kaslr", no_argument, NULL, IMAGE_OPT_KASLR }
 
 /*
  * Take getopt_long's answer c and its argument: 1 when c is one of these

@@ -1,4 +1,5 @@
 #include "image.h"
+#include "relocations.h"
 #include "fat.h"
 #include "gpt.h"
 #include "kernel.h"
@@ -230,6 +231,43 @@ static int copy_summed(struct payload_writer *w, int in_fd, const char *in_path,
 	return 0;
 }
 
+/* Bytes in memory to payload_offset, summed: a relocated segment, the KASLR table. */
+static int write_summed(struct payload_writer *w, const uint8_t *bytes, uint64_t size,
+                        uint64_t payload_offset)
+{
+	static const uint8_t zeros[MKB_SECTOR_SIZE];
+	uint64_t tail = MKB_ALIGN_UP(size, MKB_SECTOR_SIZE) - size;
+
+	mkb_checksum_add(&w->sum, bytes, (size_t)size);
+	if (mkb_pwrite_full(w->fd, bytes, (size_t)size, (off_t)(w->base + payload_offset)) != 0 ||
+	    (tail && mkb_pwrite_full(w->fd, zeros, (size_t)tail,
+	                             (off_t)(w->base + payload_offset + size)) != 0))
+		return mkb_fail("%s: write: %s", w->path, strerror(errno));
+	return 0;
+}
+
+/* A relocatable kernel's segment, read whole, its relocations applied for the plan's base. */
+static int copy_relocated(struct payload_writer *w, const struct kernel *k, const struct plan *p,
+                          const struct plan_segment *s)
+{
+	uint8_t *bytes = malloc(s->filesz ? (size_t)s->filesz : 1);
+	ssize_t r;
+	int rc;
+
+	if (bytes == NULL)
+		return mkb_fail("%s: %s", k->path, strerror(ENOMEM));
+	r = mkb_pread_full(k->fd, bytes, (size_t)s->filesz, (off_t)s->file_offset);
+	if (r < 0 || (uint64_t)r < s->filesz) {
+		free(bytes);
+		return mkb_fail("%s: segment %u: %s", k->path, s->index, r < 0 ? strerror(errno)
+		                : "the file ends early (did it change while mkbootimg read it?)");
+	}
+	pie_apply(p->pie, s->vaddr - p->pie_slide, bytes, s->filesz, p->pie_slide);
+	rc = write_summed(w, bytes, s->filesz, s->payload_offset);
+	free(bytes);
+	return rc;
+}
+
 /*
  * A Linux kernel's initrd files back to back, as one run of bytes (the
  * kernel reads one initrd; concatenated archives are one to it), summed as
@@ -283,8 +321,8 @@ static int write_payload(int fd, const char *out_path, const struct kernel *k,
 	for (size_t i = 0; i < p->segment_count; i++) {
 		const struct plan_segment *s = &p->segments[i];
 		snprintf(what, sizeof what, "segment %u: ", s->index);
-		if (copy_summed(&w, k->fd, k->path, what, s->file_offset, s->filesz,
-		                s->payload_offset) != 0)
+		if (p->pie != NULL ? copy_relocated(&w, k, p, s) != 0
+		    : copy_summed(&w, k->fd, k->path, what, s->file_offset, s->filesz, s->payload_offset) != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < p->module_count; i++) {
@@ -292,6 +330,10 @@ static int write_payload(int fd, const char *out_path, const struct kernel *k,
 		if (copy_summed(&w, m->fd, m->path, "module: ", 0, m->size, m->payload_offset) != 0)
 			return -1;
 	}
+	/* The words the loader slides with KASLR (image.h, struct mkb_pie). */
+	if (p->kaslr_count && write_summed(&w, (const uint8_t *)p->kaslr_table,
+	                                   (uint64_t)p->kaslr_count * 4, p->kaslr_payload_offset) != 0)
+		return -1;
 	if (copy_initrd(&w, p) != 0)
 		return -1;
 	/* A Linux real-mode entry's boot sector and setup code: the file's start, last. */

@@ -1,4 +1,5 @@
 #include "kernel.h"
+#include "relocations.h"
 #include "util.h"
 
 #include <errno.h>
@@ -32,9 +33,12 @@ int kernel_set_handoff(struct kernel *k, void *bytes, uint32_t size, uint32_t fi
 
 int kernel_dynamic_error(const char *path, int interp)
 {
-	return mkb_fail("%s: dynamically linked (%s): link with -static -no-pie (or -static-pie, "
-	                "with an mkbootimg that loads position-independent kernels)", path,
-	                interp ? "PT_INTERP" : "position-independent ET_DYN");
+	if (interp)
+		return mkb_fail("%s: dynamically linked (PT_INTERP): link with -static -no-pie, or "
+		                "-static-pie for a relocatable kernel (mkbootimg applies its "
+		                "relocations)", path);
+	return mkb_fail("%s: dynamically linked (position-independent ET_DYN): a Multiboot kernel "
+	                "runs at its physical addresses: link with -static -no-pie", path);
 }
 
 int kernel_entry_error(const char *path, uint64_t entry)
@@ -59,6 +63,8 @@ void kernel_close(struct kernel *k)
 	free(k->multiboot);
 	free(k->linux_kernel);
 	k->linux_kernel = NULL;
+	pie_free(k->pie);
+	k->pie = NULL;
 	free(k->handoff.bytes);
 	k->handoff = (struct kernel_handoff){ NULL, 0, KERNEL_NO_FIXUP };
 	k->multiboot = NULL;

@@ -47,6 +47,7 @@ struct kernel_handoff {
 
 struct multiboot_kernel;
 struct linux_kernel;
+struct kernel_pie;
 
 struct kernel {
 	char *path;       /* a copy of the path as given, for messages */
@@ -72,6 +73,9 @@ struct kernel {
 	 * symbol table to tell (stripped, or a Multiboot kernel).
 	 */
 	int entry_not_function;
+	/* A relocatable (ET_DYN) native kernel's relocations (relocations.h); owned, or NULL.
+	 * Its segments and entry stay at their link-time addresses here: the plan moves them. */
+	struct kernel_pie *pie;
 };
 
 /*
@@ -95,7 +99,8 @@ int kernel_set_handoff(struct kernel *k, void *bytes, uint32_t size, uint32_t fi
  * to a message that starts with path.
  *
  * kernel_dynamic_error: the kernel was linked for a dynamic loader. interp
- * is 1 for a PT_INTERP segment, 0 for an ET_DYN (position-independent) file.
+ * is 1 for a PT_INTERP segment, 0 for an ET_DYN (position-independent) file
+ * (a Multiboot kernel: native ELF kernels may be ET_DYN, relocations.h).
  * kernel_entry_error: the entry point is 0 or lies in no PT_LOAD segment.
  */
 int kernel_dynamic_error(const char *path, int interp);

@@ -4,9 +4,11 @@
 #include "kernel.h"
 #include "multiboot.h"
 #include "linux.h"
+#include "relocations.h"
 #include "util.h"
 
 #include <mkbootimg/image.h>
+#include <mkbootimg/protocol.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -229,6 +231,8 @@ static int place_disk(struct plan *p, const char *path)
 		p->modules[i].payload_offset = off;
 		off += MKB_ALIGN_UP(p->modules[i].size, MKB_SECTOR_SIZE);
 	}
+	p->kaslr_payload_offset = p->kaslr_count ? off : 0;
+	off += MKB_ALIGN_UP((uint64_t)p->kaslr_count * 4, MKB_SECTOR_SIZE);
 	p->initrd_payload_offset = off;
 	off += MKB_ALIGN_UP(p->initrd_size, MKB_SECTOR_SIZE);
 	p->setup_payload_offset = off; /* the loader finds it at the payload's end */
@@ -264,6 +268,22 @@ int plan_parse_layout(const char *arg, enum image_layout *layout)
 			return 0;
 		}
 	return mkb_fail("--firmware %s: not bios, hybrid or uefi", arg);
+}
+
+int plan_parse_base(const char *arg, uint64_t *base)
+{
+	char *end;
+
+	errno = 0;
+	*base = strtoull(arg, &end, 0);
+	if (errno != 0 || end == arg || *end != '\0' || *arg == '-')
+		return mkb_fail("--base %s: not an address (e.g. 0xffffffff80000000)", arg);
+	if (*base % MKB_PAGE != 0)
+		return mkb_fail("--base %s: not a multiple of 4 KiB (a page)", arg);
+	if (*base >= NONCANONICAL_START && *base < NONCANONICAL_END)
+		return mkb_fail("--base %s: not canonical (x86-64 addresses lie below 0x%" PRIx64
+		                " or from 0x%" PRIx64 ")", arg, NONCANONICAL_START, NONCANONICAL_END);
+	return 0;
 }
 
 int plan_parse_stack_size(const char *arg, uint64_t *size)
@@ -573,6 +593,112 @@ static void place_initrd(struct plan *p)
 	memcpy(p->handoff, &lx, sizeof lx);
 }
 
+/*
+ * A relocatable kernel's base: --base, else its own when it is linked at
+ * one, else PIE_DEFAULT_BASE. Every virtual address moves by the slide.
+ */
+static int pie_base(struct plan *p, const struct kernel *k, const struct plan_options *o)
+{
+	if (k->pie == NULL) {
+		if (o->base_given)
+			return mkb_fail("%s: --base moves a relocatable kernel, and this one is linked at "
+			                "fixed addresses (ET_EXEC): link it with -static-pie, or drop --base",
+			                k->path);
+		return 0;
+	}
+	p->pie = k->pie;
+	p->pie_base = o->base_given ? o->base : k->pie->link_base ? k->pie->link_base : PIE_DEFAULT_BASE;
+	p->pie_slide = p->pie_base - k->pie->link_base;
+	p->entry = k->entry + p->pie_slide;
+	if (p->pie_base + k->pie->span - 1 < p->pie_base)
+		return mkb_fail("%s: at base 0x%" PRIx64 " the kernel (0x%" PRIx64 " bytes) passes the top "
+		                "of the address space: give a lower --base", k->path, p->pie_base,
+		                k->pie->span);
+	return 0;
+}
+
+/* The loader's 2 MiB steps for a kernel at base: 1 GiB, or up to the top of the address space. */
+static uint32_t kaslr_slots(uint64_t base, uint64_t span)
+{
+	uint64_t room = 0 - (base + span); /* bytes above the kernel's end; 0: it ends at the top */
+	uint64_t slots = room / MKB_PIE_SLIDE_STEP + 1;
+
+	return slots > MKB_PIE_MAX_SLOTS ? MKB_PIE_MAX_SLOTS : (uint32_t)slots;
+}
+
+/* The words the loader slides: every relocation but those of absolute symbols. */
+static int kaslr_table(struct plan *p, const char *path)
+{
+	const struct kernel_pie *pie = p->pie;
+
+	p->kaslr_table = calloc(pie->count ? pie->count : 1, sizeof *p->kaslr_table);
+	if (p->kaslr_table == NULL)
+		return mkb_fail("%s: %s", path, strerror(ENOMEM));
+	for (size_t i = 0; i < pie->count; i++)
+		if (!pie->relocs[i].absolute)
+			p->kaslr_table[p->kaslr_count++] = (uint32_t)(pie->relocs[i].offset - pie->link_base);
+	return 0;
+}
+
+/*
+ * The block of struct mkb_pie for the manifest: a relocatable kernel (its
+ * base, for the boot information), or a kernel that asked for KASLR
+ * (--kaslr, MKBOOTIMG_REQUEST_KASLR), checked here.
+ */
+static int take_pie(struct plan *p, const struct kernel *k, const struct plan_options *o)
+{
+	uint32_t ask = k->requests.kaslr_flags | (o->kaslr ? MKBOOTIMG_KASLR_BASE : 0);
+	struct mkb_pie block = { 0, 0, 0, 0, 0, 1, 0 };
+	const char *path = k->path;
+
+	if (ask && k->protocol != MKB_PROTOCOL_NATIVE)
+		return mkb_fail("%s: --kaslr is for native kernels: a %s kernel runs where it is linked",
+		                path, multiboot_protocol_name(k->protocol));
+	if ((ask & MKBOOTIMG_KASLR_BASE) && k->pie == NULL)
+		return mkb_fail("%s: KASLR (%s) slides a relocatable kernel, and this one is linked at "
+		                "fixed addresses (ET_EXEC): link it with -fpie -static-pie", path,
+		                o->kaslr ? "--kaslr" : "note mkbootimg kaslr");
+	if (k->pie == NULL && ask == 0)
+		return 0;
+	if (k->pie != NULL) {
+		block.flags |= MKB_PIE_RELOCATABLE;
+		block.base = p->pie_base;
+		block.link_base = k->pie->link_base;
+	}
+	if (ask & MKBOOTIMG_KASLR_BASE) {
+		if (p->pie_base < PIE_DEFAULT_BASE)
+			return mkb_fail("%s: KASLR keeps the kernel in the top 2 GiB (-mcmodel=kernel), and its "
+			                "base is 0x%" PRIx64 ": give --base 0x%" PRIx64 " or higher", path,
+			                p->pie_base, PIE_DEFAULT_BASE);
+		block.flags |= MKB_PIE_KASLR_BASE;
+		block.slots = kaslr_slots(p->pie_base, k->pie->span);
+		if (kaslr_table(p, path) != 0)
+			return -1;
+		block.count = p->kaslr_count;
+	}
+	if (ask & MKBOOTIMG_KASLR_DIRECT_MAP)
+		block.flags |= MKB_PIE_KASLR_DIRECT_MAP;
+	p->kaslr_flags = block.flags;
+	if ((p->handoff = malloc(sizeof block)) == NULL)
+		return mkb_fail("%s: %s", path, strerror(ENOMEM));
+	memcpy(p->handoff, &block, sizeof block);
+	p->handoff_size = sizeof block;
+	p->handoff_fixup = KERNEL_NO_FIXUP;
+	return 0;
+}
+
+/* The block learns where the table is, once the payload is planned. */
+static void place_pie(struct plan *p)
+{
+	struct mkb_pie block;
+
+	if (p->protocol != MKB_PROTOCOL_NATIVE || p->handoff == NULL || p->handoff_size != sizeof block)
+		return;
+	memcpy(&block, p->handoff, sizeof block);
+	block.table_payload_offset = p->kaslr_payload_offset;
+	memcpy(p->handoff, &block, sizeof block);
+}
+
 /* The reader's hand-off block, for the manifest. */
 static int take_handoff(struct plan *p, const struct kernel *k)
 {
@@ -620,11 +746,13 @@ int plan_make(struct plan *p, const struct kernel *k, const struct plan_options 
 	if (p->segments == NULL)
 		return mkb_fail("%s: %s", path, strerror(ENOMEM));
 	p->segment_count = k->segment_count;
+	if (pie_base(p, k, o) != 0)
+		goto fail;
 	for (size_t i = 0; i < k->segment_count; i++) {
 		const struct kernel_segment *ks = &k->segments[i];
 		struct plan_segment *s = &p->segments[i];
 		*s = (struct plan_segment){
-			.index = ks->index, .vaddr = ks->vaddr, .paddr = ks->paddr,
+			.index = ks->index, .vaddr = ks->vaddr + p->pie_slide, .paddr = ks->paddr,
 			.filesz = ks->filesz, .memsz = ks->memsz, .file_offset = ks->offset,
 			.flags = seg_flags(ks->flags),
 		};
@@ -635,9 +763,10 @@ int plan_make(struct plan *p, const struct kernel *k, const struct plan_options 
 	    check_physical(p, path) != 0 || take_modules(p, path, o) != 0 ||
 	    take_initrds(p, k, o) != 0 || take_real_mode(p, k) != 0 ||
 	    (k->name_first && name_first(p, k->path) != 0) || take_handoff(p, k) != 0 ||
-	    place_disk(p, path) != 0 || find_warnings(p, k, path) != 0)
+	    take_pie(p, k, o) != 0 || place_disk(p, path) != 0 || find_warnings(p, k, path) != 0)
 		goto fail;
 	place_initrd(p);
+	place_pie(p);
 	return 0;
 fail:
 	plan_free(p);
@@ -658,6 +787,9 @@ void plan_free(struct plan *p)
 	p->initrd_count = 0;
 	free(p->strings);
 	free(p->handoff);
+	free(p->kaslr_table);
+	p->kaslr_table = NULL;
+	p->kaslr_count = 0;
 	p->strings = NULL;
 	p->handoff = NULL;
 	p->segments = NULL;

@@ -64,6 +64,9 @@ struct plan_options {
 	uint32_t protocol;
 	enum image_layout layout; /* --firmware; a ready image keeps its own */
 	int layout_given;       /* 1: --firmware was given */
+	uint64_t base;          /* --base: a relocatable kernel's virtual base */
+	int base_given;
+	int kaslr;              /* --kaslr: randomise a relocatable kernel's base at each boot */
 };
 
 struct plan_segment {
@@ -117,6 +120,19 @@ struct plan {
 	uint32_t handoff_offset;       /* from the manifest's start, 8-byte aligned */
 	uint32_t handoff_fixup;        /* kernel.h's struct kernel_handoff: the image writer's to do */
 	/*
+	 * A relocatable (PIE) kernel: its segments and entry above are at base,
+	 * which is link_base + slide; the image writer applies its relocations
+	 * for that (relocations.h). With KASLR the loader slides it again by
+	 * the table's words (struct mkb_pie, in handoff).
+	 */
+	const struct kernel_pie *pie;  /* the kernel's; NULL: not relocatable */
+	uint64_t pie_base;
+	uint64_t pie_slide;
+	uint32_t kaslr_flags;          /* MKB_PIE_* of the block; 0: no block */
+	uint32_t *kaslr_table;         /* owned: offsets from pie_base of the words the loader slides */
+	uint32_t kaslr_count;
+	uint64_t kaslr_payload_offset; /* the table in the payload, after the modules */
+	/*
 	 * What is legal but likely a mistake (plan_make finds them): sentences
 	 * without the kernel's name, for info's report and the build's stderr.
 	 */
@@ -142,6 +158,9 @@ const char *plan_layout_name(enum image_layout layout);
 
 /* Parse a --firmware argument. 0, or -1 with mkb_error() set. */
 int plan_parse_layout(const char *arg, enum image_layout *layout);
+
+/* Parse a --base argument: a canonical, page-aligned address. 0, or -1 with mkb_error() set. */
+int plan_parse_base(const char *arg, uint64_t *base);
 
 /* Parse a --stack-size argument (64K..1G). 0, or -1 with mkb_error() set. */
 int plan_parse_stack_size(const char *arg, uint64_t *size);

@@ -28,6 +28,7 @@ static const char *note_name(uint32_t type)
 	case MKBOOTIMG_NOTE_FRAMEBUFFER: return "framebuffer";
 	case MKBOOTIMG_NOTE_INFO_VERSION: return "info version";
 	case MKBOOTIMG_NOTE_SMP: return "smp";
+	case MKBOOTIMG_NOTE_KASLR: return "kaslr";
 	default: return NULL;
 	}
 }
@@ -41,7 +42,7 @@ int request_take_note(struct kernel_requests *r, const char *path, uint32_t type
 
 	if (name == NULL)
 		return mkb_fail("%s: note mkbootimg type %" PRIu32 " (unknown): this mkbootimg knows "
-		                "types 1 to 4 (stack size, framebuffer, info version, smp); is the kernel "
+		                "types 1 to 5 (stack size, framebuffer, info version, smp, kaslr); is the kernel "
 		                "built for a newer one?", path, type);
 	if (descsz != 4 * words)
 		return mkb_fail("%s: note mkbootimg %s: descriptor of %" PRIu32 " bytes, expected %zu",
@@ -83,6 +84,13 @@ int request_take_note(struct kernel_requests *r, const char *path, uint32_t type
 		w[0] = (w[0] + REQUEST_SMP_STACK_MIN - 1) & ~(REQUEST_SMP_STACK_MIN - 1);
 		if (w[0] > r->smp_stack_size)
 			r->smp_stack_size = w[0];
+		break;
+	case MKBOOTIMG_NOTE_KASLR:
+		if (w[0] & ~(uint32_t)(MKBOOTIMG_KASLR_BASE | MKBOOTIMG_KASLR_DIRECT_MAP))
+			return mkb_fail("%s: note mkbootimg kaslr: flags 0x%" PRIx32 " name bits this "
+			                "mkbootimg does not know (bit 0: the kernel's base, bit 1: the direct "
+			                "map)", path, w[0]);
+		r->kaslr_flags |= w[0];
 		break;
 	}
 	return 0;

@@ -27,6 +27,7 @@ struct kernel_requests {
 	int framebuffer_given;  /* 1: a framebuffer request (all zero: text mode) */
 	uint32_t info_version;  /* the oldest boot-information version it reads */
 	uint32_t smp_stack_size; /* bytes of stack per AP (MKBOOTIMG_REQUEST_SMP); 0: APs untouched */
+	uint32_t kaslr_flags;   /* MKBOOTIMG_KASLR_*: what to randomise at each boot */
 };
 
 /*
