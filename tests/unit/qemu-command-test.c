@@ -49,9 +49,11 @@ static void use_cargo(const char *toml)
 }
 
 /* The command for the files, its words joined by spaces. */
+static const char *gdb_socket; /* qemu_files.gdb_socket of the next build */
+
 static const char *build_with_log(const char *image, const char *socket, const char *com1_log)
 {
-	struct qemu_files f = { image, socket, com1_log, NULL, NULL };
+	struct qemu_files f = { image, socket, com1_log, NULL, NULL, gdb_socket };
 	size_t n = 0;
 
 	if (qemu_command_build(&cmd, &s, &o, &c, &f) != 0)
@@ -158,6 +160,17 @@ static void test_qemu_command_gdb_and_commas(void **state)
 	                    "-display none -serial stdio -gdb tcp:127.0.0.1:4321 -S");
 	s.gdb_port = 0;
 	assert_non_null(strstr(build("/k.img", "/t/a,b/qmp.sock"), "-qmp unix:/t/a,,b/qmp.sock,server=on,wait=off"));
+}
+
+/* --gdb without a port: QEMU's gdbstub on a unix socket in the run's folder, the CPU held. */
+static void test_qemu_command_gdb_socket(void **state)
+{
+	(void)state;
+	s.gdb_port = RUN_GDB_SOCKET;
+	gdb_socket = "/t/r,1/gdb.sock";
+	assert_non_null(strstr(build("/k.img", NULL), " -gdb unix:/t/r,,1/gdb.sock,server=on,wait=off -S"));
+	gdb_socket = NULL;
+	s.gdb_port = 0;
 }
 
 /* KVM gets the host's CPU model, unless the user names one. */
@@ -283,6 +296,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qemu_command_other_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_run_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_gdb_and_commas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_command_gdb_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_kvm_cpu_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_smp_and_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_serial, setup, teardown),
