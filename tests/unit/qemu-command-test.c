@@ -203,7 +203,7 @@ static void test_qemu_command_smp_and_device(void **state)
 static void test_qemu_command_serial(void **state)
 {
 	char *args[] = { (char *)"-serial", (char *)"mon:stdio" };
-	struct qemu_files f = { "/k.img", "/t/qmp.sock", "/t/c,1.log", NULL, NULL };
+	struct qemu_files f = { "/k.img", "/t/qmp.sock", "/t/c,1.log", NULL, NULL, NULL };
 
 	(void)state;
 	s.headless = s.watch = 1;
@@ -254,7 +254,7 @@ static void test_qemu_command_print_quotes(void **state)
 /* UEFI: OVMF's code read-only and the run's copy of its variables, as pflash; never -bios. */
 static void test_qemu_command_uefi(void **state)
 {
-	struct qemu_files f = { "/t/kernel.img", NULL, NULL, "/usr/share/OVMF/OVMF_CODE_4M.fd", "/t/ovmf-vars.fd" };
+	struct qemu_files f = { "/t/kernel.img", NULL, NULL, "/usr/share/OVMF/OVMF_CODE_4M.fd", "/t/ovmf-vars.fd", NULL };
 	char *words[] = { (char *)"-smp", (char *)"4" };
 
 	(void)state;
