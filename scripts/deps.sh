@@ -12,7 +12,7 @@
 # kernels with another linker: ld.lld; for the tests of `mkbootimg install`
 # on loop devices: losetup, mkfs.ext4; for the image layout checks: sgdisk
 # (gdisk), fsck.fat (dosfstools), mdir and mcopy (mtools); for the zsh
-# completion test: zsh. On Debian and Ubuntu the optional ones are installed
+# completion test: zsh; for the `run --gdb` tests: gdb. On Debian and Ubuntu the optional ones are installed
 # too, so that `make check` runs every test (CI relies on it).
 # With --bench, also what `make bench` uses: GRUB's grub-mkrescue (with
 # xorriso and mtools) for the comparison with GRUB, and gnuplot for the plot.
@@ -64,6 +64,7 @@ fsck.fat     cmd:fsck.fat           0    dosfstools       dosfstools           d
 mtools       cmd:mdir               0    mtools           mtools               mtools    mtools
 zsh          cmd:zsh                0    zsh              zsh                  zsh       zsh
 mandoc       cmd:mandoc             0    mandoc           mandoc               mandoc    mandoc
+gdb          cmd:gdb                0    gdb              gdb                  gdb       gdb
 cppcheck     cmd:cppcheck           0    cppcheck         cppcheck             cppcheck  cppcheck
 clang-tidy   cmd:clang-tidy         0    clang-tidy       clang-tools-extra    clang     llvm
 grub         cmd:grub-mkrescue      b    grub-pc-bin      grub2-tools-extra    grub      -

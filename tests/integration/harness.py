@@ -60,6 +60,7 @@ EXPECTED_SKIPS = {
     "ovmf": "OVMF, the UEFI firmware for QEMU, is not installed (Debian: ovmf; make deps installs it)",
     "mkfs": "mkfs.ext4 (e2fsprogs) is not installed",
     "shell": "bash or zsh is not installed",
+    "gdb": "gdb is not installed (Debian: gdb; make deps installs it)",
 }
 
 

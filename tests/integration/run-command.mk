@@ -10,10 +10,11 @@
 RUN_TEST_KERNEL_DIR := $(BUILD)/tests/kernels/run
 RUN_TEST_KERNELS := $(patsubst tests/kernels/run/%.S,$(RUN_TEST_KERNEL_DIR)/%.elf,$(wildcard tests/kernels/run/*.S))
 RUN_TEST_DEPS := $(BUILD)/mkbootimg $(BUILD)/sample-kernel.elf $(BUILD)/tests/kernels/tiny.elf $(RUN_TEST_KERNELS) \
-		 $(BUILD)/tests/kernels/entry-check-higher-half.elf
+		 $(BUILD)/tests/kernels/entry-check-higher-half.elf $(BUILD)/tests/kernels/multiboot/mbcheck1.elf
 RUN_TEST_ARGS = --mkbootimg $(BUILD)/mkbootimg --qemu $(QEMU) --kernels $(RUN_TEST_KERNEL_DIR) \
 		--tiny $(BUILD)/tests/kernels/tiny.elf --sample $(BUILD)/sample-kernel.elf \
-		--big $(BUILD)/tests/kernels/entry-check-higher-half.elf
+		--big $(BUILD)/tests/kernels/entry-check-higher-half.elf \
+		--multiboot $(BUILD)/tests/kernels/multiboot/mbcheck1.elf
 
 $(RUN_TEST_KERNEL_DIR)/%.elf: tests/kernels/run/%.S tests/kernels/run/screen.h tests/kernels/run/run.ld \
 		$(FLAGS_DIR)/kernels

@@ -350,11 +350,11 @@ def run_without_ovmf(args, test, tmp):
 
 
 def run_dry_gdb(args, test, tmp):
-    """--gdb on UEFI: the debugger's port, OVMF as pflash (code read-only), never -bios."""
+    """--gdb on UEFI: the debugger's socket (in the run's folder), OVMF as pflash (code read-only), never -bios."""
     code, _ = ovmf()
     run = Run(args, tmp)
     run("--firmware", "uefi", "--gdb", "--dry-run", os.path.join(args.kernels, "tiny.elf")).expect(0)
-    for want in ("-gdb tcp:127.0.0.1:1234", "if=pflash,format=raw,unit=0,readonly=on,file=" + code,
+    for want in ("/gdb.sock,server=on,wait=off -S", "if=pflash,format=raw,unit=0,readonly=on,file=" + code,
                  "if=pflash,format=raw,unit=1,file="):
         if want not in run.stdout:
             raise Failure("the command lacks %r" % want, run.details)

@@ -49,9 +49,11 @@ static void use_cargo(const char *toml)
 }
 
 /* The command for the files, its words joined by spaces. */
+static const char *gdb_socket; /* qemu_files.gdb_socket of the next build */
+
 static const char *build_with_log(const char *image, const char *socket, const char *com1_log)
 {
-	struct qemu_files f = { image, socket, com1_log, NULL, NULL };
+	struct qemu_files f = { image, socket, com1_log, NULL, NULL, gdb_socket };
 	size_t n = 0;
 
 	if (qemu_command_build(&cmd, &s, &o, &c, &f) != 0)
@@ -160,6 +162,17 @@ static void test_qemu_command_gdb_and_commas(void **state)
 	assert_non_null(strstr(build("/k.img", "/t/a,b/qmp.sock"), "-qmp unix:/t/a,,b/qmp.sock,server=on,wait=off"));
 }
 
+/* --gdb without a port: QEMU's gdbstub on a unix socket in the run's folder, the CPU held. */
+static void test_qemu_command_gdb_socket(void **state)
+{
+	(void)state;
+	s.gdb_port = RUN_GDB_SOCKET;
+	gdb_socket = "/t/r,1/gdb.sock";
+	assert_non_null(strstr(build("/k.img", NULL), " -gdb unix:/t/r,,1/gdb.sock,server=on,wait=off -S"));
+	gdb_socket = NULL;
+	s.gdb_port = 0;
+}
+
 /* KVM gets the host's CPU model, unless the user names one. */
 static void test_qemu_command_kvm_cpu_host(void **state)
 {
@@ -190,7 +203,7 @@ static void test_qemu_command_smp_and_device(void **state)
 static void test_qemu_command_serial(void **state)
 {
 	char *args[] = { (char *)"-serial", (char *)"mon:stdio" };
-	struct qemu_files f = { "/k.img", "/t/qmp.sock", "/t/c,1.log", NULL, NULL };
+	struct qemu_files f = { "/k.img", "/t/qmp.sock", "/t/c,1.log", NULL, NULL, NULL };
 
 	(void)state;
 	s.headless = s.watch = 1;
@@ -241,7 +254,7 @@ static void test_qemu_command_print_quotes(void **state)
 /* UEFI: OVMF's code read-only and the run's copy of its variables, as pflash; never -bios. */
 static void test_qemu_command_uefi(void **state)
 {
-	struct qemu_files f = { "/t/kernel.img", NULL, NULL, "/usr/share/OVMF/OVMF_CODE_4M.fd", "/t/ovmf-vars.fd" };
+	struct qemu_files f = { "/t/kernel.img", NULL, NULL, "/usr/share/OVMF/OVMF_CODE_4M.fd", "/t/ovmf-vars.fd", NULL };
 	char *words[] = { (char *)"-smp", (char *)"4" };
 
 	(void)state;
@@ -283,6 +296,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qemu_command_other_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_run_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_gdb_and_commas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_command_gdb_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_kvm_cpu_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_smp_and_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qemu_command_serial, setup, teardown),

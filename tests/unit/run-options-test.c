@@ -102,7 +102,7 @@ static void test_run_options_gdb_default(void **state)
 
 	(void)state;
 	assert_int_equal(PARSE(&o, "--gdb", "k.elf"), 0);
-	assert_int_equal(o.gdb_port, RUN_GDB_DEFAULT_PORT);
+	assert_int_equal(o.gdb_port, RUN_GDB_SOCKET);
 	assert_string_equal(o.target, "k.elf"); /* --gdb takes no separate argument */
 	assert_int_equal(PARSE(&o, "--timeout", "0", "k.elf"), 0);
 	assert_int_equal(o.timeout, 0);

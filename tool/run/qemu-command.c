@@ -260,10 +260,19 @@ int qemu_command_build(struct qemu_command *cmd, const struct run_setup *s, cons
 		add(cmd, "-S");
 		add(cmd, "-no-shutdown");
 	}
-	if (s->gdb_port) {
+	if (s->gdb_port > 0)
 		add(cmd, "-gdb"), add(cmd, "tcp:127.0.0.1:%d", s->gdb_port);
-		add(cmd, "-S");
+	if (s->gdb_port < 0) {
+		/* A socket in the run's own folder: no port to collide, none other users reach. */
+		char *escaped = f->gdb_socket != NULL ? double_commas(f->gdb_socket) : NULL;
+		if (escaped == NULL)
+			cmd->oom = 1;
+		else
+			add(cmd, "-gdb"), add(cmd, "unix:%s,server=on,wait=off", escaped);
+		free(escaped);
 	}
+	if (s->gdb_port)
+		add(cmd, "-S");
 	for (int l = 1; l < 3; l++)
 		for (size_t i = 0; i < u.counts[l]; i++)
 			add(cmd, "%s", u.lists[l][i]);

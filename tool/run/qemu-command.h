@@ -23,6 +23,7 @@ struct qemu_files {
 	const char *com1_log;    /* where QEMU also logs COM1, when it goes to stdout */
 	const char *ovmf_code;   /* UEFI: OVMF's code, mapped read-only */
 	const char *ovmf_vars;   /* UEFI: this run's copy of OVMF's variables */
+	const char *gdb_socket;  /* --gdb without a port: QEMU's gdbstub listens here */
 };
 
 struct qemu_command {

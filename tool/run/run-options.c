@@ -118,7 +118,7 @@ static int parse_one(struct run_options *o, int c, const char *arg)
 		o->qemu = arg;
 		break;
 	case OPT_GDB:
-		o->gdb_port = RUN_GDB_DEFAULT_PORT;
+		o->gdb_port = RUN_GDB_SOCKET;
 		if (arg != NULL) {
 			if (parse_long(arg, 1, 65535, &v) != 0)
 				return mkb_fail("--gdb: '%s' is not a TCP port (1..65535)", arg);

@@ -13,7 +13,7 @@
 
 enum run_accel { RUN_ACCEL_UNSET, RUN_ACCEL_AUTO, RUN_ACCEL_KVM, RUN_ACCEL_TCG };
 
-#define RUN_GDB_DEFAULT_PORT 1234
+#define RUN_GDB_SOCKET (-1)      /* --gdb without a port: a unix socket in the run's folder */
 #define RUN_MAX_CPUS 255           /* the most QEMU's pc machine takes */
 
 /* "Not given" is -1, NULL or 0, so settings from Cargo.toml can fill the gaps. */
@@ -28,7 +28,7 @@ struct run_options {
 	uint64_t memory;           /* bytes, whole MiB; 0 not given */
 	enum run_accel accel;
 	const char *qemu;          /* --qemu PATH; NULL not given */
-	int gdb_port;              /* 0: no --gdb */
+	int gdb_port;              /* 0: no --gdb; RUN_GDB_SOCKET, or a TCP port */
 	int smp;                   /* --smp CPUs; 0 not given */
 	const char *serial;        /* --serial FILE|stdio|none; NULL not given */
 	enum run_firmware firmware; /* --firmware bios|uefi; UNSET for none, or hybrid */

@@ -51,7 +51,7 @@ struct run_setup {
 	uint64_t memory_mib;
 	const char *accel;      /* "kvm" or "tcg" */
 	int accel_chosen;       /* by --accel auto: run says which, and why */
-	int gdb_port;           /* 0: no debugger */
+	int gdb_port;           /* 0: no debugger; RUN_GDB_SOCKET: a unix socket; else a TCP port */
 	int smp;                /* CPUs; 0: QEMU's default */
 	enum run_serial serial;
 	const char *serial_file; /* for RUN_SERIAL_FILE */

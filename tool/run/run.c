@@ -6,8 +6,10 @@
 #include "cargo.h"
 #include "com1-filter.h"
 #include "firmware.h"
+#include "gdb.h"
 #include "image-options.h"
 #include "info.h"
+#include "kernel.h"
 #include "plan.h"
 #include "qemu-command.h"
 #include "qmp.h"
@@ -914,7 +916,7 @@ static void look_around(struct run_env *e, const struct run_options *o, enum run
 }
 
 /* Start QEMU with cmd and see the run through; returns the exit status, msg says why. */
-static int boot(const struct run_setup *s, const struct run_options *o, const char *kernel,
+static int boot(const struct run_setup *s, const struct run_options *o,
                 struct signals *sig, const struct qemu_command *cmd, const struct qemu_files *f,
                 const char *screen_path, const char *dump_path, char *msg, size_t msg_size)
 {
@@ -940,9 +942,6 @@ static int boot(const struct run_setup *s, const struct run_options *o, const ch
 	r.com1_discarded = cmd->com1_discarded;
 	snprintf(r.screen_path, sizeof r.screen_path, "%s", screen_path ? screen_path : "");
 	snprintf(r.dump_path, sizeof r.dump_path, "%s", dump_path ? dump_path : "");
-	if (s->gdb_port && !o->quiet)
-		fprintf(stderr, "mkbootimg: QEMU waits for a debugger: gdb -ex 'target remote 127.0.0.1:%d'%s%s\n",
-		        s->gdb_port, kernel ? " " : "", kernel ? kernel : "");
 	r.pid = spawn(cmd->argv, &exec_errno, &r, s->watch);
 	if (r.pid < 0) {
 		snprintf(msg, msg_size, "fork: %s", strerror(errno));
@@ -1008,6 +1007,7 @@ static void say_setup(const struct run_setup *s, const struct run_env *e)
 struct run_paths {
 	char image[PATH_MAX + 32], socket[PATH_MAX + 32], screen[PATH_MAX + 32];
 	char dump[PATH_MAX + 32], com1[PATH_MAX + 32], ovmf_vars[PATH_MAX + 32];
+	char gdb_socket[PATH_MAX + 32], gdb_file[PATH_MAX + 32];
 	struct ovmf_files ovmf;  /* UEFI: where OVMF was found */
 };
 
@@ -1019,6 +1019,8 @@ static void run_paths_in(struct run_paths *p, const char *folder)
 	snprintf(p->dump, sizeof p->dump, "%s/screen.ppm", folder);
 	snprintf(p->com1, sizeof p->com1, "%s/com1.log", folder);
 	snprintf(p->ovmf_vars, sizeof p->ovmf_vars, "%s/ovmf-vars.fd", folder);
+	snprintf(p->gdb_socket, sizeof p->gdb_socket, "%s/gdb.sock", folder);
+	snprintf(p->gdb_file, sizeof p->gdb_file, "%s/kernel.gdb", folder);
 }
 
 /* OVMF for a UEFI run: found, and for a real run its variables copied into
@@ -1041,7 +1043,7 @@ static struct qemu_files files_of(const struct run_options *o, enum run_target k
 {
 	return (struct qemu_files){ kind == RUN_TARGET_KERNEL ? p->image : o->target,
 	                            s->watch ? p->socket : NULL, s->watch ? p->com1 : NULL,
-	                            p->ovmf.code, p->ovmf_vars };
+	                            p->ovmf.code, p->ovmf_vars, s->gdb_port < 0 ? p->gdb_socket : NULL };
 }
 
 /* Check the target, read Cargo.toml, decide the setup. 0, or the exit status with mkb_error() set. */
@@ -1091,6 +1093,42 @@ static int dry_run(const struct run_options *o, enum run_target kind, const stru
 }
 
 /*
+ * --gdb: the command file that takes gdb to the kernel's entry, beside the
+ * image, and the one line that says how to attach (-q or not: without it
+ * nobody can). 0, or -1 with mkb_error() set.
+ */
+static int write_gdb_file(const struct run_options *o, enum run_target kind, const struct run_setup *s,
+                          const struct run_paths *p)
+{
+	struct gdb_script g;
+	struct kernel k;
+	char remote[PATH_MAX + 64];
+	char *symbols = NULL;
+	int rc;
+
+	memset(&g, 0, sizeof g);
+	if (kind == RUN_TARGET_KERNEL) {
+		if (kernel_open_protocol(&k, o->target, o->plan.protocol_given ? (int)o->plan.protocol
+		                                                                 : KERNEL_PROTOCOL_AUTO) != 0)
+			return -1;
+		symbols = realpath(o->target, NULL);
+		gdb_script_for_kernel(&g, &k, symbols != NULL ? symbols : o->target);
+		kernel_close(&k);
+	}
+	if (s->gdb_port > 0)
+		snprintf(remote, sizeof remote, "127.0.0.1:%d", s->gdb_port);
+	else
+		snprintf(remote, sizeof remote, "%s", p->gdb_socket);
+	g.remote = remote;
+	rc = gdb_script_save(p->gdb_file, &g);
+	free(symbols);
+	if (rc == 0)
+		fprintf(stderr, "mkbootimg: QEMU waits for a debugger: gdb -x %s (stops at %s; the file goes "
+		        "when the run ends)\n", p->gdb_file, gdb_entry_words(g.kind));
+	return rc;
+}
+
+/*
  * Build the image, start QEMU, see the run through. Returns the exit status
  * and sets message: the verdict, or what stopped the run.
  */
@@ -1113,7 +1151,8 @@ static int run_qemu(const struct run_options *o, enum run_target kind, const str
 		snprintf(message, n, "%s", mkb_error());
 		return 1;
 	}
-	if ((kind == RUN_TARGET_KERNEL || s->watch || s->firmware == RUN_FIRMWARE_UEFI) && workdir_make(&dir) != 0)
+	if ((kind == RUN_TARGET_KERNEL || s->watch || s->firmware == RUN_FIRMWARE_UEFI || s->gdb_port) &&
+	    workdir_make(&dir) != 0)
 		goto out_signals;
 	run_paths_in(&paths, dir.path);
 	if (prepare_ovmf(s, o, cargo, &paths, 1) != 0)
@@ -1125,6 +1164,10 @@ static int run_qemu(const struct run_options *o, enum run_target kind, const str
 		goto out_dir;
 	if (!o->quiet)
 		say_setup(s, env);
+	if (s->gdb_port && write_gdb_file(o, kind, s, &paths) != 0) {
+		qemu_command_free(&cmd);
+		goto out_dir;
+	}
 	if (o->verbose)
 		qemu_command_print(stderr, &cmd);
 	/* A Ctrl-C while the image was being built: stop before QEMU starts. */
@@ -1132,7 +1175,7 @@ static int run_qemu(const struct run_options *o, enum run_target kind, const str
 	if (stop_signal != 0)
 		status = 128 + stop_signal;
 	else
-		status = boot(s, o, kind == RUN_TARGET_KERNEL ? o->target : NULL, &sig, &cmd, &files,
+		status = boot(s, o, &sig, &cmd, &files,
 		              paths.screen, paths.dump, message, n);
 	qemu_command_free(&cmd);
 	workdir_remove(&dir);
