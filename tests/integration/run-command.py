@@ -486,11 +486,11 @@ def gdb_session(c, kernel, gdb_commands, *flags, timeout=120):
     return result, output, details
 
 
-def expect_gdb_entry(c, *flags):
+def expect_gdb_entry(c, *flags, kernel="gdb", entry="0xffffffff80100000"):
     """gdb stops at the entry (its name shown), reads the global, and the kernel's pass ends the run."""
-    result, output, details = gdb_session(c, c.kernel("gdb"), ["print/x *(unsigned long long *)&gdb_marker",
-                                                               "continue"], *flags)
-    if not re.search(r"Breakpoint \d+, 0xffffffff80100000 in _start \(\)", output):
+    result, output, details = gdb_session(c, c.kernel(kernel), ["print/x *(unsigned long long *)&gdb_marker",
+                                                                "continue"], *flags)
+    if not re.search(r"(Breakpoint \d+, |^#0  )%s in _start \(\)" % entry, output, re.M):
         raise Failure("gdb did not stop at _start, the entry", details)
     if "= %#x" % GDB_MARKER not in output:
         raise Failure("gdb_marker did not read back %#x" % GDB_MARKER, details)
@@ -512,9 +512,9 @@ def test_gdb_entry_uefi(c):
 
 
 def test_gdb_entry_kaslr(c):
-    # Prepared for --kaslr (relocatable kernels): the same stop, with the symbols at the slid
-    # addresses. Listed in TESTS once `run --kaslr` and a PIE gdb kernel exist.
-    expect_gdb_entry(c, "--kaslr")
+    # A relocatable kernel with --kaslr: gdb stops at _start wherever the loader slid it (a
+    # 2 MiB step above the default base 0xffffffff80000000), with the symbols there too.
+    expect_gdb_entry(c, "--kaslr", kernel="gdb-pie", entry=r"0xffffffff[89a-f][0-9a-f]{7}")
 
 
 def test_gdb_multiboot(c):
@@ -532,7 +532,8 @@ TESTS = [test_pass, test_pass_pc, test_fail, test_triple_fault, test_halt, test_
          test_loader_stopped, test_damaged_image_refused, test_block_device, test_options_reach_qemu,
          test_serial_file, test_accelerator_said, test_no_gui_qemu, test_unknown_command,
          test_qemu_missing, test_not_a_kernel, test_usage, test_dry_run, test_own_uefi_firmware,
-         test_gdb_entry_bios, test_gdb_entry_bios_pc, test_gdb_entry_uefi, test_gdb_multiboot]
+         test_gdb_entry_bios, test_gdb_entry_bios_pc, test_gdb_entry_uefi, test_gdb_entry_kaslr,
+         test_gdb_multiboot]
 
 
 def all_tests():

@@ -25,10 +25,11 @@ void gdb_script_for_kernel(struct gdb_script *g, const struct kernel *k, const c
 	switch (k->protocol) {
 	case MKB_PROTOCOL_NATIVE:
 		/*
-		 * A relocatable (PIE) kernel sets slide here to its base minus its
-		 * link base, and with KASLR slide_at_boot with the loader's window
-		 * (slide = the lowest slide, slide_step, slide_slots). A kernel at
-		 * fixed addresses has neither.
+		 * A relocatable (PIE) kernel: the caller sets slide to its base
+		 * minus its link base, and with KASLR slide_at_boot with the
+		 * loader's window (slide = the lowest slide, slide_step,
+		 * slide_slots), from the plan (run.c). A kernel at fixed
+		 * addresses has neither.
 		 */
 		g->kind = GDB_ENTRY_NATIVE;
 		g->symbols = path;

@@ -1097,23 +1097,42 @@ static int dry_run(const struct run_options *o, enum run_target kind, const stru
  * image, and the one line that says how to attach (-q or not: without it
  * nobody can). 0, or -1 with mkb_error() set.
  */
+/* A relocatable kernel's symbols are where the plan put it (its slide from
+ * the link base); with KASLR the loader adds one of the block's 2 MiB steps. */
+static void gdb_script_slide(struct gdb_script *g, const struct plan *p)
+{
+	struct mkb_pie block;
+
+	if (p->pie == NULL)
+		return;
+	g->slide = p->pie_slide;
+	if (!(p->kaslr_flags & MKB_PIE_KASLR_BASE) || p->handoff_size != sizeof block)
+		return;
+	memcpy(&block, p->handoff, sizeof block);
+	g->slide_at_boot = 1;
+	g->slide_step = MKB_PIE_SLIDE_STEP;
+	g->slide_slots = block.slots;
+}
+
 static int write_gdb_file(const struct run_options *o, enum run_target kind, const struct run_setup *s,
-                          const struct run_paths *p)
+                          const struct run_paths *p, const struct loader_blob *loader)
 {
 	struct gdb_script g;
-	struct kernel k;
+	struct build b;
 	char remote[PATH_MAX + 64];
 	char *symbols = NULL;
 	int rc;
 
 	memset(&g, 0, sizeof g);
 	if (kind == RUN_TARGET_KERNEL) {
-		if (kernel_open_protocol(&k, o->target, o->plan.protocol_given ? (int)o->plan.protocol
-		                                                                 : KERNEL_PROTOCOL_AUTO) != 0)
+		/* The plan the image was built from: where a relocatable kernel lands. */
+		if (build_plan(&b, o->target, &o->plan, loader) != 0)
 			return -1;
 		symbols = realpath(o->target, NULL);
-		gdb_script_for_kernel(&g, &k, symbols != NULL ? symbols : o->target);
-		kernel_close(&k);
+		gdb_script_for_kernel(&g, &b.kernel, symbols != NULL ? symbols : o->target);
+		if (g.kind == GDB_ENTRY_NATIVE)
+			gdb_script_slide(&g, &b.plan);
+		build_free(&b);
 	}
 	if (s->gdb_port > 0)
 		snprintf(remote, sizeof remote, "127.0.0.1:%d", s->gdb_port);
@@ -1164,7 +1183,7 @@ static int run_qemu(const struct run_options *o, enum run_target kind, const str
 		goto out_dir;
 	if (!o->quiet)
 		say_setup(s, env);
-	if (s->gdb_port && write_gdb_file(o, kind, s, &paths) != 0) {
+	if (s->gdb_port && write_gdb_file(o, kind, s, &paths, loader) != 0) {
 		qemu_command_free(&cmd);
 		goto out_dir;
 	}
