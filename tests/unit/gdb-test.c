@@ -177,6 +177,22 @@ static void test_gdb_quoted_path(void **state)
 	line_at(script(&g), "symbol-file \"/my \\\"k\\\"\\\\dir/k.elf\"");
 }
 
+/* A line break in a path would end the command: such a file is never written. */
+static void test_gdb_line_break_refused(void **state)
+{
+	struct gdb_script g = native();
+	FILE *f = fopen("/dev/null", "w");
+
+	(void)state;
+	g.symbols = "/k/evil\nshell touch /tmp/x\n.elf";
+	assert_int_equal(gdb_script_write(f, &g), -1);
+	assert_non_null(strstr(mkb_error(), "line break"));
+	g = native();
+	g.remote = "/tmp/a\rb/gdb.sock";
+	assert_int_equal(gdb_script_write(f, &g), -1);
+	fclose(f);
+}
+
 /* What each protocol's kernel model gives: its entry, its kind, symbols or not. */
 static void test_gdb_for_kernel(void **state)
 {
@@ -226,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_gdb_multiboot),
 		cmocka_unit_test(test_gdb_no_entry),
 		cmocka_unit_test(test_gdb_quoted_path),
+		cmocka_unit_test(test_gdb_line_break_refused),
 		cmocka_unit_test(test_gdb_for_kernel),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

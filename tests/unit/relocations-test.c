@@ -196,6 +196,13 @@ static void test_pie_refused_places(void **state)
 	expect_refused(bss, 1, "relocation at 0x3800 lies outside the segments' file bytes");
 	const struct rela nowhere[] = { { 0x90000, R_X86_64_RELATIVE, 0, 0 } };
 	expect_refused(nowhere, 1, "relocation at 0x90000 lies outside the segments' file bytes");
+	/* One word given two values, or two words that overlap: KASLR would slide it twice. */
+	const struct rela twice[] = { { WORDS, R_X86_64_RELATIVE, 0, 0x1010 },
+	                              { WORDS, R_X86_64_RELATIVE, 0, 0x1018 } };
+	expect_refused(twice, 2, "relocations at 0x2400 and 0x2400 write the same bytes with different values");
+	const struct rela overlap[] = { { WORDS, R_X86_64_RELATIVE, 0, 0x1010 },
+	                                { WORDS + 4, R_X86_64_RELATIVE, 0, 0x1010 } };
+	expect_refused(overlap, 2, "relocations at 0x2400 and 0x2404 write the same bytes: relink");
 }
 
 /* No PT_DYNAMIC: no relocations to find. */

@@ -174,8 +174,9 @@ int linux_check_header(const char *path, const uint8_t *buf, size_t n, uint64_t 
 
 	/* boot.rst: copy from 0x1f1 to 0x202 + the jump's byte; no further than boot_params' header. */
 	hdr_end = JUMP + 2 + buf[JUMP + 1];
-	if (hdr_end > MKB_LINUX_HEADER_OFFSET + MKB_LINUX_HEADER_MAX)
-		hdr_end = MKB_LINUX_HEADER_OFFSET + MKB_LINUX_HEADER_MAX;
+	/* The header ends where boot_params' setup_header does (0x290), and so does buf. */
+	if (hdr_end > LINUX_HEADER_BYTES)
+		hdr_end = LINUX_HEADER_BYTES;
 	if (hdr_end < header_end(lk->version))
 		hdr_end = header_end(lk->version);
 	block->header_size = (uint16_t)(hdr_end - MKB_LINUX_HEADER_OFFSET);

@@ -297,7 +297,10 @@ static void merge_plt(struct dynamic *d)
 }
 
 /* The same word relocated twice to the same value (overlapping tables): once is enough. */
-static void drop_duplicates(struct kernel_pie *pie)
+/* Sorted by offset: the same relocation twice (RELA and REL tables may
+ * overlap) is kept once; two that disagree about a word, or words that
+ * overlap, would be slid twice or half by the loader: refused. */
+static int drop_duplicates(struct kernel_pie *pie, const char *path)
 {
 	size_t kept = 0;
 
@@ -305,9 +308,14 @@ static void drop_duplicates(struct kernel_pie *pie)
 		const struct pie_reloc *x = &pie->relocs[i], *last = kept ? &pie->relocs[kept - 1] : NULL;
 		if (last && last->offset == x->offset && last->value == x->value && last->absolute == x->absolute)
 			continue;
+		if (last && x->offset - last->offset < 8)
+			return mkb_fail("%s: relocations at 0x%" PRIx64 " and 0x%" PRIx64 " write the same "
+			                "bytes%s: relink the kernel", path, last->offset, x->offset,
+			                last->offset == x->offset ? " with different values" : "");
 		pie->relocs[kept++] = *x;
 	}
 	pie->count = kept;
+	return 0;
 }
 
 static int by_offset(const void *a, const void *b)
@@ -351,9 +359,9 @@ int pie_read(struct kernel *k, Elf *elf, const Elf64_Phdr *ph, size_t phnum)
 	    read_table(&r, r.d.jmprel, r.d.pltrelsz, 0, r.d.pltrel != DT_REL) != 0 ||
 	    (r.d.relr && read_relr(&r) != 0))
 		return -1;
-	qsort(r.pie->relocs, r.pie->count, sizeof *r.pie->relocs, by_offset);
-	drop_duplicates(r.pie);
-	return 0;
+	if (r.pie->count > 1) /* qsort's array may not be null, and a kernel may have none */
+		qsort(r.pie->relocs, r.pie->count, sizeof *r.pie->relocs, by_offset);
+	return drop_duplicates(r.pie, k->path);
 }
 
 void pie_free(struct kernel_pie *pie)

@@ -143,6 +143,11 @@ int gdb_script_write(FILE *f, const struct gdb_script *g)
 {
 	char offset[32];
 
+	/* One command per line: a line break in a path would start a command of its own. */
+	if ((g->symbols != NULL && strpbrk(g->symbols, "\n\r") != NULL) ||
+	    (g->remote != NULL && strpbrk(g->remote, "\n\r") != NULL))
+		return mkb_fail("--gdb: the kernel's path or the run's folder holds a line break, which a "
+		                "gdb command file cannot quote: move the file, or set TMPDIR");
 	if (g->slide_at_boot && (g->slide_slots == 0 || g->slide_slots > GDB_MAX_SLIDE_SLOTS || g->slide_step == 0))
 		return mkb_fail("--gdb: a KASLR window of %" PRIu32 " slides of %#" PRIx64 " bytes is not one a "
 		                "command file can cover (1..%d slides)", g->slide_slots, g->slide_step,
