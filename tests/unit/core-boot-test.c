@@ -852,6 +852,35 @@ static void test_boot_linux_uefi(void **state)
 	assert_int_equal(bp32(bp, 0x024) & 0xffff, 3200);
 	assert_int_equal(bp[0x026], 8);                 /* red_size */
 	assert_int_equal(bp[0x027], 16);                /* red_pos */
+	assert_int_equal(bp32(bp, 0x01c), 3200 * 600);  /* lfb_size: bytes for EFI */
+}
+
+/* On UEFI without a framebuffer: screen_info zeroed, not VGA text. */
+static void test_boot_linux_uefi_no_screen(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	facts.firmware = MKBOOTIMG_FIRMWARE_UEFI;
+	facts.efi = (struct mkb_efi_facts){ UINT64_C(0x1234567000), 0x7f000000, 0x600, 48, 1 };
+	boot();
+	const uint8_t *bp = boot_params();
+	for (int i = 0; i < 0x40; i++)
+		assert_int_equal(bp[i], 0);
+}
+
+/* A VESA framebuffer on a BIOS: VIDEO_TYPE_VLFB, lfb_size in 64 KiB units (rounded up). */
+static void test_boot_linux_vlfb(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	facts.framebuffer = (struct mkbootimg_framebuffer){ .address = 0xfd000000, .width = 800,
+		.height = 600, .pitch = 3200, .bpp = 32, .red_size = 8, .red_shift = 16,
+		.green_size = 8, .green_shift = 8, .blue_size = 8, .blue_shift = 0 };
+	boot();
+	const uint8_t *bp = boot_params();
+	assert_int_equal(bp[0x00f], 0x23);              /* VIDEO_TYPE_VLFB */
+	assert_int_equal(bp32(bp, 0x018), 0xfd000000);  /* lfb_base */
+	assert_int_equal(bp32(bp, 0x01c), 30);          /* lfb_size: 1920000 bytes, 30 units */
 }
 
 /*
@@ -971,6 +1000,8 @@ int main(void)
 		T(test_boot_linux_initrd_no_room),
 		T(test_boot_linux_initrd_checksummed),
 		T(test_boot_linux_uefi),
+		T(test_boot_linux_uefi_no_screen),
+		T(test_boot_linux_vlfb),
 		T(test_boot_linux_real_mode),
 		T(test_boot_linux_real_mode_segment),
 		T(test_boot_linux_real_mode_refused),
