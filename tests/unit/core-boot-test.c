@@ -797,6 +797,38 @@ static void test_boot_linux_moved(void **state)
 	assert_memory_equal(fake_at(at), payload(0), 1000);
 }
 
+/* ...never below pref_address (nor 16 MiB): Linux's decompressor would
+ * move up there, over what the loader placed. */
+static void linux_pref_address(uint64_t pref)
+{
+	memcpy(lx()->header + 0x258 - 0x1f1, &pref, 8);
+	seal();
+}
+
+static void test_boot_linux_moved_above_pref_address(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	linux_pref_address(0x1400000);
+	uefi_uses_2_to_4_mib();
+	boot();
+	uint32_t at = bp32(boot_params(), 0x214);
+	assert_true(at >= 0x1400000);
+	assert_int_equal(at & 0x1fffff, 0);
+	assert_int_equal(handoff.entry, at + 0x200);
+	assert_memory_equal(fake_at(at), payload(0), 1000);
+}
+
+/* ...and stops when no free block is there above it. */
+static void test_boot_linux_moved_no_room_above_pref_address(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	linux_pref_address(RAM_END - 2 * MiB);
+	uefi_uses_2_to_4_mib();
+	assert_int_equal(load(), CORE_PLACEMENT);
+}
+
 /* ...one that is not relocatable stops, naming its range. */
 static void test_boot_linux_not_relocatable(void **state)
 {
@@ -996,6 +1028,8 @@ int main(void)
 		T(test_boot_linux32),
 		T(test_boot_linux64_without_long_mode),
 		T(test_boot_linux_moved),
+		T(test_boot_linux_moved_above_pref_address),
+		T(test_boot_linux_moved_no_room_above_pref_address),
 		T(test_boot_linux_not_relocatable),
 		T(test_boot_linux_initrd_no_room),
 		T(test_boot_linux_initrd_checksummed),
