@@ -96,7 +96,8 @@ $(LOADER_DIR)/loader.bin: $(LOADER_DIR)/stage1.bin $(LOADER_DIR)/stage2.bin
 CORE64_CFLAGS := -std=c11 -O2 $(WARN) -m64 -ffreestanding -fno-pic -fno-stack-protector \
 	-mno-red-zone -mgeneral-regs-only -Iinclude -Ibootloader/core -MMD -MP
 CORE64_OBJ := $(CORE_C:bootloader/core/%.c=$(LOADER_DIR)/core64/%.o)
-CORE_IMPORTS := memcpy memset platform_read platform_alloc_pages platform_reserve platform_pointer \
+CORE_IMPORTS := memcpy memset platform_read platform_alloc_pages platform_alloc_pages_above platform_reserve \
+	platform_pointer \
 	platform_log
 
 $(LOADER_DIR)/core64/%.o: bootloader/core/%.c bootloader/bootloader.mk

@@ -16,6 +16,11 @@ int platform_alloc_pages(uint64_t pages, uint64_t limit, uint64_t *address)
 	return physmem_alloc(memory, pages, limit < 4 * GiB ? limit : 4 * GiB, address);
 }
 
+int platform_alloc_pages_above(uint64_t pages, uint64_t floor, uint64_t limit, uint64_t *address)
+{
+	return physmem_alloc_above(memory, pages, floor, limit < 4 * GiB ? limit : 4 * GiB, address);
+}
+
 int platform_reserve(uint64_t base, uint64_t end)
 {
 	return physmem_reserve(memory, base, end);

@@ -134,6 +134,20 @@ static int movable(const struct mkb_manifest *m, const struct mkb_segment *seg)
 	return 1;
 }
 
+/* Where a moved Linux kernel may go: its decompressor raises a load address
+ * below pref_address (LOAD_PHYSICAL_ADDR) to it and decompresses there, over
+ * what the loader placed; 16 MiB at least. */
+static uint64_t linux_floor(const struct mkb_manifest *m)
+{
+	const struct mkb_linux *lx = linux_block(m);
+	const unsigned at = 0x258 - MKB_LINUX_HEADER_OFFSET; /* pref_address */
+	uint64_t pref = 0;
+
+	if (lx->version >= 0x20a && lx->header_size >= at + 8)
+		memcpy(&pref, lx->header + at, 8);
+	return pref > 16 * MiB ? pref : 16 * MiB;
+}
+
 /*
  * Move the kernel's physical image, from its lowest page to its highest
  * end, as one block to free pages below 4 GiB: each segment keeps its
@@ -142,9 +156,9 @@ static int movable(const struct mkb_manifest *m, const struct mkb_segment *seg)
  * kernel_alignment). The segment table (the copy read from the disk) then
  * says where each segment is, for the loading, the page tables, the
  * memory map and the boot information alike. 0, or -1 when no free block
- * is large enough.
+ * is large enough. Never below floor.
  */
-static int move_kernel(struct mkb_segment *seg, uint32_t n, uint64_t align, int strict)
+static int move_kernel(struct mkb_segment *seg, uint32_t n, uint64_t align, int strict, uint64_t floor)
 {
 	uint64_t low = UINT64_MAX, high = 0, base, end, to;
 	char line[96];
@@ -155,9 +169,9 @@ static int move_kernel(struct mkb_segment *seg, uint32_t n, uint64_t align, int 
 		high = end > high ? end : high;
 	}
 	uint64_t pages = (high - low) / PAGE_SIZE, slack = align / PAGE_SIZE - 1;
-	if (platform_alloc_pages(pages + slack, PLATFORM_BELOW_4GIB, &to) == 0)
+	if (platform_alloc_pages_above(pages + slack, floor, PLATFORM_BELOW_4GIB, &to) == 0)
 		to += (low - to) & (align - 1);
-	else if (strict || platform_alloc_pages(pages, PLATFORM_BELOW_4GIB, &to) != 0)
+	else if (strict || platform_alloc_pages_above(pages, floor, PLATFORM_BELOW_4GIB, &to) != 0)
 		return -1;
 	for (uint32_t i = 0; i < n; i++)
 		seg[i].paddr = seg[i].paddr - low + to;
@@ -220,7 +234,7 @@ static enum core_status check_placement(struct core_boot *b)
 	int is_linux = m->protocol == MKB_PROTOCOL_LINUX;
 	if (i < m->segment_count &&
 	    (!movable(m, seg) || move_kernel(seg, m->segment_count, is_linux ? linux_block(m)->kernel_alignment
-					     : 2 * MiB, is_linux) != 0))
+					     : 2 * MiB, is_linux, is_linux ? linux_floor(m) : 0) != 0))
 		return misplaced(b, &seg[i], end, rc == PLATFORM_TAKEN);
 	/* A virtual range the firmware uses in part is fine: the firmware's
 	 * pages are not the loader's to hand out, and platform_reserve keeps

@@ -80,13 +80,16 @@ static void e820(uint8_t *bp, const struct info_request *r)
 	bp[BP_E820_ENTRIES] = (uint8_t)n;
 }
 
-/* VGA text on a BIOS without a mode set; else the linear framebuffer (GOP on UEFI). */
+/* VGA text on a BIOS without a mode set, nothing on UEFI without a
+ * framebuffer; else the linear framebuffer (GOP on UEFI). */
 static void screen(uint8_t *bp, const struct info_request *r)
 {
 	const struct mkbootimg_framebuffer *fb = r->framebuffer;
 	uint8_t *si = bp + BP_SCREEN_INFO;
 
 	if (!fb->address) {
+		if (r->firmware == MKBOOTIMG_FIRMWARE_UEFI)
+			return; /* no screen: zeroed, not VGA text no UEFI machine promises */
 		si[SI_ORIG_VIDEO_MODE] = 3;
 		si[SI_ORIG_VIDEO_COLS] = 80;
 		si[SI_ORIG_VIDEO_LINES] = 25;
@@ -102,7 +105,9 @@ static void screen(uint8_t *bp, const struct info_request *r)
 	put(si, SI_LFB_BASE, (uint32_t)fb->address, 4);
 	put(si, SI_EXT_LFB_BASE, (uint32_t)(fb->address >> 32), 4);
 	put(si, SI_CAPABILITIES, fb->address >> 32 ? VIDEO_CAPABILITY_64BIT_BASE : 0, 4);
-	put(si, SI_LFB_SIZE, (uint64_t)fb->pitch * fb->height, 4);
+	/* Bytes for EFI; 64 KiB units for VLFB, as vesafb multiplies it by 65536. */
+	uint64_t bytes = (uint64_t)fb->pitch * fb->height;
+	put(si, SI_LFB_SIZE, si[SI_ORIG_VIDEO_ISVGA] == VIDEO_TYPE_EFI ? bytes : (bytes + 0xffff) >> 16, 4);
 	put(si, SI_LFB_LINELENGTH, fb->pitch, 2);
 	/* red_size, red_pos, green_size, green_pos, blue_size, blue_pos: the framebuffer's order */
 	memcpy(si + SI_RED_SIZE, &fb->red_size, 6);

@@ -30,12 +30,17 @@ static const struct mm_range *overlap(const struct physmem *p, uint64_t base, ui
 
 int physmem_alloc(struct physmem *p, uint64_t pages, uint64_t limit, uint64_t *address)
 {
+	return physmem_alloc_above(p, pages, 0, limit, address);
+}
+
+int physmem_alloc_above(struct physmem *p, uint64_t pages, uint64_t floor, uint64_t limit, uint64_t *address)
+{
 	uint64_t size = pages * PAGE_SIZE;
 
 	for (size_t i = 0; i < p->map_count; i++) {
 		if (p->map[i].type != MKBOOTIMG_MEM_USABLE)
 			continue;
-		uint64_t base = p->map[i].base;
+		uint64_t base = p->map[i].base > floor ? p->map[i].base : page_up(floor);
 		/* A start inside a used range cannot work: skip to that range's end. */
 		for (;;) {
 			uint64_t end = base + size;

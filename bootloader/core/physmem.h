@@ -32,5 +32,7 @@ int physmem_reserve(struct physmem *p, uint64_t base, uint64_t end);
  * when there is none (or the table is full). The memory is not cleared.
  */
 int physmem_alloc(struct physmem *p, uint64_t pages, uint64_t limit, uint64_t *address);
+/* ...starting at or above floor. */
+int physmem_alloc_above(struct physmem *p, uint64_t pages, uint64_t floor, uint64_t limit, uint64_t *address);
 
 #endif

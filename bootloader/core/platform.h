@@ -31,6 +31,8 @@ enum core_status platform_read(uint64_t lba, void *dst, size_t bytes, struct cor
 #define PLATFORM_BELOW_4GIB (UINT64_C(1) << 32)
 #define PLATFORM_ANYWHERE UINT64_MAX
 int platform_alloc_pages(uint64_t pages, uint64_t limit, uint64_t *address);
+/* ...starting at or above floor (page-aligned). */
+int platform_alloc_pages_above(uint64_t pages, uint64_t floor, uint64_t limit, uint64_t *address);
 
 /*
  * Never hand out [base, end) (page-aligned) in a later allocation: the

@@ -169,14 +169,19 @@ void smp_list(struct smp *s, uint64_t stacks, uint32_t stack_size)
 }
 
 /* Wait ticks of the PIT's 1193182 Hz (at most 65535): channel 2, mode 0,
- * its gate on and the speaker off; OUT2 (port 0x61 bit 5) rises at zero. */
+ * its gate on and the speaker off; OUT2 (port 0x61 bit 5) rises at zero.
+ * A tick is 838 ns and a port read takes a few hundred: PIT_POLLS reads a
+ * tick is many times what a working PIT needs, and ends the wait (about a
+ * second at most for 10 ms) where the PIT is gated off or absent, instead
+ * of hanging with boot services gone; APs then count as not started. */
+#define PIT_POLLS 128u
 static CORE_NOINLINE void pit_wait(uint16_t ticks)
 {
 	x86_outb(0x61, (uint8_t)((x86_inb(0x61) & ~0x02) | 0x01));
 	x86_outb(0x43, 0xb0);
 	x86_outb(0x42, (uint8_t)ticks);
 	x86_outb(0x42, (uint8_t)(ticks >> 8));
-	while (!(x86_inb(0x61) & 0x20))
+	for (uint32_t n = (uint32_t)ticks * PIT_POLLS; n && !(x86_inb(0x61) & 0x20); n--)
 		x86_pause();
 }
 

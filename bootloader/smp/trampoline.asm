@@ -73,8 +73,7 @@ prot32:
 	mov ds, ax
 	mov es, ax
 	mov ss, ax
-	mov eax, cr4
-	or eax, (1 << 5) | (1 << 9) | (1 << 10) ; PAE, OSFXSR, OSXMMEXCPT: SSE as on the BSP
+	mov eax, (1 << 5) | (1 << 9) | (1 << 10) ; PAE, OSFXSR, OSXMMEXCPT: SSE as on the BSP
 	mov cr4, eax
 	mov eax, [esi + data.cr3]
 	mov cr3, eax
@@ -86,9 +85,9 @@ prot32:
 	or eax, 1 << 11			; NXE: the kernel's tables have NX bits
 .no_nx:
 	wrmsr
-	mov eax, cr0
-	and eax, ~(1 << 2)		; EM off
-	or eax, (1 << 31) | (1 << 1)	; PG, MP
+	; An explicit CR0, as the BSP's: after INIT it is 0x60000010, CD and NW
+	; set (caches off). PG, WP, NE, ET, MP, PE; CD, NW, TS, EM clear.
+	mov eax, (1 << 31) | (1 << 16) | (1 << 5) | (1 << 4) | (1 << 1) | 1
 	mov cr0, eax
 	jmp far [esi + far64]
 

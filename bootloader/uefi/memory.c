@@ -38,6 +38,18 @@ int platform_alloc_pages(uint64_t pages, uint64_t limit, uint64_t *address)
 	return *address ? 0 : -1;
 }
 
+/* AllocatePages with a maximum address takes the highest free run below it
+ * (EDK2): one that starts below floor means no run above floor fits. */
+int platform_alloc_pages_above(uint64_t pages, uint64_t floor, uint64_t limit, uint64_t *address)
+{
+	if (platform_alloc_pages(pages, limit, address) != 0)
+		return -1;
+	if (*address >= floor)
+		return 0;
+	bs->free_pages(*address, pages);
+	return -1;
+}
+
 /* The first reserved range that holds address, or the lowest start above
  * it (in *next). */
 static const struct mm_range *reserved_at(uint64_t address, uint64_t *next)

@@ -130,9 +130,11 @@ struct mkbootimg_info {
  * RDI = the address of its own struct mkbootimg_cpu, RSP its own stack's top
  * as after a call (RSP + 8 16-byte aligned), RBP = 0, SSE on, the loader's GDT.
  * The list is the MADT's enabled and online-capable local APIC and x2APIC
- * entries, the BSP among them; an AP without MKBOOTIMG_CPU_STARTED (absent,
- * online-capable only, an x2APIC ID the xAPIC cannot reach, no free page
- * below 1 MiB on UEFI, or silent for 100 ms) was sent INIT last and waits for a SIPI. A parked AP runs in a page
+ * entries, the BSP among them. An AP without MKBOOTIMG_CPU_STARTED was
+ * either never sent an IPI (online-capable only, an x2APIC ID the
+ * xAPIC cannot reach, or every AP when UEFI had no free page below 1 MiB),
+ * or silent 100 ms after its second SIPI: that one was sent INIT last and
+ * waits for a SIPI. A parked AP runs in a page
  * below 1 MiB the map marks LOADER_RECLAIMABLE: keep that memory (and the
  * GDT) until every AP has left. The array is in BOOT_INFO memory, the AP
  * stacks in KERNEL_STACK memory. */

@@ -6,7 +6,8 @@
  *            the list in BOOT_INFO memory; as many CPUs and started ones as the
  *            command line's expect-cpus=N and expect-started=N say (when given);
  *   each started AP, sent to ap_entry through its goto_address: RDI = its own
- *            entry; long mode (EFER.LMA); CR3 the BSP's; interrupts off; RBP 0;
+ *            entry; long mode (EFER.LMA); CR3 and CR0 the BSP's, CR4's PAE,
+ *            OSFXSR, OSXMMEXCPT and LA57 too; interrupts off; RBP 0;
  *            RSP + 8 16-byte aligned, inside a KERNEL_STACK region, not the
  *            BSP's stack, at least SMP_STACK bytes from every other AP's;
  *            its APIC ID (CPUID) the entry's lapic_id. It reports once.
@@ -95,9 +96,27 @@ static uint64_t read_cr3(void)
 	return v;
 }
 
+static uint64_t read_cr0(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+static uint64_t read_cr4(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+/* CR4's bits the loader sets for the kernel: PAE, OSFXSR, OSXMMEXCPT, and
+ * LA57 (clear); on UEFI the rest of the BSP's CR4 is the firmware's. */
+#define CR4_PROMISED ((1u << 5) | (1u << 9) | (1u << 10) | (1u << 12))
+
 static const struct mkbootimg_info *info;
 static struct mkbootimg_cpu *cpus;
-static uint64_t bsp_cr3;
+static uint64_t bsp_cr3, bsp_cr0, bsp_cr4;
 static uint64_t ap_rsp[MAX_CPUS];
 static uint32_t reported;
 
@@ -135,6 +154,10 @@ void ap_main(struct mkbootimg_cpu *cpu, uint64_t rsp, uint64_t rbp, uint64_t rfl
 		fail("an AP is not in long mode (EFER.LMA clear)");
 	else if (read_cr3() != bsp_cr3)
 		fail("an AP's CR3 is not the BSP's");
+	else if (read_cr0() != bsp_cr0)
+		fail("an AP's CR0 is not the BSP's (CD, NW, WP, NE, MP, EM, TS)");
+	else if ((read_cr4() ^ bsp_cr4) & CR4_PROMISED)
+		fail("an AP's CR4 PAE, OSFXSR, OSXMMEXCPT or LA57 is not the BSP's");
 	else if (rflags & (1u << 9))
 		fail("an AP runs with interrupts on");
 	else if (rbp != 0)
@@ -229,6 +252,8 @@ void smp_main(const struct mkbootimg_info *boot_info)
 	}
 	cpus = (struct mkbootimg_cpu *)info->cpus;
 	bsp_cr3 = read_cr3();
+	bsp_cr0 = read_cr0();
+	bsp_cr4 = read_cr4();
 	want_cpus = cmdline_number("expect-cpus");
 	want_started = cmdline_number("expect-started");
 	check_bsp(&started);

@@ -797,6 +797,38 @@ static void test_boot_linux_moved(void **state)
 	assert_memory_equal(fake_at(at), payload(0), 1000);
 }
 
+/* ...never below pref_address (nor 16 MiB): Linux's decompressor would
+ * move up there, over what the loader placed. */
+static void linux_pref_address(uint64_t pref)
+{
+	memcpy(lx()->header + 0x258 - 0x1f1, &pref, 8);
+	seal();
+}
+
+static void test_boot_linux_moved_above_pref_address(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	linux_pref_address(0x1400000);
+	uefi_uses_2_to_4_mib();
+	boot();
+	uint32_t at = bp32(boot_params(), 0x214);
+	assert_true(at >= 0x1400000);
+	assert_int_equal(at & 0x1fffff, 0);
+	assert_int_equal(handoff.entry, at + 0x200);
+	assert_memory_equal(fake_at(at), payload(0), 1000);
+}
+
+/* ...and stops when no free block is there above it. */
+static void test_boot_linux_moved_no_room_above_pref_address(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	linux_pref_address(RAM_END - 2 * MiB);
+	uefi_uses_2_to_4_mib();
+	assert_int_equal(load(), CORE_PLACEMENT);
+}
+
 /* ...one that is not relocatable stops, naming its range. */
 static void test_boot_linux_not_relocatable(void **state)
 {
@@ -852,6 +884,35 @@ static void test_boot_linux_uefi(void **state)
 	assert_int_equal(bp32(bp, 0x024) & 0xffff, 3200);
 	assert_int_equal(bp[0x026], 8);                 /* red_size */
 	assert_int_equal(bp[0x027], 16);                /* red_pos */
+	assert_int_equal(bp32(bp, 0x01c), 3200 * 600);  /* lfb_size: bytes for EFI */
+}
+
+/* On UEFI without a framebuffer: screen_info zeroed, not VGA text. */
+static void test_boot_linux_uefi_no_screen(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	facts.firmware = MKBOOTIMG_FIRMWARE_UEFI;
+	facts.efi = (struct mkb_efi_facts){ UINT64_C(0x1234567000), 0x7f000000, 0x600, 48, 1 };
+	boot();
+	const uint8_t *bp = boot_params();
+	for (int i = 0; i < 0x40; i++)
+		assert_int_equal(bp[i], 0);
+}
+
+/* A VESA framebuffer on a BIOS: VIDEO_TYPE_VLFB, lfb_size in 64 KiB units (rounded up). */
+static void test_boot_linux_vlfb(void **state)
+{
+	(void)state;
+	linux_kernel(MKB_LINUX_RELOCATABLE | MKB_LINUX_ENTRY64);
+	facts.framebuffer = (struct mkbootimg_framebuffer){ .address = 0xfd000000, .width = 800,
+		.height = 600, .pitch = 3200, .bpp = 32, .red_size = 8, .red_shift = 16,
+		.green_size = 8, .green_shift = 8, .blue_size = 8, .blue_shift = 0 };
+	boot();
+	const uint8_t *bp = boot_params();
+	assert_int_equal(bp[0x00f], 0x23);              /* VIDEO_TYPE_VLFB */
+	assert_int_equal(bp32(bp, 0x018), 0xfd000000);  /* lfb_base */
+	assert_int_equal(bp32(bp, 0x01c), 30);          /* lfb_size: 1920000 bytes, 30 units */
 }
 
 /*
@@ -967,10 +1028,14 @@ int main(void)
 		T(test_boot_linux32),
 		T(test_boot_linux64_without_long_mode),
 		T(test_boot_linux_moved),
+		T(test_boot_linux_moved_above_pref_address),
+		T(test_boot_linux_moved_no_room_above_pref_address),
 		T(test_boot_linux_not_relocatable),
 		T(test_boot_linux_initrd_no_room),
 		T(test_boot_linux_initrd_checksummed),
 		T(test_boot_linux_uefi),
+		T(test_boot_linux_uefi_no_screen),
+		T(test_boot_linux_vlfb),
 		T(test_boot_linux_real_mode),
 		T(test_boot_linux_real_mode_segment),
 		T(test_boot_linux_real_mode_refused),

@@ -63,6 +63,11 @@ int platform_alloc_pages(uint64_t pages, uint64_t limit, uint64_t *address)
 	return physmem_alloc(&fake.allocator, pages, limit, address);
 }
 
+int platform_alloc_pages_above(uint64_t pages, uint64_t floor, uint64_t limit, uint64_t *address)
+{
+	return physmem_alloc_above(&fake.allocator, pages, floor, limit, address);
+}
+
 int platform_reserve(uint64_t base, uint64_t end)
 {
 	int rc = physmem_reserve(&fake.allocator, base, end);
