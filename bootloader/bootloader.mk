@@ -25,13 +25,15 @@ LOADER_CFLAGS := -std=c11 -Oz $(WARN) -DCORE_BIOS_ONLY=1 -m16 -march=i686 -mregp
 	-fno-tree-reassoc -fno-jump-tables -fno-tree-vrp -fno-tree-loop-im -malign-data=abi \
 	-mpreferred-stack-boundary=2 -fomit-frame-pointer -ffunction-sections -fdata-sections \
 	-Iinclude -MMD -MP
-# The core sees only itself; the front-end sees the core. layout.c is not
+# The core sees only itself; the front-ends see the core and common/ (the
+# messages both loaders print, built into each). layout.c is not
 # linked: it is compiled to assembly for the numbers the NASM files and the
 # linker script share with the C code (layout.inc, layout.ld).
 CORE_C := $(wildcard bootloader/core/*.c)
 BIOS_C := $(filter-out bootloader/bios/layout.c,$(wildcard bootloader/bios/*.c))
+COMMON_C := $(wildcard bootloader/common/*.c)
 LOADER_OBJ := $(LOADER_DIR)/bios/entry.o $(BIOS_C:bootloader/%.c=$(LOADER_DIR)/%.o) \
-	$(CORE_C:bootloader/%.c=$(LOADER_DIR)/%.o)
+	$(CORE_C:bootloader/%.c=$(LOADER_DIR)/%.o) $(COMMON_C:bootloader/%.c=$(LOADER_DIR)/%.o)
 LAYOUT := $(LOADER_DIR)/bios/layout
 
 $(LOADER_DIR)/core/%.o: bootloader/core/%.c bootloader/bootloader.mk
@@ -40,6 +42,10 @@ $(LOADER_DIR)/core/%.o: bootloader/core/%.c bootloader/bootloader.mk
 
 $(LOADER_DIR)/bios/%.o: bootloader/bios/%.c bootloader/bootloader.mk
 	@mkdir -p $(@D)
+	$(LOADER_CC) $(LOADER_CFLAGS) -Ibootloader/core -Ibootloader/common -c $< -o $@
+
+$(LOADER_DIR)/common/%.o: bootloader/common/%.c bootloader/bootloader.mk
+	@mkdir -p $(@D)
 	$(LOADER_CC) $(LOADER_CFLAGS) -Ibootloader/core -c $< -o $@
 
 # "->NAME value" lines of gcc -S output, as NASM equ and linker script
@@ -47,7 +53,7 @@ $(LOADER_DIR)/bios/%.o: bootloader/bios/%.c bootloader/bootloader.mk
 # print as one) leaves a line without it, and the sed below fails the build.
 $(LAYOUT).s: bootloader/bios/layout.c bootloader/bootloader.mk
 	@mkdir -p $(@D)
-	$(LOADER_CC) $(LOADER_CFLAGS) -Ibootloader/core -S $< -o $@
+	$(LOADER_CC) $(LOADER_CFLAGS) -Ibootloader/core -Ibootloader/common -S $< -o $@
 
 $(LAYOUT).inc: $(LAYOUT).s
 	@grep -q -- '->' $< && ! grep -- '->' $< | grep -qvE -- '->[A-Z0-9_]+ [0-9]+"' || \
@@ -128,12 +134,13 @@ UEFI_LD := lld-link
 UEFI_CFLAGS := -std=c11 -Oz $(WARN) -target x86_64-unknown-windows -ffreestanding -fshort-wchar \
 	-mno-red-zone -mno-stack-arg-probe -fno-stack-protector -fno-builtin -mgeneral-regs-only \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables -DMKB_VERSION='"$(VERSION)"' \
-	-Iinclude -Ibootloader/core -MMD -MP
+	-Iinclude -Ibootloader/core -Ibootloader/common -MMD -MP
 UEFI_LDFLAGS := -subsystem:efi_application -entry:efi_main -nodefaultlib -opt:ref -merge:.rdata=.text
 UEFI_MAX_BYTES := 32768
 UEFI_C := $(wildcard bootloader/uefi/*.c)
 UEFI_OBJ := $(UEFI_C:bootloader/%.c=$(LOADER_DIR)/%.o) $(LOADER_DIR)/uefi/entry.o \
-	$(CORE_C:bootloader/core/%.c=$(LOADER_DIR)/uefi-core/%.o)
+	$(CORE_C:bootloader/core/%.c=$(LOADER_DIR)/uefi-core/%.o) \
+	$(COMMON_C:bootloader/common/%.c=$(LOADER_DIR)/uefi-common/%.o)
 UEFI_LOADER := $(LOADER_DIR)/BOOTX64.EFI
 
 $(eval $(call FLAGS_STAMP,uefi,UEFI_CC UEFI_CFLAGS UEFI_LD UEFI_LDFLAGS))
@@ -148,6 +155,10 @@ $(LOADER_DIR)/uefi/entry.o: bootloader/uefi/entry.S $(SMP_TRAMPOLINE)
 	$(UEFI_CC) $(UEFI_CFLAGS) -DSMP_TRAMPOLINE_BIN='"$(SMP_TRAMPOLINE)"' -c $< -o $@
 
 $(LOADER_DIR)/uefi-core/%.o: bootloader/core/%.c
+	@mkdir -p $(@D)
+	$(UEFI_CC) $(UEFI_CFLAGS) -c $< -o $@
+
+$(LOADER_DIR)/uefi-common/%.o: bootloader/common/%.c
 	@mkdir -p $(@D)
 	$(UEFI_CC) $(UEFI_CFLAGS) -c $< -o $@
 

@@ -13,6 +13,8 @@
 #include "core.h"
 #include "physmem.h"
 #include "platform.h"
+#include "say.h"
+#include "x86.h"
 
 /* Low memory, all below 1 MiB (see bootloader/README.md). */
 /* Nothing of stage 2's below 0x2000: code that chain-loads it (a boot
@@ -43,18 +45,6 @@ static inline void *flat(uint32_t address)
 	return (void *)(uintptr_t)address;
 }
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 /* entry.asm */
 struct bios_regs {
 	uint32_t eax, ebx, ecx, edx, esi, edi, ebp, eflags;
@@ -72,13 +62,10 @@ __attribute__((noreturn)) void enter_linux(const struct core_handoff *h);
 /* Linux's real-mode entry: the real-mode part at segment:0000, its header filled. */
 __attribute__((noreturn)) void enter_linux16(uint32_t segment);
 
-/* console.c: COM1 and the VGA text screen */
-void console_init(void);
-void print(const char *fmt, ...);
+/* console.c: say_write (common/say.h) on COM1 and the VGA text screen */
 /* entry.asm: the APs' start-up code (smp/trampoline.asm) */
 extern const char smp_trampoline[], smp_trampoline_end[];
 extern const char firmware_unsupported[]; /* "This machine's firmware is not supported." */
-__attribute__((noreturn)) void fatal(const char *fmt, ...);
 
 /* cpu.c */
 void a20_enable(void);

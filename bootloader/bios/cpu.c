@@ -29,7 +29,7 @@ static int a20_wait_on(void)
 
 static void kbc_wait_input_empty(void)
 {
-	for (unsigned i = 0; i < 100000 && (inb(0x64) & 2); i++)
+	for (unsigned i = 0; i < 100000 && (x86_inb(0x64) & 2); i++)
 		;
 }
 
@@ -45,17 +45,17 @@ void a20_enable(void)
 
 	/* Fast A20. Bit 0 of port 0x92 resets the machine on some chipsets:
 	 * write it as 0. */
-	uint8_t v = inb(0x92);
+	uint8_t v = x86_inb(0x92);
 	if (!(v & 2))
-		outb(0x92, (uint8_t)((v | 2) & ~1));
+		x86_outb(0x92, (uint8_t)((v | 2) & ~1));
 	if (a20_wait_on())
 		return;
 
 	/* The keyboard controller's output port, bit 1. */
 	kbc_wait_input_empty();
-	outb(0x64, 0xd1);
+	x86_outb(0x64, 0xd1);
 	kbc_wait_input_empty();
-	outb(0x60, 0xdf);
+	x86_outb(0x60, 0xdf);
 	kbc_wait_input_empty();
 	if (a20_wait_on())
 		return;

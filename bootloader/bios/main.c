@@ -34,7 +34,7 @@ void loader_main(uint32_t drive)
 	struct bios_memory *mem = flat(WORKSPACE);
 	const struct mkb_stage2_header *stage2 = (const void *)STAGE2_BASE;
 
-	console_init();
+	com1_init();
 	cpu_detect(&facts);
 	a20_enable();
 	facts.memory_map = mem->firmware_map;

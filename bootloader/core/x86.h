@@ -1,6 +1,7 @@
 /*
  * The few instructions smp.c needs to reach the local APIC and the PIT:
- * the machine's, not a firmware's, and the same under both front-ends.
+ * the machine's, not a firmware's, and the same under both front-ends
+ * (which use the port ones too: common/say.c's COM1, bios/cpu.c's A20).
  * The only assembly in core/ (inline, each with its register contract);
  * nothing else in the core calls them, so the host's unit tests never run them.
  */

@@ -8,29 +8,7 @@
  * own serial driver may disturb it. A machine whose firmware console is the
  * screen alone shows the message there.
  */
-#include <stdarg.h>
-
 #include "uefi.h"
-
-#define COM1 0x3f8
-
-static void serial_init(void)
-{
-	outb(COM1 + 1, 0x00); /* no interrupts */
-	outb(COM1 + 3, 0x80); /* divisor latch */
-	outb(COM1 + 0, 0x01); /* 115200 baud */
-	outb(COM1 + 1, 0x00);
-	outb(COM1 + 3, 0x03); /* 8N1 */
-	outb(COM1 + 2, 0xc7); /* FIFO on */
-}
-
-static void serial_putc(char c)
-{
-	/* Bounded wait: a machine without a UART must not hang here. */
-	for (unsigned i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++)
-		;
-	outb(COM1, (uint8_t)c);
-}
 
 /* UCS-2 for ConOut, a line break as CR LF, in short pieces. */
 static void firmware_write(const char *s)
@@ -55,43 +33,20 @@ static void serial_write(const char *s)
 	static int ready;
 
 	if (!ready) {
-		serial_init();
+		com1_init();
 		ready = 1;
 	}
 	for (; *s; s++) {
 		if (*s == '\n')
-			serial_putc('\r');
-		serial_putc(*s);
+			com1_putc('\r');
+		com1_putc(*s);
 	}
 }
 
-static void vprint(const char *fmt, va_list ap)
+void say_write(const char *s)
 {
-	static char buf[CORE_MESSAGE_MAX];
-
-	core_vformat(buf, sizeof buf, fmt, ap);
 	if (boot_services_exited)
-		serial_write(buf);
+		serial_write(s);
 	else if (st->con_out)
-		firmware_write(buf);
-}
-
-void print(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vprint(fmt, ap);
-	va_end(ap);
-}
-
-void fatal(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	print("mkbootimg: ");
-	vprint(fmt, ap);
-	va_end(ap);
-	print("\nThe machine is halted.\n");
-	for (;;)
-		__asm__ volatile("cli; hlt");
+		firmware_write(s);
 }

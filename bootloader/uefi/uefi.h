@@ -14,29 +14,16 @@
 #include "efi.h"
 #include "handoff.h"
 #include "platform.h"
+#include "say.h"
 
 /* main.c: the firmware's tables, for every file */
 extern struct efi_system_table *st;
 extern struct efi_boot_services *bs;
 extern int boot_services_exited;
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 int guid_equal(const struct efi_guid *a, const struct efi_guid *b);
 
-/* console.c: ConOut while boot services last, COM1 after */
-void print(const char *fmt, ...);
-__attribute__((noreturn)) void fatal(const char *fmt, ...);
+/* console.c: say_write (common/say.h) on ConOut while boot services last, COM1 after */
 
 /* disk.c: the boot disk, and platform_read */
 /* The whole disk the loader was loaded from; its size in 512-byte sectors. */

@@ -178,6 +178,18 @@ MANIFEST = struct.Struct("<IHHIIIIII8Q")  # struct mkb_manifest: its version 1 p
 SEGMENT = struct.Struct("<5QII")  # struct mkb_segment, 48 bytes
 
 
+def find_image(path):
+    """path, when tests.mk built it; a Skip when it left a .skip file ("KIND: why") instead."""
+    if os.path.exists(path):
+        return path
+    skip = os.path.splitext(path)[0] + ".skip"
+    if os.path.exists(skip):
+        with open(skip) as f:
+            kind, _, why = f.read().strip().partition(": ")
+        raise Skip(kind, why)
+    raise Failure("%s not found: build it with make check" % path)
+
+
 def read_manifest(image):
     """The manifest and segment table of an image, as dicts."""
     with open(image, "rb") as f:

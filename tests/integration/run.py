@@ -44,21 +44,9 @@ def corrupt_copy(image, out):
     return offset
 
 
-def find_image(path):
-    """path, when it was built; a Skip when tests.mk left a .skip file saying why not."""
-    if os.path.exists(path):
-        return path
-    skip = os.path.splitext(path)[0] + ".skip"
-    if os.path.exists(skip):
-        with open(skip) as f:
-            kind, _, why = f.read().strip().partition(": ")
-        raise h.Skip(kind, why)
-    raise h.Failure("%s not found: build it with make check-integration" % path)
-
-
 def boot_test(args, test, tmp):
     """Boot; pass when the kernel exits QEMU with 33."""
-    image = find_image(test.image)
+    image = h.find_image(test.image)
     extra = list(test.get("qemu_args", ()))
     if test.get("junk"):
         extra += h.junk_devices(image, tmp)
@@ -68,7 +56,7 @@ def boot_test(args, test, tmp):
 
 def screen_test(args, test, tmp):
     """Boot and poll the screen until it shows the expected text, and COM1 too."""
-    image = find_image(test.image)
+    image = h.find_image(test.image)
     if test.get("corrupt"):
         corrupted = os.path.join(tmp, "corrupt.img")
         try:

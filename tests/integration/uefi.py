@@ -120,23 +120,10 @@ def boot_uefi(args, test, tmp):
                       % FIRMWARE_LINE, qemu.details())
 
 
-def prebuilt_image(path):
-    """An image tests.mk built (the default layout, as a user gets it); a Skip where tests.mk
-    left a .skip file saying why it could not build the kernel."""
-    if os.path.exists(path):
-        return path
-    skip = os.path.splitext(path)[0] + ".skip"
-    if os.path.exists(skip):
-        with open(skip) as f:
-            kind, _, why = f.read().strip().partition(": ")
-        raise h.Skip(kind, why)
-    raise Failure("%s not found: build it with make check-uefi" % path)
-
-
 def boot_default_image(args, test, tmp):
     """A test kernel's default image, exactly as check-integration boots it on SeaBIOS: on
     OVMF it must pass too (the kernel checks its promises), or show what it prints."""
-    image = prebuilt_image(test.image)
+    image = h.find_image(test.image)
     qemu = h.Qemu(args, tmp, machine="q35", memory="256M", disks=sata(image), extra=ovmf_args(tmp))
     if test.get("expect"):
         if wait_for(qemu, (test.expect,), args.timeout) is None:

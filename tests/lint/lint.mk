@@ -18,7 +18,7 @@ LINT_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(LINT_TOOL_I) -DMKB_VERSION='"
 # also built for 64-bit hosts and UEFI, so it is checked as unix64 too.
 LINT_LOADER_C    := $(sort $(wildcard bootloader/*.c bootloader/*/*.c bootloader/*/*/*.c))
 LINT_CORE_C      := $(sort $(wildcard bootloader/core/*.c bootloader/core/*/*.c))
-LINT_LOADER_FLAGS = $(filter -I% -D%,$(LOADER_CFLAGS)) -Ibootloader/core
+LINT_LOADER_FLAGS = $(filter -I% -D%,$(LOADER_CFLAGS)) -Ibootloader/core -Ibootloader/common
 LINT_CPPCHECK := $(CPPCHECK) -q --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
 		 --suppressions-list=tests/lint/cppcheck.supp
 
